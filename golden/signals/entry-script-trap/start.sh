@@ -1,0 +1,3 @@
+#!/bin/bash
+trap "echo bye" EXIT
+./server

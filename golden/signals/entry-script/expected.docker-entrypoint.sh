@@ -1,0 +1,6 @@
+#!/bin/sh
+set -e
+if [ -n "$MIGRATE" ]; then
+  ./migrate
+fi
+exec ./server "$@"

@@ -1,0 +1,3 @@
+FROM python:3.13-slim
+ENTRYPOINT ["python", "manage.py"]
+CMD ["runserver"]

@@ -1,0 +1,3 @@
+FROM nginx:1.27
+STOPSIGNAL SIGQUIT
+CMD ["nginx", "-g", "daemon off;"]

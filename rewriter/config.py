@@ -1,0 +1,117 @@
+"""Configuration: ``[tool.dockerfix]`` in ``pyproject.toml`` or ``.dockerfix.yaml``.
+
+Found by walking up from the Dockerfile's folder; the nearest file that holds a dockerfix section
+wins (``.dockerfix.yaml`` before ``pyproject.toml`` in the same folder). Keys::
+
+    select: [secrets, nonroot]     # transform ids to run (default: all)
+    ignore: [multistage]           # transform ids to skip
+    unsafe-fixes: false
+    uid: 10001                     # default non-root user
+    gid: 10001
+    images: {python: "gcr.io/distroless/python3-debian13:nonroot"}   # image-table overrides
+
+Command-line options override the file. An invalid file is an error naming the file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """The configuration file is invalid; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    unsafe_fixes: bool = False
+    uid: int = 10001
+    gid: int = 10001
+    images: dict[str, str] = field(default_factory=dict)
+    source: Path | None = None
+
+    def merged(self, **overrides: Any) -> Config:
+        """A copy with the given non-None overrides (command-line options)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _ids(value: Any, key: str, where: Path) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: '{key}' must be a list of transform ids")
+    return tuple(v.strip().lower() for v in value)
+
+
+def _from_mapping(data: Any, where: Path) -> Config:
+    if data is None:
+        return Config(source=where)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: the dockerfix settings must be a mapping")
+    known = {"select", "ignore", "unsafe-fixes", "unsafe_fixes", "uid", "gid", "images"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting {unknown[0]!r}")
+    cfg = Config(source=where)
+    if "select" in data:
+        cfg = replace(cfg, select=_ids(data["select"], "select", where))
+    if "ignore" in data:
+        cfg = replace(cfg, ignore=_ids(data["ignore"], "ignore", where))
+    unsafe = data.get("unsafe-fixes", data.get("unsafe_fixes", False))
+    if not isinstance(unsafe, bool):
+        raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
+    cfg = replace(cfg, unsafe_fixes=unsafe)
+    for key in ("uid", "gid"):
+        if key in data:
+            val = data[key]
+            if not isinstance(val, int) or isinstance(val, bool) or not 0 < val < 2**31:
+                raise ConfigError(f"{where}: '{key}' must be a positive integer (not 0, which is root)")
+            cfg = replace(cfg, **{key: val})
+    if "images" in data:
+        images = data["images"]
+        valid = isinstance(images, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in images.items())
+        if not valid:
+            raise ConfigError(f"{where}: 'images' must map names to image references")
+        cfg = replace(cfg, images=dict(images))
+    return cfg
+
+
+def load_file(path: Path) -> Config | None:
+    """Read one config file; None when it has no dockerfix section."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if path.name == "pyproject.toml":
+        try:
+            doc = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+        section = doc.get("tool", {}).get("dockerfix")
+        return None if section is None else _from_mapping(section, path)
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe").load(raw.decode("utf-8"))
+    except (YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid YAML ({str(exc).splitlines()[0]})") from None
+    return _from_mapping(data, path)
+
+
+def find_config(start: Path) -> Config:
+    """The configuration that applies to a Dockerfile in folder ``start`` (defaults if none)."""
+    folder = start.resolve()
+    for d in (folder, *folder.parents):
+        for name in (".dockerfix.yaml", ".dockerfix.yml", "pyproject.toml"):
+            candidate = d / name
+            if candidate.is_file():
+                cfg = load_file(candidate)
+                if cfg is not None:
+                    return cfg
+    return Config()

@@ -1,0 +1,278 @@
+"""Edits, fixes and notes, and the loop that applies fixes until the file is stable.
+
+An :class:`Edit` replaces a span of one file's text (``path`` ``None`` means the Dockerfile; a
+side file such as an entry-point script is named by its path relative to the build context). A
+:class:`Fix` groups the edits of one change with the transform id, a message and its
+:class:`Applicability`. A :class:`Note` is something a transform could not or would not change.
+
+``apply_fixes`` follows ruff's model: fixes in position order, one overlapping an already applied
+fix waits for the next round; rounds repeat until no transform proposes anything, up to a cap.
+Every round's result is re-parsed; a fix that makes the Dockerfile unparsable is discarded and
+reported as an internal error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Applicability(IntEnum):
+    """How far a fix can be trusted; ordered like ruff's (``DISPLAY_ONLY < UNSAFE < SAFE``)."""
+
+    DISPLAY_ONLY = 0  #: suggestion only: shown, never applied
+    UNSAFE = 1  #: may change behaviour; applied with ``--unsafe-fixes``
+    SAFE = 2  #: keeps the image's behaviour; applied by default
+
+    @property
+    def label(self) -> str:
+        return {0: "suggestion", 1: "unsafe", 2: "safe"}[int(self)]
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace ``text[start:end]`` of one file with ``content``."""
+
+    start: int
+    end: int
+    content: str = ""
+    path: str | None = None
+
+    @staticmethod
+    def insert(at: int, content: str, path: str | None = None) -> Edit:
+        return Edit(at, at, content, path)
+
+    @staticmethod
+    def delete(start: int, end: int, path: str | None = None) -> Edit:
+        return Edit(start, end, "", path)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One change proposed by a transform."""
+
+    transform: str
+    message: str
+    edits: tuple[Edit, ...]
+    applicability: Applicability = Applicability.SAFE
+    line: int = 0
+    explanation: str = ""
+
+    @property
+    def start(self) -> int:
+        own = [e.start for e in self.edits if e.path is None]
+        return min(own) if own else 0
+
+    def files(self) -> set[str | None]:
+        return {e.path for e in self.edits}
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a transform reports without changing it (``refusal`` when it declined a rewrite)."""
+
+    transform: str
+    message: str
+    line: int = 0
+    refusal: bool = False
+
+
+class NotConverged(RuntimeError):
+    """Fixes kept proposing changes past the round cap."""
+
+
+@dataclass
+class FixResult:
+    """What ``apply_fixes`` produced: the new texts and the fixes applied, in order."""
+
+    texts: dict[str | None, str]
+    applied: list[Fix] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
+    rounds: int = 0
+    #: per file, the applied edits expressed in the ORIGINAL text's coordinates (for diffs)
+    net_edits: dict[str | None, list[Edit]] = field(default_factory=dict)
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    if a.path != b.path:
+        return False
+    if a.start == a.end == b.start == b.end:
+        return True  # two insertions at one point: order would be ambiguous
+    return (a.start < b.end and b.start < a.end) or (a.start == a.end and b.start < a.start < b.end) or (
+        b.start == b.end and a.start < b.start < a.end
+    )
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    """Apply non-overlapping edits (all of one file) to ``text``."""
+    out: list[str] = []
+    pos = 0
+    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+        if e.start < pos:
+            raise ValueError("overlapping edits")
+        out.append(text[pos : e.start])
+        out.append(e.content)
+        pos = e.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+class Tracked:
+    """A text being edited that remembers which parts are original, to give net edits.
+
+    Edits never move text, so the original pieces stay in order; whatever lies between two
+    pieces that are not contiguous in the original is one net edit in original coordinates.
+    This is how diffs are made from the edits themselves, however many rounds were applied.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.original = text
+        #: (original start or -1 for inserted text, text)
+        self._segs: list[tuple[int, str]] = [(0, text)] if text else []
+
+    @property
+    def text(self) -> str:
+        return "".join(t for _, t in self._segs)
+
+    def apply(self, edits: Sequence[Edit]) -> None:
+        """Apply non-overlapping edits given in current-text coordinates."""
+        for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+            self._replace(e.start, e.end, e.content)
+
+    def _split(self, pos: int) -> int:
+        """Split so a segment starts at ``pos``; return its index."""
+        off = 0
+        for i, (o, t) in enumerate(self._segs):
+            if off == pos:
+                return i
+            if off < pos < off + len(t):
+                k = pos - off
+                first = (o, t[:k])
+                second = (o + k if o >= 0 else -1, t[k:])
+                self._segs[i : i + 1] = [first, second]
+                return i + 1
+            off += len(t)
+        return len(self._segs)
+
+    def _replace(self, start: int, end: int, content: str) -> None:
+        i = self._split(start)
+        j = self._split(end) if end > start else i
+        if end > start:
+            i = self._split(start)
+        new = [(-1, content)] if content else []
+        self._segs[i:j] = new
+
+    def net_edits(self) -> list[Edit]:
+        """The changes from the original text, as sorted non-overlapping edits on it."""
+        out: list[Edit] = []
+        opos = 0
+        pending: list[str] = []
+        for o, t in self._segs:
+            if o < 0:
+                pending.append(t)
+                continue
+            if o != opos or pending:
+                out.append(Edit(opos, o, "".join(pending)))
+                pending = []
+            opos = o + len(t)
+        if opos != len(self.original) or pending:
+            out.append(Edit(opos, len(self.original), "".join(pending)))
+        return out
+
+
+def _fix_overlaps(a: Fix, b: Fix) -> bool:
+    return any(_overlaps(x, y) for x in a.edits for y in b.edits)
+
+
+def select_round(fixes: Sequence[Fix]) -> tuple[list[Fix], list[Fix]]:
+    """Split fixes into those applied this round (position order, no overlaps) and deferred ones."""
+    chosen: list[Fix] = []
+    deferred: list[Fix] = []
+    for fix in sorted(fixes, key=lambda f: (f.start, f.transform, f.message)):
+        if any(_fix_overlaps(fix, c) for c in chosen) or _self_overlapping(fix):
+            deferred.append(fix)
+        else:
+            chosen.append(fix)
+    return chosen, deferred
+
+
+def _self_overlapping(fix: Fix) -> bool:
+    eds = fix.edits
+    return any(_overlaps(a, b) for i, a in enumerate(eds) for b in eds[i + 1 :])
+
+
+def apply_fixes(
+    texts: dict[str | None, str],
+    propose: Callable[[dict[str | None, str]], Iterable[Fix | Note]],
+    validate: Callable[[str], None],
+    *,
+    accept: Callable[[Fix], bool] = lambda f: f.applicability == Applicability.SAFE,
+    max_rounds: int = 10,
+) -> FixResult:
+    """Apply proposed fixes round by round until nothing more is proposed.
+
+    ``propose`` sees the current texts (``None`` = the Dockerfile, other keys = side files read
+    on demand by the transforms) and returns fixes and notes. ``validate`` raises for an
+    unusable Dockerfile text. Notes are taken from the first round (the file as the user wrote
+    it) plus any new refusal later. Raises :class:`NotConverged` past ``max_rounds``.
+    """
+    tracked = {k: Tracked(v) for k, v in texts.items()}
+    result = FixResult(texts=dict(texts))
+    seen_notes: set[tuple[str, str, int]] = set()
+    rejected: set[tuple[str, str]] = set()
+    for rnd in range(max_rounds + 1):
+        current = {k: t.text for k, t in tracked.items()}
+        proposals = list(propose(current))
+        for item in proposals:
+            if isinstance(item, Note) and (item.transform, item.message, item.line) not in seen_notes:
+                seen_notes.add((item.transform, item.message, item.line))
+                result.notes.append(item)
+        fixes = [
+            f for f in proposals
+            if isinstance(f, Fix) and accept(f) and f.edits and (f.transform, f.message) not in rejected
+        ]
+        if not fixes:
+            result.rounds = rnd
+            break
+        if rnd == max_rounds:
+            raise NotConverged(f"fixes did not converge after {max_rounds} rounds")
+        chosen, _deferred = select_round(fixes)
+        good: list[Fix] = []
+        for fix in chosen:
+            trial = current.get(None, "")
+            own = [e for e in fix.edits if e.path is None]
+            if own:
+                try:
+                    validate(apply_edits(trial, own))
+                except Exception as exc:
+                    rejected.add((fix.transform, fix.message))
+                    result.internal_errors.append(
+                        f"internal error: {fix.transform} fix at line {fix.line} discarded:"
+                        f" the result does not parse ({exc})"
+                    )
+                    continue
+            good.append(fix)
+        if good:
+            combined = apply_edits(current.get(None, ""), [e for f in good for e in f.edits if e.path is None])
+            try:
+                validate(combined)
+            except Exception as exc:
+                # each fix parsed alone but not together: keep the first, defer the others
+                result.internal_errors.append(f"internal error: fixes conflict ({exc}); applying one per round")
+                good = good[:1]
+        for fix in good:
+            for path in fix.files():
+                if path not in tracked:
+                    tracked[path] = Tracked(texts.get(path, ""))
+        by_path: dict[str | None, list[Edit]] = {}
+        for fix in good:
+            for e in fix.edits:
+                by_path.setdefault(e.path, []).append(e)
+        for path, eds in by_path.items():
+            tracked[path].apply(eds)
+        result.applied.extend(good)
+    result.texts = {k: t.text for k, t in tracked.items()}
+    result.net_edits = {k: t.net_edits() for k, t in tracked.items()}
+    return result

@@ -1,0 +1,101 @@
+"""Questions every codemod asks about a Dockerfile, answered once per round.
+
+A :class:`Context` carries the parsed tree, the build context folder, the configuration and
+read access to side files (entry-point scripts, config files) as the current round sees them, so
+transforms never touch the disk themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rewriter.config import Config
+from rewriter.syntax import Dockerfile, Instruction, Stage
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image reference split into its parts (``registry/name:tag@digest``)."""
+
+    raw: str
+    name: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def short_name(self) -> str:
+        """Last path component of the name (``gcr.io/distroless/static`` -> ``static``)."""
+        return self.name.rsplit("/", 1)[-1]
+
+    @property
+    def has_variables(self) -> bool:
+        return "$" in self.raw
+
+
+def parse_image(ref: str) -> ImageRef:
+    """Split an image reference; the tag is what follows the last ``:`` after the last ``/``."""
+    rest, _, digest = ref.partition("@")
+    slash = rest.rfind("/")
+    colon = rest.rfind(":")
+    if colon > slash:
+        name, tag = rest[:colon], rest[colon + 1 :]
+    else:
+        name, tag = rest, None
+    return ImageRef(ref, name.lower(), tag, digest or None)
+
+
+@dataclass
+class Context:
+    """What a transform sees in one round."""
+
+    tree: Dockerfile
+    path: Path | None
+    context_dir: Path | None
+    config: Config = field(default_factory=Config)
+    side_reader: Callable[[str], str | None] = field(default=lambda _p: None)
+
+    @property
+    def text(self) -> str:
+        return self.tree.code
+
+    def read_side(self, rel: str) -> str | None:
+        """Current text of a file in the build context (``None`` if absent or unreadable)."""
+        return self.side_reader(rel)
+
+    @property
+    def final_stage(self) -> Stage | None:
+        return self.tree.final_stage
+
+    def is_final(self, stage: Stage) -> bool:
+        final = self.final_stage
+        return final is not None and final.index == stage.index
+
+    def stage_of(self, inst: Instruction) -> Stage | None:
+        for st in self.tree.stages:
+            if st.from_instruction.start <= inst.start < st.instructions[-1].end:
+                return st
+        return None
+
+    def resolved_base(self, stage: Stage) -> str:
+        """The image a stage is ultimately built from, following ``FROM <earlier stage>``."""
+        seen = 0
+        current = stage
+        while seen < 50:
+            ref = self.tree.stage_named(current.base)
+            if ref is None or ref.index >= current.index:
+                return current.base
+            current = ref
+            seen += 1
+        return current.base
+
+    def is_windows(self, stage: Stage) -> bool:
+        base = self.resolved_base(stage).lower()
+        return (
+            "windows" in base
+            or "nanoserver" in base
+            or "servercore" in base
+            or self.tree.escape == "`"
+            or any(i.keyword == "SHELL" and "powershell" in i.arguments.lower() for i in stage.instructions)
+        )

@@ -1,0 +1,214 @@
+"""Run the transforms on one Dockerfile and return a closed set of results; never raises.
+
+``process_text`` / ``process_file`` give a :class:`FileResult` whose ``status`` is one of
+changed / unchanged / refused / error. Errors carry one line naming the problem; the file itself
+is never touched here (writing is the caller's decision, see :mod:`rewriter.source`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from rewriter.config import Config
+from rewriter.diff import unified_diff
+from rewriter.edits import Applicability, Edit, Fix, NotConverged, Note, apply_fixes
+from rewriter.facts import Context
+from rewriter.source import SourceError, read_text
+from rewriter.syntax import DockerfileSyntaxError, parse
+
+
+class Status(StrEnum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    REFUSED = "refused"
+    ERROR = "error"
+
+
+@dataclass
+class FileResult:
+    """The outcome for one Dockerfile (and the side files its fixes edit)."""
+
+    path: str
+    status: Status
+    original: str = ""
+    new_text: str = ""
+    fixes: list[Fix] = field(default_factory=list)
+    suggestions: list[Fix] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    error: str | None = None
+    context_dir: Path | None = None
+    #: side files: relative path -> (original text, new text, net edits)
+    side_files: dict[str, tuple[str, str, list[Edit]]] = field(default_factory=dict)
+    net_edits: list[Edit] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.status == Status.CHANGED
+
+    def side_display_path(self, rel: str) -> str:
+        base = self.context_dir or Path(".")
+        return _display(base / rel)
+
+    def diff(self) -> str:
+        """Unified diff of the Dockerfile and every side file this run changed."""
+        if self.status != Status.CHANGED:
+            return ""
+        parts = [unified_diff(self.path, self.original, self.net_edits)]
+        for rel, (old, _new, edits) in sorted(self.side_files.items()):
+            parts.append(unified_diff(self.side_display_path(rel), old, edits))
+        return "".join(parts)
+
+
+def _display(p: Path) -> str:
+    try:
+        return os.path.relpath(p)
+    except ValueError:
+        return str(p)
+
+
+def validate_text(text: str) -> None:
+    """Raise :class:`DockerfileSyntaxError` unless ``text`` is a usable Dockerfile."""
+    tree = parse(text)
+    if tree.code != text:  # a broken invariant must never reach a user's file
+        raise DockerfileSyntaxError("internal error: the syntax tree lost bytes")
+    tree.validate()
+
+
+def _safe_side_path(context_dir: Path | None, rel: str) -> Path | None:
+    if context_dir is None:
+        return None
+    base = context_dir.resolve()
+    target = (base / rel).resolve()
+    if target != base and base not in target.parents:
+        return None
+    return target
+
+
+def process_text(
+    text: str,
+    *,
+    path: str = "Dockerfile",
+    context_dir: Path | None = None,
+    config: Config | None = None,
+    transforms: Sequence[object] | None = None,
+    unsafe_fixes: bool | None = None,
+    max_rounds: int = 10,
+) -> FileResult:
+    """Run ``transforms`` (default: the configured selection) over Dockerfile ``text``."""
+    cfg = config or Config()
+    try:
+        validate_text(text)
+    except DockerfileSyntaxError as exc:
+        return FileResult(path, Status.ERROR, original=text, error=f"not a valid Dockerfile: {exc}")
+    if transforms is None:
+        from transforms import selected
+
+        transforms = selected(cfg.select, cfg.ignore)
+    unsafe = cfg.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+    side_cache: dict[str, str | None] = {}
+
+    def read_original(rel: str) -> str | None:
+        if rel not in side_cache:
+            target = _safe_side_path(context_dir, rel)
+            try:
+                side_cache[rel] = read_text(target) if target and target.is_file() else None
+            except SourceError:
+                side_cache[rel] = None
+        return side_cache[rel]
+
+    first_round: list[Fix] = []
+    calls = 0
+
+    def propose(texts: dict[str | None, str]) -> list[Fix | Note]:
+        nonlocal calls
+        calls += 1
+        tree = parse(texts[None])
+
+        def reader(rel: str) -> str | None:
+            return texts[rel] if rel in texts else read_original(rel)
+
+        ctx = Context(tree, Path(path), context_dir, cfg, reader)
+        out: list[Fix | Note] = []
+        for t in transforms:
+            out.extend(t.run(ctx))  # type: ignore[attr-defined]
+        if calls == 1:
+            first_round.extend(f for f in out if isinstance(f, Fix))
+        # fixes to side files need the side file's original text registered
+        for f in out:
+            if isinstance(f, Fix):
+                for e in f.edits:
+                    if e.path is not None and e.path not in texts:
+                        texts_orig[e.path] = read_original(e.path) or ""
+        return out
+
+    def accept(f: Fix) -> bool:
+        if f.applicability == Applicability.SAFE:
+            return True
+        return unsafe and f.applicability == Applicability.UNSAFE
+
+    texts_orig: dict[str | None, str] = {None: text}
+    try:
+        res = apply_fixes(texts_orig, propose, validate_text, accept=accept, max_rounds=max_rounds)
+    except NotConverged as exc:
+        return FileResult(path, Status.ERROR, original=text, error=f"internal error: {exc}")
+    except Exception as exc:
+        return FileResult(path, Status.ERROR, original=text, error=f"internal error: {type(exc).__name__}: {exc}")
+    new_text = res.texts.get(None, text)
+    suggestions = [f for f in first_round if not accept(f)]
+    side: dict[str, tuple[str, str, list[Edit]]] = {}
+    for key, new in res.texts.items():
+        if key is None:
+            continue
+        old = texts_orig.get(key) or ""
+        if new != old:
+            side[key] = (old, new, res.net_edits.get(key, []))
+    changed = new_text != text or bool(side)
+    if changed:
+        status = Status.CHANGED
+    elif any(n.refusal for n in res.notes):
+        status = Status.REFUSED
+    else:
+        status = Status.UNCHANGED
+    return FileResult(
+        path,
+        status,
+        original=text,
+        new_text=new_text,
+        fixes=res.applied,
+        suggestions=suggestions,
+        notes=res.notes,
+        context_dir=context_dir,
+        side_files=side,
+        net_edits=res.net_edits.get(None, []),
+        internal_errors=res.internal_errors,
+    )
+
+
+def process_file(
+    path: Path,
+    *,
+    context_dir: Path | None = None,
+    config: Config | None = None,
+    transforms: Sequence[object] | None = None,
+    unsafe_fixes: bool | None = None,
+    display: str | None = None,
+) -> FileResult:
+    """Read ``path`` and run :func:`process_text`; read problems become an error result."""
+    name = display or _display(path)
+    try:
+        text = read_text(path)
+    except SourceError as exc:
+        return FileResult(name, Status.ERROR, error=str(exc))
+    return process_text(
+        text,
+        path=name,
+        context_dir=context_dir if context_dir is not None else path.parent,
+        config=config,
+        transforms=transforms,
+        unsafe_fixes=unsafe_fixes,
+    )

@@ -1,0 +1,60 @@
+"""The codemods and their registry.
+
+Each codemod is one module exposing a ``TRANSFORM`` object with ``id``, ``description`` (one
+line), ``explain`` (the module docstring: what it changes, when it refuses, fix safety) and
+``run(ctx) -> Iterable[Fix | Note]``. The registry fixes the order in which they run and in which
+their fixes win ties. Modules are imported lazily so ``dockerfix`` starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import Protocol
+
+from rewriter.edits import Fix, Note
+from rewriter.facts import Context
+
+
+class Transform(Protocol):
+    id: str
+    description: str
+
+    @property
+    def explain(self) -> str: ...
+
+    def run(self, ctx: Context) -> Iterable[Fix | Note]: ...
+
+
+#: (id, module) in run order. ``secrets`` must run before ``multistage`` (design), so it is
+#: listed first when present.
+REGISTRY: tuple[tuple[str, str], ...] = (
+    ("signals", "transforms.signals"),
+    ("minimal", "transforms.minimal"),
+)
+
+
+class UnknownTransform(KeyError):
+    """An id given to ``--select``/``--ignore``/``explain`` names no transform."""
+
+
+def ids() -> list[str]:
+    return [tid for tid, _ in REGISTRY]
+
+
+def load(tid: str) -> Transform:
+    for known, module in REGISTRY:
+        if known == tid:
+            return importlib.import_module(module).TRANSFORM  # type: ignore[no-any-return]
+    raise UnknownTransform(tid)
+
+
+def selected(select: Iterable[str] | None, ignore: Iterable[str] = ()) -> list[Transform]:
+    """The transforms to run, in registry order; unknown ids raise :class:`UnknownTransform`."""
+    known = ids()
+    chosen = list(select) if select else known
+    skip = set(ignore)
+    for tid in [*chosen, *skip]:
+        if tid not in known:
+            raise UnknownTransform(tid)
+    return [load(t) for t in known if t in chosen and t not in skip]
