@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -175,7 +180,10 @@ def test_heredoc_body_and_following_commands() -> None:
     assert not script.has_error
     assert [(c.name, c.operator) for c in script.commands] == [("cat", "&&"), ("chmod", "\n"), ("echo", None)]
     cat = script.commands[0]
-    assert [(r.op, r.target.text if r.target else None) for r in cat.redirects] == [("<<", "EOF"), (">", "/etc/app.conf")]
+    assert [(r.op, r.target.text if r.target else None) for r in cat.redirects] == [
+        ("<<", "EOF"),
+        (">", "/etc/app.conf"),
+    ]
     (heredoc,) = script.heredocs
     assert cat.redirects[0].heredoc == heredoc
     assert (heredoc.delimiter, heredoc.quoted, heredoc.strip_tabs) == ("EOF", False, False)
@@ -304,3 +312,13 @@ def test_parse_never_raises_and_raw_matches_offsets(text: str) -> None:
         assert text[heredoc.body_start : heredoc.body_end] == heredoc.body
     for cmd in script.commands:
         assert 0 <= cmd.start <= cmd.end <= len(text)
+
+
+def test_astral_character_after_brace_does_not_crash_the_parser() -> None:
+    # tree-sitter-bash segfaults on "{" followed by a 4-byte UTF-8 character (tree-sitter-bash#337);
+    # run in a child process so a regression fails this test instead of killing the test run.
+    code = "from rewriter.shell import parse_shell; s = parse_shell('echo {\\U00031860} x'); print(s.commands[0].argv)"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), *sys.path])}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(("echo", "{\U00031860}", "x"))

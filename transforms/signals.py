@@ -35,12 +35,12 @@ from __future__ import annotations
 import json
 import posixpath
 import shlex
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import Context
 from rewriter.shell import Script, needs_shell, parse_shell, split_words
-from rewriter.syntax import Instruction, Stage
+from rewriter.syntax import Instruction, Stage, split_lines
 
 ID = "signals"
 _POSIX_SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh"}
@@ -50,6 +50,8 @@ _NO_EXEC = {
     "return", "true", "false", ":", "shift", "ulimit", "umask", "read", "local", "declare", "test", "[",
     "echo", "printf", "sleep",
 }  # fmt: skip
+#: last commands that are not an application (nothing to hand PID 1 to), left alone silently
+_NOT_APPS = {"sleep", "echo", "printf", "true", ":", "exit"}
 _TINI = "run it under an init: `docker run --init`, or install tini and use ENTRYPOINT [\"tini\", \"--\", ...]"
 
 
@@ -84,7 +86,7 @@ class SignalsTransform:
                     continue
                 if inst.keyword == "CMD" and last_ep is not None and not last_ep.is_json:
                     continue  # a shell-form ENTRYPOINT ignores CMD
-                yield from _shell_form(inst, has_cmd=last_cmd is not None)
+                yield from _shell_form(inst, stage, has_cmd=last_cmd is not None)
 
 
 def _stage_name(stage: Stage) -> str:
@@ -98,61 +100,100 @@ def _posix_shell(stage: Stage) -> bool:
     return shell.exec_args[0].rsplit("/", 1)[-1] in _POSIX_SHELLS
 
 
-def _shell_form(inst: Instruction, *, has_cmd: bool) -> Iterator[Fix | Note]:
-    text, offset = inst.shell_text()
-    command_text = inst.arguments
-    if not command_text.strip():
+def _stage_shell(stage: Stage) -> list[str]:
+    shell = stage.last("SHELL")
+    return list(shell.exec_args) if shell is not None and shell.exec_args else ["/bin/sh", "-c"]
+
+
+def _shell_form(inst: Instruction, stage: Stage, *, has_cmd: bool) -> Iterator[Fix | Note]:
+    """Exec form for a plain command; ``[shell, -c, "... exec app"]`` when a shell is needed."""
+    if not inst.arguments.strip():
         return
-    base = inst.start + offset
     if inst.heredocs:
         yield Note(ID, f"{inst.keyword} uses a heredoc; left unchanged", inst.start_line)
         return
-    multiline = "\n" in inst.raw[inst.args_start : inst.args_end]
-    if not needs_shell(command_text) and not multiline:
+    span = (inst.start + inst.args_start, inst.start + inst.args_end)
+    intended = _single_quoted_exec_form(inst.arguments)
+    if intended is not None:
+        yield Fix(
+            ID,
+            f"{inst.keyword} looks like exec form but uses single quotes, which is not JSON: Docker runs it "
+            f"through a shell as the command {inst.arguments.split()[0]!r}; write the JSON the author meant",
+            (Edit(*span, json.dumps(intended, ensure_ascii=False)),),
+            Applicability.UNSAFE,
+            inst.start_line,
+        )
+        return
+    inner = split_lines(inst.raw[inst.args_start : inst.args_end])[1:]
+    has_comments = any(ln.lstrip(" \t").startswith("#") for ln in inner)
+    unsafe = inst.keyword == "ENTRYPOINT" and has_cmd
+    applicability = Applicability.UNSAFE if unsafe else Applicability.SAFE
+    caveat = " (the stage's CMD becomes the ENTRYPOINT's arguments: check them)" if unsafe else ""
+    plain = inst.arguments
+    words = plain.split(None, 1)
+    if len(words) == 2 and words[0] == "exec":
+        plain = words[1]  # `CMD exec app` is `CMD ["app"]`
+    if not needs_shell(plain) and not has_comments:
         try:
-            argv = split_words(command_text)
+            argv = split_words(plain)
         except ValueError:
             argv = []
         if argv:
-            exec_form = json.dumps(argv, ensure_ascii=False)
-            unsafe = inst.keyword == "ENTRYPOINT" and has_cmd
-            msg = f"{inst.keyword} in exec form so the app is PID 1 and receives SIGTERM"
-            if unsafe:
-                msg += " (the stage's CMD becomes the ENTRYPOINT's arguments: check them)"
-            yield Fix(
-                ID,
-                msg,
-                (Edit(inst.start + inst.args_start, inst.start + inst.args_end, exec_form),),
-                Applicability.UNSAFE if unsafe else Applicability.SAFE,
-                inst.start_line,
-            )
+            msg = f"{inst.keyword} in exec form so the app is PID 1 and receives SIGTERM{caveat}"
+            yield Fix(ID, msg, (Edit(*span, json.dumps(argv, ensure_ascii=False)),), applicability, inst.start_line)
             return
+    text, offset = inst.shell_text()
     script = parse_shell(text)
-    yield from _exec_prefix(script, base, inst.keyword, inst.start_line, None)
-
-
-def _exec_prefix(script: Script, base: int, what: str, line: int, path: str | None) -> Iterator[Fix | Note]:
-    last = script.last_top_level()
-    if last is None or not last.words:
+    at = yield from _exec_point(script, inst.keyword, inst.start_line)
+    if at is None:
         return
-    if last.name == "exec":
-        return  # already hands over PID 1
-    if not script.is_simple_chain():
-        yield Note(ID, f"{what} runs a shell wrapper that cannot hand PID 1 to the app; {_TINI}", line)
+    if has_comments:
+        if at >= 0:
+            yield Fix(ID, f"exec the last command of {inst.keyword} so the app replaces the shell as PID 1",
+                      (Edit.insert(inst.start + offset + at, "exec "),), Applicability.SAFE, inst.start_line)
+        yield Note(ID, f"{inst.keyword} stays in shell form to keep the comments inside it", inst.start_line)
         return
-    if last.name in _NO_EXEC or (last.name.startswith("$") and not last.words[0].is_literal):
-        if last.name in {"sleep", "echo", "printf", "true", ":"}:
-            return  # not an application
-        yield Note(ID, f"{what} ends with `{last.name}`, which cannot be exec'd; {_TINI}", line)
-        return
-    at = last.words[0].start  # after any env prefix: `A=1 exec app` exports A to the app
+    raw = inst.raw if at < 0 else inst.raw[: offset + at] + "exec " + inst.raw[offset + at :]
+    command = inst.with_changes(raw=raw).arguments
+    exec_form = json.dumps([*_stage_shell(stage), command], ensure_ascii=False)
     yield Fix(
         ID,
-        f"exec the last command of {what} so the app replaces the shell as PID 1 and receives SIGTERM",
-        (Edit(base + at, base + at, "exec ", path),),
-        Applicability.SAFE,
-        line,
+        f"{inst.keyword} in exec form with an explicit shell that execs the app, so it is PID 1 and "
+        f"receives SIGTERM{caveat}",
+        (Edit(*span, exec_form),),
+        applicability,
+        inst.start_line,
     )
+
+
+def _single_quoted_exec_form(arguments: str) -> list[str] | None:
+    """``['a', 'b']`` (invalid JSON, so shell form) as the list the author meant, else None."""
+    text = arguments.strip()
+    if not (text.startswith("[") and text.endswith("]")) or "'" not in text or '"' in text:
+        return None
+    try:
+        value = json.loads(text.replace("'", '"'))
+    except ValueError:
+        return None
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
+def _exec_point(script: Script, what: str, line: int) -> Generator[Note, None, int | None]:
+    """Offset where ``exec `` goes in ``script`` (-1: already execs; None: cannot, after a note)."""
+    last = script.last_top_level()
+    if last is not None and last.name == "exec" and script.is_simple_chain():
+        return -1
+    if last is None or not script.is_simple_chain():
+        yield Note(ID, f"{what} runs a shell wrapper that cannot hand PID 1 to the app; {_TINI}", line)
+        return None
+    if last.name in _NOT_APPS:
+        return None
+    if last.name in _NO_EXEC or not last.words[0].is_literal:
+        yield Note(ID, f"{what} ends with `{last.name}`, which cannot be exec'd; {_TINI}", line)
+        return None
+    return last.words[0].start  # after any env prefix: `A=1 exec app` exports A to the app
 
 
 def _script_fix(ctx: Context, stage: Stage, inst: Instruction) -> Iterator[Fix | Note]:
@@ -172,10 +213,7 @@ def _script_fix(ctx: Context, stage: Stage, inst: Instruction) -> Iterator[Fix |
     content = ctx.read_side(rel)
     if content is None:
         return
-    first = content.split("\n", 1)[0]
-    if first.startswith("#!") and first[2:].strip().split(" ")[0].rsplit("/", 1)[-1] not in _POSIX_SHELLS | {"env"}:
-        return
-    if first.startswith("#!/usr/bin/env") and (first.split()[1:2] or [""])[0] not in _POSIX_SHELLS:
+    if not _posix_script(content):
         return
     script = parse_shell(content)
     if script.has_error:
@@ -196,7 +234,7 @@ def _script_fix(ctx: Context, stage: Stage, inst: Instruction) -> Iterator[Fix |
         return
     # only the final command needs to be exec'd; earlier setup lines may use any syntax
     if last.name in _NO_EXEC or not last.words or not last.words[0].is_literal:
-        if last.name not in {"sleep", "echo", "printf", "true", ":", "exit"}:
+        if last.name not in _NOT_APPS:
             yield Note(ID, f"entry-point script {rel} ends with `{last.name}`; {_TINI}", inst.start_line)
         return
     at = last.words[0].start
@@ -209,37 +247,61 @@ def _script_fix(ctx: Context, stage: Stage, inst: Instruction) -> Iterator[Fix |
     )
 
 
+def _posix_script(content: str) -> bool:
+    """True when a script's shebang (if any) names a POSIX shell, directly or through env."""
+    first = content.split("\n", 1)[0].strip()
+    if not first.startswith("#!"):
+        return True
+    words = first[2:].split()
+    if not words:
+        return False
+    prog = words[0].rsplit("/", 1)[-1]
+    if prog == "env":
+        prog = next((w for w in words[1:] if not w.startswith("-")), "")
+    return prog in _POSIX_SHELLS
+
+
 def _join(base: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(base, path))
 
 
 def _context_source(ctx: Context, stage: Stage, target: str) -> str | None:
-    """The build-context path a stage COPYs to ``target`` (absolute or relative to WORKDIR)."""
+    """The build-context file a stage COPYs to ``target`` (absolute or relative to WORKDIR).
+
+    Later COPYs win. A source is matched as a file (``COPY a.sh /x.sh``, ``COPY a.sh /bin/``)
+    or as a folder whose content lands under the destination (``COPY scripts/ ./bin/``).
+    """
     workdir = "/"
-    dest_of: dict[str, str] = {}
+    copies: list[tuple[list[str], str]] = []
+    target_abs = ""
     for inst in stage.instructions:
         if inst.keyword == "WORKDIR" and inst.arguments:
             workdir = _join(workdir, inst.arguments.strip().strip("\"'"))
         elif inst.keyword in {"COPY", "ADD"} and not inst.flag("from") and not inst.heredocs:
             try:
-                words = list(inst.exec_args) if inst.is_json and inst.exec_args else shlex.split(inst.arguments)
+                words = list(inst.exec_args) if inst.exec_args else shlex.split(inst.arguments)
             except ValueError:
                 continue
-            if len(words) < 2:
+            if len(words) >= 2:
+                copies.append((words[:-1], _join(workdir, words[-1])))
+        elif inst is stage.last("ENTRYPOINT") or inst is stage.last("CMD"):
+            target_abs = _join(workdir, target)
+    target_abs = target_abs or _join(workdir, target)
+    for srcs, dest in reversed(copies):
+        for src in srcs:
+            if any(ch in src for ch in "*?[$") or "://" in src:
                 continue
-            *srcs, dest = words
-            dest_abs = _join(workdir, dest)
-            for src in srcs:
-                if any(ch in src for ch in "*?[$") or src.startswith(("http://", "https://")):
-                    continue
-                base = src.rstrip("/").rsplit("/", 1)[-1]
-                dest_of[_join(dest_abs, base)] = src  # dest is (or may be) a folder
-                if not dest.endswith("/") and len(srcs) == 1 and dest not in {".", "./"}:
-                    dest_of[dest_abs] = src
-    src = dest_of.get(_join(workdir, target))
-    if src is None:
-        return None
-    return src.removeprefix("./")
+            src_rel = posixpath.normpath(src.lstrip("/"))
+            candidates = [src_rel] if target_abs == dest else []
+            if target_abs.startswith(dest.rstrip("/") + "/"):
+                rest = target_abs[len(dest.rstrip("/")) + 1 :]
+                candidates.append(_join(src_rel, rest))  # a folder copied into dest
+                if posixpath.basename(src_rel) == rest:
+                    candidates.append(src_rel)  # a file copied into the folder dest
+            for cand in candidates:
+                if not cand.startswith("..") and ctx.read_side(cand) is not None:
+                    return cand
+    return None
 
 
 TRANSFORM = SignalsTransform()

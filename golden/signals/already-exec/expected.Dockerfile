@@ -1,0 +1,4 @@
+FROM debian:trixie-slim
+CMD ["./server", "--port", "8080"]
+FROM debian:trixie-slim
+CMD ["./server"]
