@@ -43,7 +43,6 @@ _STATEMENTS = _COMPOUND | _CONTAINERS | _ATOM_COMMANDS | {
 }  # fmt: skip
 _OPERATORS = frozenset({"&&", "||", ";", "|", "|&", "&", ";;", ";&", ";;&"})
 _CONTINUATION = re.compile(r"\\\r?\n")
-_ONLY_CONTINUATIONS = re.compile(r"(?:\\\r?\n)+")
 _TOKEN = re.compile(r"(?:\\\r\n|\\[\s\S]|\S)+")
 _GLOB = re.compile(r"[*?]|\[.+\]|(?:^|[=:])~|\{[^{}]*(?:,|\.\.)[^{}]*\}")
 _UNSAFE = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
@@ -168,7 +167,7 @@ class Script:
         last = len(self.commands) - 1
         for i, cmd in enumerate(self.commands):
             allowed = (None, ";", "\n") if i == last else ("&&", ";", "\n")
-            if cmd.depth or cmd.in_pipeline or cmd.negated or cmd.operator not in allowed:
+            if cmd.depth or cmd.negated or cmd.operator not in allowed:
                 return False
         return True
 
@@ -343,7 +342,8 @@ class _Builder:
         encoded = sub.encode("utf-8")
         self.map: list[int] | None = None
         if len(encoded) != len(sub):
-            self.map = [i for i, ch in enumerate(sub) for _ in range(_utf8_len(ord(ch)))] + [len(sub)]
+            sizes = (1 if ch < "\x80" else 2 if ch < "\u0800" else 3 for ch in sub)  # no astral chars here
+            self.map = [i for i, size in enumerate(sizes) for _ in range(size)] + [len(sub)]
         self.tree = _parser().parse(encoded)
 
     def pos(self, byte: int) -> int:
@@ -452,7 +452,7 @@ class _Builder:
         groups: list[list[tuple[int, int, Node | None]]] = []
         for part in parts:
             gap = self.text[groups[-1][-1][1] : part[0]] if groups else " "
-            if gap == "" or _ONLY_CONTINUATIONS.fullmatch(gap):
+            if not _CONTINUATION.sub("", gap):
                 groups[-1].append(part)
             else:
                 groups.append([part])
@@ -503,10 +503,6 @@ class _Builder:
         target = self.word(*self.span(targets[0]), [targets[0]]) if targets else None
         start, end = self.span(node)
         return Redirect(op, fd, target, start, target.end if target else end, heredoc)
-
-
-def _utf8_len(code: int) -> int:
-    return 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
 
 
 def _has_type(node: Node, kind: str) -> bool:
@@ -560,7 +556,11 @@ def _is_blank(gap: str) -> bool:
 
 
 def needs_shell(text: str) -> bool:
-    """True when running ``text`` as a JSON exec form would change its meaning (or it is empty)."""
+    """True when running ``text`` as a JSON exec form would change its meaning.
+
+    That is anything ``split_words`` rejects, an empty command, or a shell builtin such as ``exec``
+    or ``cd`` that exists only inside a shell.
+    """
     try:
         words = split_words(text)
     except ValueError:

@@ -47,7 +47,8 @@ def test_golden(case: Path, update_golden: bool, tmp_path: Path) -> None:
     assert result.status != Status.ERROR, result.error
     assert not result.internal_errors
     expected_path = case / "expected.Dockerfile"
-    notes = [n.message for n in result.notes]
+    # what the user is told: notes, refusals and the fixes not applied (unsafe, suggestions)
+    notes = [n.message for n in result.notes] + [f.message for f in result.suggestions]
     if update_golden:
         if result.new_text != source:
             _write(expected_path, result.new_text)

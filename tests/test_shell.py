@@ -131,6 +131,13 @@ def test_words_after_a_redirect_still_belong_to_the_command() -> None:
     assert [(r.op, r.target.text if r.target else None) for r in cmd.redirects] == [(">", "f")]
 
 
+def test_word_that_tree_sitter_spans_over_whitespace_is_split() -> None:
+    text = "echo } ] { ! ="
+    cmd = only(parse_shell(text))
+    assert cmd.argv == ("echo", "}", "]", "{", "!", "=")
+    assert [(w.start, w.end) for w in cmd.words][1:] == [(5, 6), (7, 8), (9, 10), (11, 12), (13, 14)]
+
+
 def test_redirect_after_pipeline_belongs_to_last_command() -> None:
     first, last = parse_shell("a | b > f").commands
     assert first.redirects == ()
@@ -203,6 +210,14 @@ def test_heredoc_strip_tabs_quoted_and_two_on_one_line() -> None:
     assert first.content == "line $X\n"
     assert (second.delimiter, second.quoted, second.strip_tabs, second.body) == ("B", True, False, "b\n")
     assert [r.op for r in only(script).redirects] == ["<<-", "<<"]
+
+
+def test_heredoc_backslash_quoted_delimiter_and_fd() -> None:
+    script = parse_shell("python3 3<<\\PY\nprint('$HOME')\nPY")
+    (heredoc,) = script.heredocs
+    assert (heredoc.delimiter, heredoc.quoted, heredoc.body) == ("PY", True, "print('$HOME')\n")
+    (redirect,) = only(script).redirects
+    assert (redirect.op, redirect.fd, redirect.heredoc) == ("<<", 3, heredoc)
 
 
 def test_heredoc_without_terminator_is_an_error() -> None:
@@ -322,3 +337,16 @@ def test_astral_character_after_brace_does_not_crash_the_parser() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(("echo", "{\U00031860}", "x"))
+
+
+TOKENS = st.lists(st.text(alphabet=st.sampled_from(list("az09_-./é€中ßñ\U0001f600\U00031860")), min_size=1), min_size=1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TOKENS, st.sampled_from([" ", "  ", " \\\n  ", "\t"]))
+def test_plain_tokens_round_trip_with_exact_offsets(tokens: list[str], sep: str) -> None:
+    text = sep.join(tokens)
+    cmd = only(parse_shell(text))
+    assert list(cmd.argv) == tokens
+    assert [text[w.start : w.end] for w in cmd.words] == tokens
+    assert split_words(text) == tokens

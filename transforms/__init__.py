@@ -30,6 +30,7 @@ class Transform(Protocol):
 #: listed first when present.
 REGISTRY: tuple[tuple[str, str], ...] = (
     ("signals", "transforms.signals"),
+    ("nonroot", "transforms.nonroot"),
     ("minimal", "transforms.minimal"),
 )
 

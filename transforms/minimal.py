@@ -1,23 +1,722 @@
-"""minimal — placeholder registered while the module is written."""
+"""minimal — no extra packages, caches or package lists in the runtime image.
+
+Only the final stage is rewritten: builder stages never ship, so their caches cost nothing at run time.
+
+What it changes
+    * ``apt-get install`` / ``apt install`` gets ``--no-install-recommends`` right after ``install``
+      (hadolint DL3015). ``-o APT::Install-Recommends=false`` counts as already present.
+    * A RUN that runs ``apt-get update`` (or ``apt update``) and does not remove the package lists
+      gets ``&& rm -rf /var/lib/apt/lists/*`` after its last command (DL3009). ``apt-get dist-clean``
+      and a cache mount on ``/var/lib/apt`` count as removing them.
+    * ``apk add`` gets ``--no-cache`` (DL3019).
+    * ``pip install`` / ``pip3 install`` / ``python -m pip install`` gets ``--no-cache-dir`` (DL3042),
+      unless ``PIP_NO_CACHE_DIR`` is set (ENV, ARG, an env prefix or ``export`` in the RUN).
+    * A bare ``npm ci`` / ``npm install`` gets ``--omit=dev`` when the build context has a lockfile
+      (``package-lock.json`` or ``npm-shrinkwrap.json``) and ``NODE_ENV=production`` is not set.
+    * ``yum`` / ``dnf`` / ``microdnf`` / ``tdnf install`` without a later ``clean all`` in the same RUN
+      gets ``&& <tool> clean all`` after the RUN's last command (DL3032, DL3040).
+    * ``ADD`` of local files and folders becomes ``COPY`` (DL3020); only the keyword changes, in the
+      case it was written in (``add`` -> ``copy``).
+    Flags are inserted after a word, so continuation lines and the comment lines inside them stay
+    byte for byte; nothing is reordered and no package the user named is dropped or added.
+    ``CMD``/``ENTRYPOINT`` are left to ``signals``.
+
+When it refuses (a note, file unchanged)
+    * A RUN in exec form (``RUN ["apt-get", ...]``) or with a heredoc whose script installs packages.
+    * Appending a cleanup (``rm -rf /var/lib/apt/lists/*``, ``<tool> clean all``) when the commands
+      after the package manager are not a plain ``&&`` / ``;`` chain (pipes, ``||``, subshells, ``if``,
+      background jobs) or the RUN does not parse: the place to insert it would be a guess.
+    * Removing the apt lists when a later RUN of the stage installs with apt before running
+      ``apt-get update`` itself (it needs the lists), or when ``apt-get update`` runs in a RUN of its
+      own with no install (the lists already sit in that layer: merge it with the install).
+    * ``--omit=dev`` when a later step runs ``npm run``, ``npm test``, ``npm exec`` or ``npx`` (it may
+      need dev dependencies: build in an earlier stage instead).
+    * ``ADD`` of a URL, of a git repository, of a local tar archive (ADD extracts it, COPY would not),
+      of a source given by a variable or a wildcard that may match an archive, or with an ADD-only
+      flag (``--checksum``, ``--keep-git-dir``, ``--unpack``). These notes are not refusals.
+    * Caches kept on purpose on a ``--mount=type=cache`` are left alone (a note says why).
+    * Builder stages, Windows stages, stages with a non-POSIX ``SHELL`` and ``ONBUILD`` are skipped.
+
+Fix safety
+    ``--no-cache``, ``--no-cache-dir``, removing the apt lists, ``clean all`` and ``ADD`` -> ``COPY`` are
+    **safe**: the same packages and files end up in the image, only caches are gone. (ADD extracts
+    local tar archives by their content; a source without an archive extension is taken not to be
+    one. A later RUN that calls a script which installs with apt without updating is not seen.)
+    ``--no-install-recommends`` is **safe**, except **unsafe** when it drops a recommended package
+    that commonly matters at run time and that is neither named in the stage nor shipped by the base
+    image: ``ca-certificates`` for ``curl``/``wget``/``git`` (https would fail), ``build-essential`` and
+    the Python headers for ``python3-pip``. ``--omit=dev`` is **unsafe**: a later step or the start
+    command may still need a dev dependency.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import shlex
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
-from rewriter.edits import Fix, Note
-from rewriter.facts import Context
+from rewriter.edits import Applicability, Edit, Fix, Note
+from rewriter.facts import Context, parse_image
+from rewriter.shell import Command, Script, Word, parse_shell
+from rewriter.syntax import Instruction, Stage
+
+ID = "minimal"
+
+_POSIX_SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"}
+_APT = {"apt-get", "apt"}
+_RPM = {"yum", "dnf", "microdnf", "tdnf"}
+_PIP = re.compile(r"pip(\d+(\.\d+)*)?$")
+_PYTHON = re.compile(r"python(\d+(\.\d+)*)?$")
+#: commands that run the command in their arguments: (options that take a value)
+_WRAPPERS: dict[str, frozenset[str]] = {
+    "sudo": frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"}),
+    "env": frozenset({"-u", "-C", "-S", "--unset", "--chdir"}),
+    "xargs": frozenset({"-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s", "--arg-file", "--delimiter"}),
+    "nice": frozenset({"-n", "--adjustment"}),
+    "eatmydata": frozenset(), "nohup": frozenset(), "time": frozenset(), "command": frozenset(),
+    "exec": frozenset(), "stdbuf": frozenset(),
+}  # fmt: skip
+#: options written before the subcommand that take the next word as their value
+_VALUE_OPTS: dict[str, frozenset[str]] = {
+    "apt": frozenset({"-o", "-c", "-t", "-a", "--option", "--config-file", "--target-release",
+                      "--default-release", "--host-architecture"}),
+    "apk": frozenset({"-X", "--repository", "-p", "--root", "--arch", "--cache-dir", "--keys-dir",
+                      "--repositories-file", "--cache-max-age", "--timeout"}),
+    "pip": frozenset({"--proxy", "--retries", "--timeout", "--exists-action", "--trusted-host", "--cert",
+                      "--client-cert", "--cache-dir", "--log", "--log-file", "--python", "--use-feature",
+                      "--use-deprecated", "--keyring-provider"}),
+    "rpm": frozenset({"-c", "--config", "--installroot", "--releasever", "--enablerepo", "--disablerepo",
+                      "--setopt", "-d", "-e", "--exclude", "-x", "--repo", "--repoid", "--repofrompath",
+                      "--forcearch", "--nobest"}),
+    "npm": frozenset({"--prefix", "-C", "--workspace", "-w", "--userconfig", "--cache"}),
+}  # fmt: skip
+#: apt subcommands that read /var/lib/apt/lists
+_APT_CONSUMERS = {"install", "reinstall", "build-dep", "source", "download", "satisfy"}
+#: packages whose recommended packages are commonly needed at run time: package -> recommends
+_NEEDED_RECOMMENDS: dict[str, tuple[str, ...]] = {
+    "curl": ("ca-certificates",),
+    "wget": ("ca-certificates",),
+    "git": ("ca-certificates",),
+    "python3-pip": ("build-essential", "python3-dev"),
+    "python-pip": ("build-essential", "python-dev"),
+}
+#: official images that already ship ca-certificates (their Debian variants)
+_IMAGES_WITH_CA = {
+    "python", "node", "ruby", "php", "golang", "rust", "buildpack-deps", "perl", "openjdk",
+    "eclipse-temurin", "maven", "gradle", "elixir", "erlang", "haskell", "julia", "r-base", "swift",
+}  # fmt: skip
+#: file name endings hadolint and BuildKit treat as (possibly compressed) tar archives
+_ARCHIVE_EXT = (
+    ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tb2", ".tar.xz", ".txz", ".tar.zst", ".tzst",
+    ".tar.lz", ".tlz", ".tar.lzma", ".tZ", ".tpz", ".tar.Z", ".gz", ".bz2", ".xz", ".lz", ".lzma", ".zst", ".Z",
+)  # fmt: skip
+_COPY_FLAGS = {"chown", "chmod", "link", "exclude"}
+_NPM_INSTALL = {"ci", "install", "i", "clean-install", "isntall", "add", "in", "ic"}
+_NPM_KEEPS_DEV = ("--omit", "--production", "--only", "--include", "--also", "--dev", "-D", "--save-dev",
+                  "-g", "--global", "--prod")  # fmt: skip
+_NPM_RUNS = {"run", "run-script", "rum", "urn", "test", "t", "tst", "exec", "x"}
+_TRUTHY_OFF = {"", "0", "false", "no", "off"}
+
+_RECOMMENDS = "--no-install-recommends"
+_APT_LISTS = "/var/lib/apt/lists"
+
+
+# --------------------------------------------------------------------------- package manager calls
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A package-manager command: ``tool`` (normalised), its subcommand word and the words after it."""
+
+    cmd: Command
+    index: int  #: position of the command in ``Script.commands``
+    tool: str  #: "apt-get", "apt", "apk", "pip", "npm", "yum", "dnf", ...
+    program: str  #: the program as written (basename), e.g. "pip3", "microdnf"
+    sub: Word | None
+    after_program: tuple[Word, ...]
+
+    @property
+    def subcommand(self) -> str:
+        return self.sub.text if self.sub is not None else ""
+
+    @property
+    def rest(self) -> tuple[Word, ...]:
+        """Words after the subcommand."""
+        if self.sub is None:
+            return ()
+        return tuple(w for w in self.after_program if w.start > self.sub.start)
+
+    def has_word(self, *prefixes: str) -> bool:
+        return any(w.text == p or w.text.startswith(p + "=") for w in self.after_program for p in prefixes)
+
+
+def _basename(text: str) -> str:
+    return text.rsplit("/", 1)[-1]
+
+
+def _program_index(words: Sequence[Word]) -> int | None:
+    """Index of the program a command runs, looking through ``sudo``, ``env``, ``xargs`` and the like."""
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if not word.is_literal:
+            return None
+        name = _basename(word.text)
+        opts = _WRAPPERS.get(name)
+        if opts is None:
+            return i
+        i += 1
+        while i < len(words):
+            text = words[i].text
+            if text == "--":
+                i += 1
+                break
+            if text.startswith("-") and len(text) > 1:
+                i += 2 if text in opts else 1
+                continue
+            if name in {"env", "sudo"} and re.match(r"[A-Za-z_][A-Za-z0-9_]*=", text):
+                i += 1
+                continue
+            break
+    return None
+
+
+def _subcommand_index(words: Sequence[Word], start: int, value_opts: frozenset[str]) -> int | None:
+    i = start
+    while i < len(words):
+        text = words[i].text
+        if text == "--":
+            return i + 1 if i + 1 < len(words) else None
+        if text.startswith("-") and len(text) > 1:
+            i += 2 if text in value_opts else 1
+            continue
+        return i
+    return None
+
+
+def _classify(cmd: Command, index: int) -> _Call | None:
+    words = cmd.words
+    p = _program_index(words)
+    if p is None:
+        return None
+    program = _basename(words[p].text)
+    start = p + 1
+    tool = program
+    if program in _APT:
+        family = "apt"
+    elif program == "apk":
+        family = "apk"
+    elif program in _RPM:
+        family = "rpm"
+    elif program == "npm":
+        family = "npm"
+    elif _PIP.match(program):
+        tool, family = "pip", "pip"
+    elif _PYTHON.match(program):
+        # python [-u -B ...] -m pip ...
+        i = start
+        while i < len(words) and words[i].text.startswith("-") and words[i].text not in {"-m", "-mpip"}:
+            i += 2 if words[i].text in {"-W", "-X"} else 1
+        if i < len(words) and words[i].text == "-mpip":
+            start = i + 1
+        elif i + 1 < len(words) and words[i].text == "-m" and words[i + 1].text == "pip":
+            start = i + 2
+        else:
+            return None
+        tool, family = "pip", "pip"
+    else:
+        return None
+    s = _subcommand_index(words, start, _VALUE_OPTS[family])
+    return _Call(cmd, index, tool, program, words[s] if s is not None else None, tuple(words[start:]))
+
+
+def _calls(script: Script) -> list[_Call]:
+    out = []
+    for i, cmd in enumerate(script.commands):
+        call = _classify(cmd, i)
+        if call is not None:
+            out.append(call)
+    return out
+
+
+def _argv_script(argv: Sequence[str]) -> Script:
+    """A script for an exec-form argument list (``["sh", "-c", "..."]`` gives the inner script)."""
+    if len(argv) >= 3 and _basename(argv[0]) in _POSIX_SHELLS and argv[1].startswith("-") and "c" in argv[1]:
+        return parse_shell(argv[2])
+    return parse_shell(shlex.join(argv))
+
+
+# --------------------------------------------------------------------------- what a RUN lacks
+
+
+@dataclass(frozen=True)
+class _Finding:
+    """One rule that applies to a command; ``at`` is an insertion offset in the script text (or None)."""
+
+    rule: str
+    summary: str  #: what is missing, for notes ("apt-get install without --no-install-recommends")
+    at: int | None = None
+    content: str = ""
+    message: str = ""
+    applicability: Applicability = Applicability.SAFE
+    note: str = ""  #: why it is not fixed (``at`` is None)
+    refusal: bool = True
+
+
+@dataclass(frozen=True)
+class _StageFacts:
+    """What the rules need to know about the stage around one RUN."""
+
+    env: dict[str, str]
+    mounts: tuple[dict[str, str], ...]
+    lockfile: str | None
+    apt_needed_later: int | None  #: line of a later RUN that installs with apt before updating
+    npm_runs_later: tuple[str, int] | None  #: (what, line) of a later step running npm scripts / npx
+    apt_named: frozenset[str]  #: packages installed with apt in this stage up to this RUN
+    base_has_ca: bool
+
+
+def _cache_mounted(mounts: Iterable[dict[str, str]], *prefixes: str) -> bool:
+    for m in mounts:
+        if m.get("type") != "cache":
+            continue
+        target = (m.get("target") or m.get("dst") or m.get("destination") or "").rstrip("/")
+        if any(target == p or target.startswith(p + "/") or p.startswith(target + "/") for p in prefixes):
+            return True
+    return False
+
+
+def _findings(script: Script, facts: _StageFacts) -> list[_Finding]:
+    calls = _calls(script)
+    out: list[_Finding] = []
+    for call in calls:
+        sub = call.sub
+        if sub is None:
+            continue
+        name = call.subcommand
+        if call.tool in _APT and name == "install":
+            out.extend(_no_recommends(call, facts))
+        elif call.tool == "apk" and name == "add" and not call.has_word("--no-cache"):
+            if _cache_mounted(facts.mounts, "/var/cache/apk", "/etc/apk/cache"):
+                out.append(_Finding("DL3019", "apk add uses a cache mount", note="apk add keeps its cache on a "
+                                    "--mount=type=cache, so --no-cache was not added", refusal=False))
+            else:
+                out.append(_Finding(
+                    "DL3019", "apk add without --no-cache", sub.end, " --no-cache",
+                    "apk add --no-cache: do not keep the package index in the image (DL3019)",
+                ))
+        elif call.tool == "pip" and name == "install" and not call.has_word("--no-cache-dir"):
+            out.extend(_pip(script, call, facts))
+        elif call.tool == "npm" and name in _NPM_INSTALL:
+            out.extend(_npm(script, call, facts))
+    out.extend(_apt_lists(script, calls, facts))
+    out.extend(_rpm_clean(script, calls, facts))
+    return out
+
+
+def _named_packages(call: _Call) -> list[str]:
+    names = []
+    for w in call.rest:
+        if w.text.startswith("-") or not w.is_literal:
+            continue
+        names.append(re.split(r"[=:]", w.text, maxsplit=1)[0])
+    return names
+
+
+def _no_recommends(call: _Call, facts: _StageFacts) -> list[_Finding]:
+    for w in call.after_program:
+        text = w.text
+        if text == _RECOMMENDS or text.startswith(_RECOMMENDS + "="):
+            return []
+        m = re.search(r"APT::Install-Recommends=[\"']?(\w*)", text, re.IGNORECASE)
+        if m and m.group(1).lower() in _TRUTHY_OFF:
+            return []
+    assert call.sub is not None
+    missing = []
+    for pkg in _named_packages(call):
+        for rec in _NEEDED_RECOMMENDS.get(pkg, ()):
+            if rec in facts.apt_named or (rec == "ca-certificates" and facts.base_has_ca):
+                continue
+            missing.append(f"{pkg} recommends {rec}")
+    message = f"{call.program} install {_RECOMMENDS}: install only the packages that are needed (DL3015)"
+    applicability = Applicability.SAFE
+    if missing:
+        applicability = Applicability.UNSAFE
+        message += f" ({'; '.join(missing)}: name it too if the image needs it)"
+    return [_Finding("DL3015", f"{call.program} install without {_RECOMMENDS}", call.sub.end,
+                     " " + _RECOMMENDS, message, applicability)]
+
+
+def _pip(script: Script, call: _Call, facts: _StageFacts) -> list[_Finding]:
+    assert call.sub is not None
+    if _env_set(script, call, facts, "PIP_NO_CACHE_DIR"):
+        return []
+    if call.has_word("--cache-dir"):
+        return [_Finding("DL3042", "pip install sets --cache-dir", note="pip install sets --cache-dir; "
+                         "--no-cache-dir was not added", refusal=False)]
+    if _cache_mounted(facts.mounts, "/root/.cache/pip", "/root/.cache") or any(
+        "pip" in (m.get("target") or m.get("dst") or "") for m in facts.mounts if m.get("type") == "cache"
+    ):
+        return [_Finding("DL3042", "pip install uses a cache mount", note="pip install keeps its cache on a "
+                         "--mount=type=cache, so --no-cache-dir was not added", refusal=False)]
+    return [_Finding(
+        "DL3042", f"{call.program} install without --no-cache-dir", call.sub.end, " --no-cache-dir",
+        f"{call.program} install --no-cache-dir: do not keep pip's download cache in the image (DL3042)",
+    )]
+
+
+def _env_set(script: Script, call: _Call, facts: _StageFacts, name: str) -> bool:
+    """Whether ``name`` is set for ``call``: ENV/ARG of the stage, an env prefix, or ``export`` before it."""
+    if name in facts.env:
+        return True
+    if any(a.name == name for a in call.cmd.env):
+        return True
+    for cmd in script.commands[: call.index]:
+        if not cmd.words and any(a.name == name for a in cmd.env):
+            return True
+        if cmd.name in {"export", "declare", "typeset"} and any(
+            w.text.startswith(name + "=") for w in cmd.args
+        ):
+            return True
+    return False
+
+
+def _npm(script: Script, call: _Call, facts: _StageFacts) -> list[_Finding]:
+    assert call.sub is not None
+    if facts.lockfile is None:
+        return []
+    if any(not w.text.startswith("-") for w in call.rest):
+        return []  # installs named packages
+    if call.has_word(*_NPM_KEEPS_DEV):
+        return []
+    node_env = facts.env.get("NODE_ENV")
+    node_env = next((a.value.text for a in call.cmd.env if a.name == "NODE_ENV" and a.value), node_env)
+    if node_env == "production":
+        return []  # npm already omits dev dependencies
+    what = f"npm {call.subcommand}"
+    step = next(filter(None, map(_npm_script_step, script.commands[call.index + 1 :])), None)
+    later = (step, 0) if step is not None else facts.npm_runs_later
+    if later is not None:
+        step, line = later
+        where = f"the same RUN runs `{step}`" if line == 0 else f"a later step (line {line}) runs `{step}`"
+        return [_Finding("npm", what, note=f"{what} in the final stage keeps dev dependencies: {where}, which "
+                         "may need them, so --omit=dev was not added; build in an earlier stage")]
+    return [_Finding(
+        "npm", what, call.sub.end, " --omit=dev",
+        f"{what} --omit=dev: no dev dependencies in the runtime image "
+        "(unsafe: check that the start command needs none)",
+        Applicability.UNSAFE,
+    )]
+
+
+def _npm_script_step(cmd: Command) -> str | None:
+    """``npx x`` / ``npm run build`` / ``yarn build``: a step that may need dev dependencies (as text)."""
+    p = _program_index(cmd.words)
+    if p is None:
+        return None
+    argv = cmd.argv[p:]
+    name = _basename(argv[0])
+    rest = [a for a in argv[1:] if not a.startswith("-")]
+    if name == "npx" or (name in {"npm", "yarn", "pnpm"} and rest and (
+        rest[0] in _NPM_RUNS or (name != "npm" and rest[0] not in {"install", "add", "start"})
+    )):
+        return " ".join([name, *rest[:2]])
+    return None
+
+
+def _append_point(script: Script, first: int) -> int | None:
+    """Offset after the script's last command, when ``commands[first:]`` is a top-level ``&&``/``;`` chain."""
+    if script.has_error or any(c.operator == "&" for c in script.commands):
+        return None
+    tail = script.commands[first:]
+    if not tail:
+        return None
+    for k, cmd in enumerate(tail):
+        allowed = (None, ";", "\n") if k == len(tail) - 1 else ("&&", ";", "\n")
+        if cmd.depth or cmd.in_pipeline or cmd.negated or cmd.operator not in allowed:
+            return None
+    last = tail[-1]
+    if last.name in {"exit", "exec"} or not (last.words or last.env):
+        return None
+    return last.end
+
+
+def _apt_lists(script: Script, calls: list[_Call], facts: _StageFacts) -> list[_Finding]:
+    apt = [c for c in calls if c.tool in _APT]
+    updates = [c for c in apt if c.subcommand == "update"]
+    if not updates:
+        return []
+    last_update = updates[-1].index
+    for cmd in script.commands[last_update + 1 :]:
+        if _basename(cmd.name) == "rm" and any(w.text.rstrip("/*").startswith(_APT_LISTS) for w in cmd.args):
+            return []
+    if any(c.subcommand in {"dist-clean", "distclean"} and c.index > last_update for c in apt):
+        return [_Finding("DL3009", "apt-get dist-clean", note="the RUN removes the package lists with "
+                         "`apt-get dist-clean` (hadolint DL3009 does not recognise it)", refusal=False)]
+    if _cache_mounted(facts.mounts, _APT_LISTS, "/var/lib/apt"):
+        return []
+    program = updates[-1].program
+    what = f"{program} update without rm -rf {_APT_LISTS}/*"
+    if facts.apt_needed_later is not None:
+        if any(c.subcommand in _APT_CONSUMERS for c in apt if c.index > last_update):
+            why = f"the RUN at line {facts.apt_needed_later} installs with apt without running {program} update"
+        else:
+            why = (f"{program} update runs without an install, so the lists stay in this layer for the RUN at "
+                   f"line {facts.apt_needed_later}; update, install and remove them in one RUN")
+        return [_Finding("DL3009", what, note=f"package lists not removed: {why}")]
+    at = _append_point(script, apt[-1].index)
+    if at is None:
+        return [_Finding("DL3009", what, note=f"package lists not removed: the commands after "
+                         f"{apt[-1].program} are not a plain && chain; add `&& rm -rf {_APT_LISTS}/*` by hand")]
+    return [_Finding(
+        "DL3009", what, at, f" && rm -rf {_APT_LISTS}/*",
+        f"rm -rf {_APT_LISTS}/* in the RUN that runs {updates[-1].program} update: "
+        "package lists do not belong in the image (DL3009)",
+    )]
+
+
+def _rpm_clean(script: Script, calls: list[_Call], facts: _StageFacts) -> list[_Finding]:
+    rpm = [c for c in calls if c.tool in _RPM]
+    installs = [c for c in rpm if c.subcommand in {"install", "groupinstall", "reinstall"}]
+    if not installs:
+        return []
+    last = installs[-1]
+    tool = last.program
+    if any(c.subcommand == "clean" and c.index > last.index for c in rpm):
+        return []
+    for cmd in script.commands[last.index + 1 :]:
+        if _basename(cmd.name) == "rm" and any(
+            w.text.startswith(("/var/cache/yum", "/var/cache/dnf", "/var/cache/tdnf", "/var/cache/libdnf5"))
+            for w in cmd.args
+        ):
+            return []
+    if _cache_mounted(facts.mounts, "/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/tdnf"):
+        return []
+    what = f"{tool} install without {tool} clean all"
+    at = _append_point(script, rpm[-1].index)
+    if at is None:
+        return [_Finding("DL3032", what, note=f"{tool} cache not cleaned: the commands after {rpm[-1].program} "
+                         f"are not a plain && chain; add `&& {tool} clean all` by hand")]
+    return [_Finding(
+        "DL3032", what, at, f" && {tool} clean all",
+        f"{tool} clean all after {tool} install: the package cache does not belong in the image (DL3032/DL3040)",
+    )]
+
+
+# --------------------------------------------------------------------------- the transform
 
 
 class MinimalTransform:
-    id = "minimal"
-    description = "No extra packages in the runtime image."
+    id = ID
+    description = "No extra packages, caches or package lists in the runtime image."
 
     @property
     def explain(self) -> str:
         return __doc__ or ""
 
     def run(self, ctx: Context) -> Iterator[Fix | Note]:
-        return iter(())
+        stage = ctx.final_stage
+        if stage is None or not ctx.is_final(stage) or ctx.is_windows(stage) or not _posix_shell(stage):
+            return
+        lockfile = next((f for f in ("package-lock.json", "npm-shrinkwrap.json") if ctx.read_side(f) is not None), None)
+        scripts = _stage_scripts(stage)
+        base_has_ca = _base_has_ca(ctx, stage)
+        apt_named: set[str] = set()
+        for pos, inst in enumerate(stage.instructions):
+            if inst.keyword == "ADD":
+                yield from _add(inst)
+                continue
+            if inst.keyword != "RUN":
+                continue
+            for script in scripts[pos]:
+                for call in _calls(script):
+                    if call.tool in _APT and call.subcommand == "install":
+                        apt_named.update(_named_packages(call))
+            facts = _StageFacts(
+                env=_env_before(ctx, stage, inst),
+                mounts=tuple(inst.mounts),
+                lockfile=lockfile,
+                apt_needed_later=_apt_needed_later(stage, scripts, pos),
+                npm_runs_later=_npm_runs_later(stage, scripts, pos),
+                apt_named=frozenset(apt_named),
+                base_has_ca=base_has_ca,
+            )
+            yield from _run(inst, facts)
+
+
+def _run(inst: Instruction, facts: _StageFacts) -> Iterator[Fix | Note]:
+    line = inst.start_line
+    if inst.is_json:
+        found = [f for f in _findings(_argv_script(inst.exec_args or ()), facts) if f.at is not None]
+        if found:
+            yield Note(ID, f"exec-form RUN left unchanged: {_summaries(found)}; add the flags by hand", line, True)
+        return
+    text, offset = inst.shell_text()
+    if inst.heredocs:
+        found = [f for f in _findings(parse_shell(text), facts) if f.at is not None]
+        for doc in inst.heredocs:
+            found += [f for f in _findings(parse_shell(doc.content), facts) if f.at is not None]
+        if found:
+            yield Note(ID, f"heredoc RUN left unchanged: {_summaries(found)}; add the flags by hand", line, True)
+        return
+    script = parse_shell(text)
+    found = _findings(script, facts)
+    if script.has_error and any(f.at is not None for f in found):
+        yield Note(ID, f"RUN could not be parsed as shell; left unchanged: {_summaries(found)}", line, True)
+        return
+    base = inst.start + offset
+    for f in found:
+        if f.at is None:
+            yield Note(ID, f.note, line, f.refusal)
+        else:
+            yield Fix(ID, f.message, (Edit(base + f.at, base + f.at, f.content),), f.applicability, line)
+
+
+def _summaries(found: Sequence[_Finding]) -> str:
+    return ", ".join(dict.fromkeys(f.summary for f in found))
+
+
+def _posix_shell(stage: Stage) -> bool:
+    shell = stage.last("SHELL")
+    if shell is None or not shell.exec_args:
+        return True
+    return _basename(shell.exec_args[0]) in _POSIX_SHELLS
+
+
+def _stage_scripts(stage: Stage) -> list[list[Script]]:
+    """For each instruction of the stage, the shell scripts it runs (RUN/CMD/ENTRYPOINT), else []."""
+    out: list[list[Script]] = []
+    for inst in stage.instructions:
+        scripts: list[Script] = []
+        if inst.keyword in {"RUN", "CMD", "ENTRYPOINT"}:
+            if inst.is_json:
+                scripts.append(_argv_script(inst.exec_args or ()))
+            elif inst.arguments.strip():
+                scripts.append(parse_shell(inst.shell_text()[0]))
+                scripts.extend(parse_shell(doc.content) for doc in inst.heredocs)
+        out.append(scripts)
+    return out
+
+
+def _apt_needed_later(stage: Stage, scripts: list[list[Script]], pos: int) -> int | None:
+    """Line of the first later RUN that uses the apt lists before refreshing them, if any."""
+    for inst, runs in zip(stage.instructions[pos + 1 :], scripts[pos + 1 :], strict=True):
+        if inst.keyword != "RUN":
+            continue
+        for script in runs:
+            for call in _calls(script):
+                if call.tool in _APT and call.subcommand == "update":
+                    return None
+                if (call.tool in _APT and call.subcommand in _APT_CONSUMERS) or call.program == "apt-cache":
+                    return inst.start_line
+    return None
+
+
+def _npm_runs_later(stage: Stage, scripts: list[list[Script]], pos: int) -> tuple[str, int] | None:
+    for inst, runs in zip(stage.instructions[pos + 1 :], scripts[pos + 1 :], strict=True):
+        for script in runs:
+            step = next(filter(None, map(_npm_script_step, script.commands)), None)
+            if step is not None:
+                return step, inst.start_line
+    return None
+
+
+def _base_has_ca(ctx: Context, stage: Stage) -> bool:
+    ref = parse_image(ctx.resolved_base(stage))
+    short = ref.short_name
+    return short in _IMAGES_WITH_CA and ref.name in {short, "library/" + short, "docker.io/library/" + short}
+
+
+def _env_before(ctx: Context, stage: Stage, inst: Instruction) -> dict[str, str]:
+    """Variables set by ENV (this stage and the stages it is built from) and ARG before ``inst``."""
+    chain: list[Stage] = []
+    current: Stage | None = stage
+    while current is not None and len(chain) < 50:
+        chain.append(current)
+        parent = ctx.tree.stage_named(current.base)
+        current = parent if parent is not None and parent.index < current.index else None
+    env: dict[str, str] = {}
+    for st in reversed(chain):
+        for i in st.instructions:
+            if i is inst:
+                break
+            if i.keyword == "ENV" or (i.keyword == "ARG" and st is stage):
+                env.update(_pairs(i))
+    return env
+
+
+def _pairs(inst: Instruction) -> dict[str, str]:
+    words = [w.text for w in inst.words]
+    if not words:
+        return {}
+    if inst.keyword == "ENV" and "=" not in words[0]:
+        return {words[0]: _unquote(" ".join(words[1:]))}
+    out = {}
+    for w in words:
+        key, eq, value = w.partition("=")
+        if eq:
+            out[key] = _unquote(value)
+    return out
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+# --------------------------------------------------------------------------- ADD -> COPY
+
+
+def _add(inst: Instruction) -> Iterator[Fix | Note]:
+    line = inst.start_line
+    odd = [f.name for f in inst.flags if f.name not in _COPY_FLAGS]
+    if odd:
+        yield Note(ID, f"ADD --{odd[0]} left as ADD (COPY has no such flag)", line)
+        return
+    words = list(inst.exec_args or ()) if inst.is_json else [_unquote(w.text) for w in inst.words]
+    if len(words) < 2:
+        return
+    for src in words[:-1]:
+        reason = _add_reason(src)
+        if reason:
+            yield Note(ID, f"ADD {src} left as ADD: {reason}", line)
+            return
+    keyword_at = len(inst.raw) - len(inst.raw.lstrip(" \t"))
+    written = inst.raw[keyword_at : keyword_at + 3]
+    copy = "copy" if written.islower() else "COPY" if written.isupper() else "Copy"
+    start = inst.start + keyword_at
+    yield Fix(
+        ID,
+        "COPY instead of ADD for local files and folders: ADD also fetches URLs and extracts archives (DL3020)",
+        (Edit(start, start + 3, copy),),
+        Applicability.SAFE,
+        line,
+    )
+
+
+def _add_reason(src: str) -> str | None:
+    """Why ``ADD src`` must stay ADD, or None when COPY does the same."""
+    if src.startswith("<<"):
+        return None  # a heredoc: COPY takes it as well
+    lower = src.lower()
+    if re.match(r"[a-z][a-z0-9+.-]*://", lower) or lower.startswith("git@"):
+        return "it fetches a URL, which COPY cannot"
+    if lower.endswith(".git") or ".git#" in lower:
+        return "it clones a git repository, which COPY cannot"
+    if "$" in src:
+        return "the source is a variable that may name a URL or an archive"
+    name = src.rstrip("/").rsplit("/", 1)[-1]
+    if src.endswith("/") or name in {"", ".", ".."}:
+        return None  # a folder: archives inside it are not extracted
+    if name.endswith(_ARCHIVE_EXT):
+        return "ADD extracts a local tar archive; COPY would copy the archive itself"
+    if re.search(r"[*?\[]", name):
+        tail = re.split(r"[*?\]]", name)[-1]
+        if "." not in tail:
+            return "the wildcard may match a tar archive, which ADD extracts"
+    return None
 
 
 TRANSFORM = MinimalTransform()

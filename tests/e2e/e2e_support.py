@@ -1,0 +1,187 @@
+"""Helpers for the e2e tests: the image store (env from env.sh) and buildah/podman for one test."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+E2E = Path(__file__).resolve().parent
+APPS = E2E / "apps"
+ROOT = E2E.parent.parent
+DEFAULT_W = "/var/tmp/dockerfix-images"
+TAG_PREFIX = "localhost/dockerfix-e2e-"
+SETUP = "bash tests/e2e/offline-images.sh"
+
+
+def load_env(env_sh: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(variables env.sh exports, the full environment for subprocesses) without touching os.environ."""
+    proc = subprocess.run(
+        ["bash", "-c", 'set -e; . "$1"; env -0', "load-env", str(env_sh)],
+        env=dict(os.environ),
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"sourcing {env_sh} failed: {proc.stderr.decode(errors='replace')}")
+    full: dict[str, str] = {}
+    for entry in proc.stdout.decode().split("\0"):
+        key, sep, value = entry.partition("=")
+        if sep and key:
+            full[key] = value
+    full.pop("_", None)
+    names = re.findall(r"^\s*export\s+([A-Za-z_][A-Za-z0-9_]*)=", env_sh.read_text(), re.MULTILINE)
+    return {k: full[k] for k in names if k in full}, full
+
+
+class Failed(AssertionError):
+    pass
+
+
+@dataclass
+class Images:
+    """The offline image store: where it is, the env for buildah/podman, and the raw commands."""
+
+    root: Path
+    vars: dict[str, str]
+    env: dict[str, str]
+    names: frozenset[str] = field(default_factory=frozenset)
+
+    def cmd(
+        self, *argv: str, timeout: float = 120, check: bool = False, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            list(argv), env=self.env, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd
+        )
+        if check and proc.returncode != 0:
+            raise Failed(f"{' '.join(argv)} exited {proc.returncode}\n{tail(proc.stdout)}\n{tail(proc.stderr)}")
+        return proc
+
+    def has_image(self, name: str) -> bool:
+        return self.cmd("buildah", "inspect", "-t", "image", name, timeout=60).returncode == 0
+
+    def sweep(self) -> None:
+        """Remove every container and image the e2e tests made (also those of an interrupted run)."""
+        ps = self.cmd("podman", "ps", "-a", "--format", "{{.ID}} {{.Image}}", timeout=60)
+        cids = [line.split()[0] for line in ps.stdout.splitlines() if TAG_PREFIX in line]
+        if cids:
+            self.cmd("podman", "rm", "-f", "-t", "0", *cids, timeout=120)
+        imgs = self.cmd("buildah", "images", "--format", "{{.Name}}:{{.Tag}}", timeout=60)
+        tags = [t for t in imgs.stdout.split() if t.startswith(TAG_PREFIX)]
+        if tags:
+            self.cmd("buildah", "rmi", "-f", *tags, timeout=120)
+        self.cmd("buildah", "rmi", "--prune", timeout=120)  # dangling layers of failed builds
+
+
+@dataclass
+class Engine:
+    """buildah/podman for one test; everything it creates is removed when the test ends."""
+
+    images: Images
+    name: str
+    tags: list[str] = field(default_factory=list)
+    containers: list[str] = field(default_factory=list)
+
+    def tag(self, label: str = "") -> str:
+        """A new unique image name for this test: ``localhost/dockerfix-e2e-<name>:<uuid8>``."""
+        base = "".join(c if c.isalnum() or c in "-_." else "-" for c in f"{self.name}-{label}".lower()).strip("-.")
+        tag = f"{TAG_PREFIX}{base[:80]}:{uuid.uuid4().hex[:8]}"
+        self.tags.append(tag)
+        return tag
+
+    def build(
+        self,
+        ctx_dir: Path,
+        tag: str,
+        secrets: dict[str, Path] | None = None,
+        *,
+        dockerfile: Path | None = None,
+        timeout: float = 900,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        """``buildah bud --pull=never --layers=false``; secrets map an id to a file (``--secret id=,src=``)."""
+        argv = ["buildah", "bud", "--pull=never", "--layers=false", "--force-rm", "-t", tag]
+        if tag not in self.tags:
+            self.tags.append(tag)
+        for sid, src in (secrets or {}).items():
+            argv += ["--secret", f"id={sid},src={src}"]
+        argv += ["-f", str(dockerfile or ctx_dir / "Dockerfile"), str(ctx_dir)]
+        proc = self.images.cmd(*argv, timeout=timeout)
+        if check and proc.returncode != 0:
+            pytest.fail(
+                f"build of {ctx_dir} failed (exit {proc.returncode}):\n"
+                f"--- Dockerfile\n{(dockerfile or ctx_dir / 'Dockerfile').read_text()}\n"
+                f"--- output\n{tail(proc.stdout)}\n{tail(proc.stderr)}",
+                pytrace=False,
+            )
+        return proc
+
+    def run(
+        self, tag: str, *args: str, timeout: float = 60, network: str = "none", options: Sequence[str] = ()
+    ) -> subprocess.CompletedProcess[str]:
+        """``podman run --rm`` to completion; returns the finished process (stdout, stderr, exit code)."""
+        return self.images.cmd("podman", "run", "--rm", f"--network={network}", *options, tag, *args, timeout=timeout)
+
+    def start(self, tag: str, *args: str, network: str = "none", options: Sequence[str] = ()) -> str:
+        """``podman run -d``; returns the container id (removed at the end of the test)."""
+        proc = self.images.cmd(
+            "podman", "run", "-d", f"--network={network}", "--log-driver=k8s-file", *options, tag, *args,
+            timeout=120, check=True,
+        )  # fmt: skip
+        cid = proc.stdout.strip().splitlines()[-1]
+        self.containers.append(cid)
+        return cid
+
+    def stop(self, cid: str, timeout: int = 10) -> float:
+        """``podman stop -t timeout``; returns the seconds it took."""
+        t0 = time.monotonic()
+        self.images.cmd("podman", "stop", "-t", str(timeout), cid, timeout=timeout + 60, check=True)
+        return time.monotonic() - t0
+
+    def logs(self, cid: str) -> str:
+        proc = self.images.cmd("podman", "logs", cid, timeout=60)
+        return proc.stdout + proc.stderr
+
+    def state(self, cid: str) -> dict[str, str]:
+        fmt = "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}"
+        out = self.images.cmd("podman", "inspect", "-f", fmt, cid, timeout=60, check=True).stdout.split()
+        return {"status": out[0], "exit_code": out[1], "running": out[2]}
+
+    def wait_for_log(self, cid: str, text: str, timeout: float = 60) -> str:
+        """Poll the logs until ``text`` appears; fail early if the container exits."""
+        deadline = time.monotonic() + timeout
+        while True:
+            logs = self.logs(cid)
+            if text in logs:
+                return logs
+            if self.state(cid)["running"] != "true":
+                pytest.fail(f"container exited before logging {text!r}: {self.state(cid)}\n{logs}", pytrace=False)
+            if time.monotonic() > deadline:
+                pytest.fail(f"no {text!r} in the logs after {timeout}s:\n{logs}", pytrace=False)
+            time.sleep(0.2)
+
+    def rm(self, *cids: str) -> None:
+        if cids:
+            self.images.cmd("podman", "rm", "-f", "-t", "0", *cids, timeout=120)
+        self.containers = [c for c in self.containers if c not in cids]
+
+    def rmi(self, *tags: str) -> None:
+        if tags:
+            self.images.cmd("buildah", "rmi", "-f", *tags, timeout=120)
+        self.tags = [t for t in self.tags if t not in tags]
+
+    def cleanup(self) -> None:
+        self.rm(*self.containers)
+        self.rmi(*[t for t in self.tags if self.images.has_image(t)])
+
+
+def tail(text: str, lines: int = 60) -> str:
+    return "\n".join(text.splitlines()[-lines:])

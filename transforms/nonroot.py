@@ -1,0 +1,430 @@
+"""nonroot — the final stage runs as a numeric, non-root user that exists and can do its job.
+
+What it changes
+    * When the final stage would run as root (no ``USER``, or a trailing ``USER root``/``USER 0``),
+      it adds ``USER <uid>:<gid>`` (default ``10001:10001``, configurable) after the last
+      instruction that needs root and before ``CMD``/``ENTRYPOINT``. A trailing ``USER root`` that
+      nothing after it needs is replaced in place.
+    * The user is created the way the base image family does it (``transforms/data/users.yaml``):
+      Debian/Ubuntu ``groupadd --system``/``useradd --system --no-create-home``, Alpine/BusyBox
+      ``addgroup -S``/``adduser -S -D -H``, RHEL/UBI/Fedora/Amazon Linux ``useradd``. Images that
+      have no user tools (ubi-minimal, ubi-micro, scratch) get the numeric ``USER`` alone, which
+      the kernel accepts without a passwd entry. Images that already have an unprivileged user
+      use it numerically (``node`` 1000, distroless/Chainguard 65532, .NET 1654). A user the
+      Dockerfile already creates with a fixed uid (``useradd -u 1001 app``) is reused.
+    * The user gets ownership of what the app writes: its ``WORKDIR`` (the folder itself, not
+      recursively) and declared ``VOLUME`` folders, in the same ``RUN`` that creates the user.
+
+When it refuses (a note, file unchanged)
+    * Windows stages; a ``USER`` set from a variable; an entry point that drops privileges itself
+      (gosu, su-exec, setpriv, runuser, su, chpst, s6-setuidgid) — root at start is intended there.
+    * The app binds a port below 1024 (``EXPOSE 80``, ``--port 443``, nginx/httpd bases): a
+      non-root process could not bind it. Use an unprivileged port or image (e.g.
+      ``nginxinc/nginx-unprivileged`` on 8080) and run again.
+    * The base image's family is unknown and the stage uses no package manager that tells it.
+    * The stage creates a user without a fixed uid: its uid is unknown until build time.
+
+Fix safety
+    Adding ``USER`` is **unsafe** in general (the app may write where only root can); it is
+    marked **safe** when the app's writable places are known and handed over (WORKDIR, VOLUMEs)
+    and no instruction after the insertion point needs root. A named ``USER`` at the end only
+    gets a suggestion to use the numeric id. Builder stages are never changed.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rewriter.edits import Applicability, Edit, Fix, Note
+from rewriter.facts import Context, ImageRef, parse_image
+from rewriter.shell import parse_shell
+from rewriter.syntax import Instruction, Stage
+from transforms._data import first_match, load
+
+ID = "nonroot"
+_ROOT_NAMES = {"root", "0"}
+#: useradd/adduser options that take a value (so the value is not the user name)
+_VALUE_OPTIONS = {"-u", "--uid", "-g", "--gid", "-G", "--groups", "--ingroup", "-s", "--shell", "-h", "--home",
+                  "-d", "--home-dir", "-c", "--comment", "--gecos", "-k", "--skel", "-K", "-e", "-f", "-p"}
+_PORT_FLAG = re.compile(r"^(?:--?(?:port|p|listen|bind|b|http-port|server\.port)(?:=|$))", re.IGNORECASE)
+_PORT_IN_WORD = re.compile(r"(?:^|[:=])(\d{1,5})$")
+
+
+@dataclass(frozen=True)
+class _User:
+    uid: int
+    gid: int | None
+    name: str
+
+
+class NonrootTransform:
+    id = ID
+    description = "Run the final stage as a numeric non-root user that exists and owns what the app writes."
+
+    @property
+    def explain(self) -> str:
+        return __doc__ or ""
+
+    def run(self, ctx: Context) -> Iterator[Fix | Note]:
+        stage = ctx.final_stage
+        if stage is None:
+            return
+        if ctx.is_windows(stage):
+            yield Note(ID, "Windows image: users work differently there (ContainerUser); left unchanged",
+                       stage.start_line)
+            return
+        chain = _chain(ctx, stage)
+        users = [i for st in chain for i in st.instructions if i.keyword == "USER"]
+        last_user = users[-1] if users else None
+        image = parse_image(ctx.resolved_base(stage))
+        table = load("users")
+        existing = first_match(table["existing_users"], image)
+        if last_user is not None:
+            spec = _expand(last_user.arguments.strip(), _variables(chain, existing))
+            if "$" in spec:
+                yield Note(ID, f"USER is set from a variable ({spec}); cannot tell whether it is root",
+                           last_user.start_line)
+                return
+            name = spec.split(":", 1)[0]
+            if name not in _ROOT_NAMES:
+                if not name.isdigit():
+                    known = _created_users(chain).get(name)
+                    hint = f"USER {known.uid}" + (f":{known.gid}" if known.gid is not None else "") if known else \
+                        "its numeric uid"
+                    yield Fix(ID, f"USER {name} is a name: use {hint} so Kubernetes runAsNonRoot can verify it",
+                              (Edit(last_user.start + last_user.args_start, last_user.start + last_user.args_end,
+                                    hint.removeprefix("USER ")),) if known else (),
+                              Applicability.DISPLAY_ONLY, last_user.start_line)
+                return
+        elif existing and existing.get("default"):
+            return  # the image already runs as its unprivileged user
+        if image.name == "scratch" and not stage.instructions[1:]:
+            return
+        dropper = _privilege_dropper(ctx, stage)
+        if dropper:
+            yield Note(ID, f"the entry point drops privileges itself ({dropper}); starting as root is intended, "
+                           "left unchanged", stage.start_line)
+            return
+        port = _privileged_port(stage, image.name, table)
+        if port is not None:
+            yield Note(ID, f"the app binds port {port} (< 1024), which a non-root user cannot bind; switch to an "
+                           "unprivileged port or image and run again", stage.start_line, refusal=True)
+            return
+        yield from _add_user(ctx, stage, chain, image, existing, last_user)
+
+
+def _variables(chain: list[Stage], existing: dict | None) -> dict[str, str]:
+    """Default values of ARG/ENV in the stages (and the base image's known ENV) for USER."""
+    values: dict[str, str] = dict((existing or {}).get("env") or {})
+    for st in chain:
+        for inst in st.instructions:
+            if inst.keyword in {"ARG", "ENV"}:
+                for word in inst.words:
+                    name, eq, value = word.text.partition("=")
+                    if eq:
+                        values[name] = value.strip("\"'")
+                if inst.keyword == "ENV" and len(inst.words) == 2 and "=" not in inst.words[0].text:
+                    values[inst.words[0].text] = inst.words[1].text.strip("\"'")
+    return values
+
+
+def _expand(spec: str, values: dict[str, str]) -> str:
+    """Replace ``$NAME``/``${NAME}`` whose default value is known; leave the others."""
+    return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: values.get(m.group(1), m.group(0)), spec)
+
+
+def _chain(ctx: Context, stage: Stage) -> list[Stage]:
+    """The stage and the earlier stages it is built FROM, oldest first."""
+    out = [stage]
+    current = stage
+    while True:
+        parent = ctx.tree.stage_named(current.base)
+        if parent is None or parent.index >= current.index or parent in out:
+            break
+        out.insert(0, parent)
+        current = parent
+    return out
+
+
+def _run_commands(stages: list[Stage]) -> Iterator[tuple[Instruction, list[str]]]:
+    for st in stages:
+        for inst in st.instructions:
+            if inst.keyword == "RUN" and not inst.is_json:
+                script = parse_shell(inst.shell_text()[0])
+                for cmd in script.commands:
+                    yield inst, list(cmd.argv)
+
+
+def _created_users(stages: list[Stage]) -> dict[str, _User]:
+    """Users created with a fixed uid by ``useradd``/``adduser`` in these stages."""
+    out: dict[str, _User] = {}
+    for _inst, argv in _run_commands(stages):
+        if not argv or argv[0].rsplit("/", 1)[-1] not in {"useradd", "adduser"}:
+            continue
+        uid = gid = None
+        name = None
+        i = 1
+        while i < len(argv):
+            a = argv[i]
+            val = argv[i + 1] if i + 1 < len(argv) else ""
+            if a in {"-u", "--uid"}:
+                uid, i = val, i + 2
+                continue
+            if a.startswith("--uid="):
+                uid = a.split("=", 1)[1]
+            elif a in {"-g", "--gid", "-G", "--ingroup"}:
+                gid, i = val, i + 2
+                continue
+            elif a in {"-s", "--shell", "-h", "--home", "-d", "--home-dir", "-c", "--comment", "--gecos", "-k"}:
+                i += 2
+                continue
+            elif not a.startswith("-"):
+                name = a
+            i += 1
+        if name and uid and uid.isdigit():
+            out[name] = _User(int(uid), int(gid) if gid and gid.isdigit() else None, name)
+    return out
+
+
+def _privilege_dropper(ctx: Context, stage: Stage) -> str | None:
+    droppers = set(load("users")["privilege_droppers"])
+    texts: list[str] = []
+    for inst in (stage.last("ENTRYPOINT"), stage.last("CMD")):
+        if inst is None:
+            continue
+        texts.append(" ".join(inst.exec_args) if inst.exec_args is not None else inst.arguments)
+        words = list(inst.exec_args or ()) or inst.arguments.split()
+        for w in words:
+            if w.endswith((".sh", "entrypoint")) or "entrypoint" in w:
+                script = _script_text(ctx, stage, w)
+                if script:
+                    texts.append(script)
+    for text in texts:
+        script = parse_shell(text)
+        for cmd in script.commands:
+            prog = cmd.name.rsplit("/", 1)[-1]
+            if prog in droppers:
+                return prog
+            if prog == "exec" and len(cmd.argv) > 1 and cmd.argv[1].rsplit("/", 1)[-1] in droppers:
+                return cmd.argv[1].rsplit("/", 1)[-1]
+    return None
+
+
+def _script_text(ctx: Context, stage: Stage, target: str) -> str | None:
+    base = target.rsplit("/", 1)[-1]
+    for inst in stage.instructions:
+        if inst.keyword in {"COPY", "ADD"} and not inst.flag("from"):
+            try:
+                words = list(inst.exec_args) if inst.exec_args else shlex.split(inst.arguments)
+            except ValueError:
+                continue
+            for src in words[:-1]:
+                if src.rsplit("/", 1)[-1] == base:
+                    return ctx.read_side(src.lstrip("./") if src.startswith("./") else src)
+    return None
+
+
+def _privileged_port(stage: Stage, image_name: str, table: dict) -> int | None:
+    ports: list[int] = []
+    for inst in stage.instructions:
+        if inst.keyword == "EXPOSE":
+            for w in inst.arguments.split():
+                num = w.split("/", 1)[0]
+                if num.isdigit():
+                    ports.append(int(num))
+        elif inst.keyword in {"CMD", "ENTRYPOINT"}:
+            words = list(inst.exec_args or ()) or inst.arguments.split()
+            for i, w in enumerate(words):
+                if _PORT_FLAG.match(w):
+                    val = w.split("=", 1)[1] if "=" in w else (words[i + 1] if i + 1 < len(words) else "")
+                    m = _PORT_IN_WORD.search(val)
+                    if m:
+                        ports.append(int(m.group(1)))
+    low = [p for p in ports if 0 < p < 1024]
+    if low:
+        return low[0]
+    ref = parse_image(image_name)
+    server = first_match(table["privileged_servers"], ref)
+    if server and not ports:
+        return int(server["port"])
+    return None
+
+
+def _family(ctx: Context, chain: list[Stage], image_family: str | None) -> str | None:
+    if image_family:
+        return image_family
+    for _inst, argv in _run_commands(chain):
+        prog = argv[0].rsplit("/", 1)[-1] if argv else ""
+        if prog in {"apt-get", "apt", "dpkg"}:
+            return "debian"
+        if prog == "apk":
+            return "alpine"
+        if prog in {"yum", "dnf"}:
+            return "rhel"
+        if prog == "microdnf":
+            return "minimal"
+    return None
+
+
+def _add_user(
+    ctx: Context,
+    stage: Stage,
+    chain: list[Stage],
+    image: ImageRef,
+    existing: dict | None,
+    last_user: Instruction | None,
+) -> Iterator[Fix | Note]:
+    table = load("users")
+    row = first_match(table["images"], image)
+    family = _family(ctx, chain, row["family"] if row else None)
+    if family is None:
+        yield Note(ID, f"cannot tell how to create a user in {image.raw!r} (unknown base image family); "
+                       "add a USER with a numeric uid yourself, or configure the image's family",
+                   stage.start_line, refusal=True)
+        return
+    created = _created_users(chain)
+    unpinned = _unpinned_users(chain)
+    chowns = [f.value or "" for st in chain for i in st.instructions if i.keyword in {"COPY", "ADD"}
+              for f in i.flags if f.name == "chown"]
+    named = [c.split(":", 1)[0] for c in chowns if c and not c.split(":", 1)[0].isdigit() and "$" not in c]
+    foreign = [n for n in named if n not in created and n not in _ROOT_NAMES and n not in unpinned]
+    if foreign and not created:
+        yield Note(ID, f"files are owned by user {foreign[-1]}, which the base image provides with a uid this "
+                       f"Dockerfile does not show; add `USER <uid of {foreign[-1]}>`", stage.start_line,
+                   refusal=True)
+        return
+    numeric = [c for c in chowns if c.split(":", 1)[0].isdigit() and c.split(":", 1)[0] != "0"]
+    nl = ctx.tree.newline
+    create_cmd = None
+    if created:
+        user = list(created.values())[-1]
+        uid, gid = user.uid, user.gid
+    elif unpinned:
+        yield Note(ID, f"the stage creates user {unpinned[-1]} without a fixed uid; add `-u <uid>` to it and "
+                       "`USER <uid>`", stage.start_line, refusal=True)
+        return
+    elif numeric:
+        # the Dockerfile already hands its files to this uid: run as it
+        uid_s, _, gid_s = numeric[-1].partition(":")
+        uid, gid = int(uid_s), int(gid_s) if gid_s.isdigit() else None
+    elif existing is not None:
+        uid, gid = int(existing["uid"]), int(existing["gid"])
+    else:
+        uid, gid = ctx.config.uid, ctx.config.gid
+        template = table["families"].get(family, {}).get("create") if family in table["families"] else None
+        if template:
+            create_cmd = template.format(uid=uid, gid=gid, name="app")
+    has_shell = family not in {"distroless", "scratch"}
+    workdir = _workdir(chain)
+    volumes = _volumes(stage)
+    owned = [d for d in [workdir, *volumes] if d and d != "/"]
+    framework = _framework_dirs(stage, workdir) if workdir else []
+    if (owned or framework) and has_shell:
+        grp = f":{gid}" if gid is not None else ""
+        own = []
+        if owned:
+            dirs = " ".join(shlex.quote(d) for d in dict.fromkeys(owned))
+            own.append(f"mkdir -p {dirs} && chown {uid}{grp} {dirs}")
+        if framework:
+            dirs = " ".join(shlex.quote(d) for d in framework)
+            own.append(f"mkdir -p {dirs} && chown -R {uid}{grp} {dirs}")
+            owned += framework
+        create_cmd = " && ".join([*([create_cmd] if create_cmd else []), *own])
+    user_spec = f"{uid}:{gid}" if gid is not None else str(uid)
+    esc = ctx.tree.escape
+    run = ("RUN " + f" {esc}{nl} && ".join(create_cmd.split(" && ")) + nl) if create_cmd else ""
+    text = f"{run}USER {user_spec}{nl}"
+    anchor = _anchor(stage)
+    if last_user is not None and last_user in stage.instructions and last_user.start > anchor.start:
+        # a trailing USER root that nothing after it needs: replace it
+        edit = Edit(last_user.start, last_user.end, _with_ending(text, last_user.raw, nl))
+    elif ctx.text.endswith("\n") or anchor.end < len(ctx.text):
+        edit = Edit.insert(anchor.end, text)
+    else:  # the anchor is the last line and has no newline: keep the file without a final newline
+        edit = Edit.insert(anchor.end, nl + text[: -len(nl)])
+    if created:
+        who = "the user the Dockerfile creates"
+    elif existing:
+        who = f"the existing user of {image.raw}"
+    elif numeric:
+        who = "the uid the Dockerfile's COPY --chown uses"
+    elif create_cmd and family in table["families"] and table["families"][family].get("create"):
+        who = f"created with the {family} family's tools"
+    else:
+        who = "numeric only: the image has no user tools, and the kernel needs no passwd entry"
+    msg = f"run the final stage as non-root {user_spec} ({who})"
+    if owned and has_shell:
+        msg += f"; it owns {', '.join(dict.fromkeys(owned))}"
+    applicability = Applicability.SAFE if has_shell or not volumes else Applicability.UNSAFE
+    yield Fix(ID, msg, (edit,), applicability, anchor.start_line)
+
+
+def _with_ending(text: str, replaced_raw: str, nl: str) -> str:
+    """Keep the replaced line's ending state (no newline at end of file stays that way)."""
+    if replaced_raw.endswith("\n"):
+        return text
+    return text[: -len(nl)] if text.endswith(nl) else text
+
+
+def _unpinned_users(stages: list[Stage]) -> list[str]:
+    out = []
+    pinned = _created_users(stages)
+    for _inst, argv in _run_commands(stages):
+        if argv and argv[0].rsplit("/", 1)[-1] in {"useradd", "adduser"}:
+            names = [a for i, a in enumerate(argv[1:], 1) if not a.startswith("-")
+                     and not (argv[i - 1].startswith("-") and argv[i - 1] in _VALUE_OPTIONS)]
+            if names and names[-1] not in pinned:
+                out.append(names[-1])
+    return out
+
+
+def _workdir(stages: list[Stage]) -> str | None:
+    wd: str | None = None
+    for st in stages:
+        for inst in st.instructions:
+            if inst.keyword == "WORKDIR" and inst.arguments.strip():
+                val = inst.arguments.strip().strip("\"'")
+                if "$" in val:
+                    return None
+                wd = val if val.startswith("/") or wd is None else wd.rstrip("/") + "/" + val
+    return wd
+
+
+def _framework_dirs(stage: Stage, workdir: str) -> list[str]:
+    """Folders under WORKDIR that the stage's framework writes at run time (data table)."""
+    words: set[str] = set()
+    for inst in stage.instructions:
+        if inst.keyword in {"CMD", "ENTRYPOINT"}:
+            for w in inst.exec_args or inst.arguments.split():
+                words.update(w.replace("/", " ").split())
+        elif inst.keyword == "ENV":
+            words.update(w.text.split("=", 1)[0] for w in inst.words)
+    out: list[str] = []
+    for row in load("users")["writable_dirs"]:
+        if words & set(row["markers"]):
+            out += [workdir.rstrip("/") + "/" + d for d in row["dirs"]]
+    return list(dict.fromkeys(out))
+
+
+def _volumes(stage: Stage) -> list[str]:
+    out: list[str] = []
+    for inst in stage.instructions:
+        if inst.keyword == "VOLUME":
+            vals = list(inst.exec_args) if inst.exec_args is not None else inst.arguments.split()
+            out.extend(v for v in vals if v.startswith("/") and "$" not in v)
+    return out
+
+
+def _anchor(stage: Stage) -> Instruction:
+    """The last instruction that needs root (or builds the filesystem); USER goes right after it."""
+    anchor = stage.from_instruction
+    for inst in stage.instructions:
+        if inst.keyword in {"RUN", "COPY", "ADD", "WORKDIR"}:
+            anchor = inst
+    return anchor
+
+
+TRANSFORM = NonrootTransform()
