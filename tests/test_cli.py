@@ -35,9 +35,19 @@ def _command() -> list[str]:
 DOCKERFIX = _command()
 
 
-def run(*args: str | Path, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str | Path, cwd: Path, stdin: bytes | None = None, pin: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run ``dockerfix ARGS`` in ``cwd``; asserts no traceback was printed.
+
+    Other transforms are being written concurrently, so ``fix``/``diff``/``check`` are pinned to
+    ``--select signals`` unless the arguments choose transforms themselves or ``pin=False``.
+    """
+    argv = [str(a) for a in args]
+    if pin and argv and argv[0] in {"fix", "diff", "check"} and not {"--select", "--ignore"} & set(argv):
+        argv[1:1] = ["--select", "signals"]
     proc = subprocess.run(
-        [*DOCKERFIX, *map(str, args)],
+        [*DOCKERFIX, *argv],
         cwd=cwd,
         input=stdin if stdin is not None else b"",
         capture_output=True,

@@ -298,7 +298,10 @@ def _findings(script: Script, facts: _StageFacts) -> list[_Finding]:
         if call.tool in _APT and name == "install":
             out.extend(_no_recommends(call, facts))
         elif call.tool == "apk" and name == "add" and not call.has_word("--no-cache"):
-            if _cache_mounted(facts.mounts, "/var/cache/apk", "/etc/apk/cache"):
+            if call.has_word("--no-network"):
+                out.append(_Finding("DL3019", "apk add --no-network", note="apk add --no-network installs from "
+                                    "what is already on disk, so --no-cache was not added", refusal=False))
+            elif _cache_mounted(facts.mounts, "/var/cache/apk", "/etc/apk/cache"):
                 out.append(_Finding("DL3019", "apk add uses a cache mount", note="apk add keeps its cache on a "
                                     "--mount=type=cache, so --no-cache was not added", refusal=False))
             else:
@@ -352,6 +355,11 @@ def _pip(script: Script, call: _Call, facts: _StageFacts) -> list[_Finding]:
     assert call.sub is not None
     if _env_set(script, call, facts, "PIP_NO_CACHE_DIR"):
         return []
+    short = next((w.text for w in call.after_program if w.text.startswith("--no-cache") and len(w.text) > 5
+                  and "--no-cache-dir".startswith(w.text)), None)
+    if short is not None:
+        return [_Finding("DL3042", f"pip install {short}", note=f"pip install {short} already disables the "
+                         "cache (pip reads it as --no-cache-dir; hadolint DL3042 wants the full name)", refusal=False)]
     if call.has_word("--cache-dir"):
         return [_Finding("DL3042", "pip install sets --cache-dir", note="pip install sets --cache-dir; "
                          "--no-cache-dir was not added", refusal=False)]
@@ -458,13 +466,16 @@ def _apt_lists(script: Script, calls: list[_Call], facts: _StageFacts) -> list[_
         return []
     program = updates[-1].program
     what = f"{program} update without rm -rf {_APT_LISTS}/*"
-    if facts.apt_needed_later is not None:
-        if any(c.subcommand in _APT_CONSUMERS for c in apt if c.index > last_update):
-            why = f"the RUN at line {facts.apt_needed_later} installs with apt without running {program} update"
-        else:
-            why = (f"{program} update runs without an install, so the lists stay in this layer for the RUN at "
-                   f"line {facts.apt_needed_later}; update, install and remove them in one RUN")
-        return [_Finding("DL3009", what, note=f"package lists not removed: {why}")]
+    later = facts.apt_needed_later
+    if not any(c.index > last_update for c in apt):
+        # an update with nothing after it: whatever needs the lists runs later (maybe in a script)
+        for_what = f" for the RUN at line {later}" if later is not None else ""
+        return [_Finding("DL3009", what, note=f"package lists not removed: {program} update runs in a RUN "
+                         f"without an install, so the lists stay in this layer{for_what}; update, install and "
+                         f"remove {_APT_LISTS}/* in one RUN")]
+    if later is not None:
+        return [_Finding("DL3009", what, note=f"package lists not removed: the RUN at line {later} installs "
+                         f"with apt without running {program} update")]
     at = _append_point(script, apt[-1].index)
     if at is None:
         return [_Finding("DL3009", what, note=f"package lists not removed: the commands after "
