@@ -71,13 +71,18 @@ def _run(
     if context is not None and not context.is_dir():
         _err(f"dockerfix: --context {context}: not a folder")
         return 2
+    try:  # ids given on the command line are checked once, before any file
+        selected(_ids(select), _ids(ignore) or ())
+    except UnknownTransform as exc:
+        _err(f"dockerfix: unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
+        return 2
     errors = changed = 0
     for raw_path in paths:
         is_stdin = raw_path == "-"
         path = Path(stdin_filename or "Dockerfile") if is_stdin else Path(raw_path)
         name = (stdin_filename or "-") if is_stdin else raw_path
         try:
-            cfg = find_config(context or (path.parent if path.parent != Path("") else Path(".")))
+            cfg = find_config(path.parent)
             cfg = cfg.merged(
                 select=tuple(_ids(select) or ()) or None,
                 ignore=tuple(_ids(ignore) or ()) or None,
@@ -89,9 +94,10 @@ def _run(
             errors += 1
             continue
         except UnknownTransform as exc:
-            _err(f"dockerfix: unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
-            return 2
-        ctx_dir = context if context is not None else (path.parent if not is_stdin else Path.cwd())
+            _err(f"{name}: error: {cfg.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
+            errors += 1
+            continue
+        ctx_dir = context if context is not None else path.parent
         if is_stdin:
             try:
                 text = decode(sys.stdin.buffer.read())

@@ -36,8 +36,15 @@ class Config:
     source: Path | None = None
 
     def merged(self, **overrides: Any) -> Config:
-        """A copy with the given non-None overrides (command-line options)."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        """A copy with the given non-None overrides (command-line options).
+
+        A command-line ``select`` replaces the file's selection entirely, including its ``ignore``
+        (unless ``ignore`` is given on the command line too).
+        """
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "select" in given and "ignore" not in given:
+            given["ignore"] = ()
+        return replace(self, **given)
 
 
 def _ids(value: Any, key: str, where: Path) -> tuple[str, ...]:
@@ -92,7 +99,10 @@ def load_file(path: Path) -> Config | None:
             doc = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: invalid TOML ({exc})") from None
-        section = doc.get("tool", {}).get("dockerfix")
+        tool = doc.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: 'tool' must be a table")
+        section = tool.get("dockerfix")
         return None if section is None else _from_mapping(section, path)
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError

@@ -10,8 +10,10 @@ run: the changed lines are exactly the lines the edits touch.
 from __future__ import annotations
 
 import bisect
+import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from rewriter.edits import Edit, apply_edits
 from rewriter.syntax import split_lines
@@ -84,8 +86,28 @@ def _emit(prefix: str, line: str) -> str:
     return prefix + line + "\n" + NO_NEWLINE
 
 
-def unified_diff(path: str, original: str, edits: Sequence[Edit], *, context: int = CONTEXT) -> str:
-    """A unified diff for one file from its net edits; empty when nothing changes."""
+def patch_path(path: str) -> str:
+    """The path to name in a patch header: relative, ``/``-separated, so ``git apply`` takes it.
+
+    An absolute path inside the current folder becomes relative to it; any other absolute path
+    loses its leading ``/`` (apply the patch at ``/`` then).
+    """
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return p.as_posix().lstrip("/")
+    return posixpath.normpath(path.replace("\\", "/"))
+
+
+def unified_diff(
+    path: str, original: str, edits: Sequence[Edit], *, context: int = CONTEXT, new_file: bool = False
+) -> str:
+    """A unified diff for one file from its net edits; empty when nothing changes.
+
+    ``new_file`` marks a file that does not exist yet (``--- /dev/null``).
+    """
     changes = [c for c in _changes(original, edits) if tuple(split_lines(_old(original, c))) != c.new]
     if not changes:
         return ""
@@ -98,8 +120,8 @@ def unified_diff(path: str, original: str, edits: Sequence[Edit], *, context: in
             hunks[-1].append(c)
         else:
             hunks.append([c])
-    name = path.replace("\\", "/").removeprefix("./")
-    out = [f"--- a/{name}\n", f"+++ b/{name}\n"]
+    name = patch_path(path)
+    out = ["--- /dev/null\n" if new_file else f"--- a/{name}\n", f"+++ b/{name}\n"]
     delta = 0
     prev_delta_by_hunk: list[int] = []
     for h in hunks:

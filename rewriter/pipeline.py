@@ -44,6 +44,8 @@ class FileResult:
     #: side files: relative path -> (original text, new text, net edits)
     side_files: dict[str, tuple[str, str, list[Edit]]] = field(default_factory=dict)
     net_edits: list[Edit] = field(default_factory=list)
+    #: side files that did not exist before this run
+    created: set[str] = field(default_factory=set)
     internal_errors: list[str] = field(default_factory=list)
 
     @property
@@ -60,7 +62,7 @@ class FileResult:
             return ""
         parts = [unified_diff(self.path, self.original, self.net_edits)]
         for rel, (old, _new, edits) in sorted(self.side_files.items()):
-            parts.append(unified_diff(self.side_display_path(rel), old, edits))
+            parts.append(unified_diff(self.side_display_path(rel), old, edits, new_file=rel in self.created))
         return "".join(parts)
 
 
@@ -122,6 +124,7 @@ def process_text(
         return side_cache[rel]
 
     first_round: list[Fix] = []
+    created: set[str] = set()
     calls = 0
 
     def propose(texts: dict[str | None, str]) -> list[Fix | Note]:
@@ -143,7 +146,10 @@ def process_text(
             if isinstance(f, Fix):
                 for e in f.edits:
                     if e.path is not None and e.path not in texts:
-                        texts_orig[e.path] = read_original(e.path) or ""
+                        existing = read_original(e.path)
+                        texts_orig[e.path] = existing or ""
+                        if existing is None:
+                            created.add(e.path)
         return out
 
     def accept(f: Fix) -> bool:
@@ -185,6 +191,7 @@ def process_text(
         context_dir=context_dir,
         side_files=side,
         net_edits=res.net_edits.get(None, []),
+        created={p for p in created if p in side},
         internal_errors=res.internal_errors,
     )
 

@@ -71,19 +71,33 @@ def _strip_newline(line: str) -> str:
     return line.rstrip("\r\n")
 
 
+#: Go's unicode.IsSpace, which BuildKit uses to trim the start of lines (Python's set differs)
+_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def _lstrip(line: str) -> str:
+    return line.lstrip(_SPACE)
+
+
 def _is_comment(line: str) -> bool:
-    return line.lstrip(" \t").startswith("#")
+    return _lstrip(line).startswith("#")
 
 
 def _is_empty(line: str) -> bool:
-    return not _strip_newline(line).strip(" \t")
+    return not _lstrip(_strip_newline(line))
 
 
 def _continuation_split(body: str, escape: str) -> tuple[str, bool]:
-    """BuildKit's ``trimContinuationCharacter``: (text before the escape, True if line ends)."""
+    """BuildKit's ``trimContinuationCharacter``: (text before the escape, True if line ends).
+
+    The escape continues the line only when it is not itself escaped (``C:\\`` ends a line).
+    """
     stripped = body.rstrip(" \t")
-    if stripped.endswith(escape):
-        return stripped[: -len(escape)], False
+    if stripped.endswith(escape) and (len(stripped) == 1 or stripped[-2] != escape):
+        return stripped[:-1], False
     return body, True
 
 
@@ -346,7 +360,7 @@ def _logical_line(lines: list[str], escape: str) -> tuple[str, list[int], int]:
         body = _strip_newline(line)
         offset = pos
         if first:
-            lead = len(body) - len(body.lstrip(" \t"))
+            lead = len(body) - len(_lstrip(body))
             body, offset = body[lead:], pos + lead
             first = False
         elif _is_comment(line) or _is_empty(line):
@@ -404,10 +418,49 @@ def _heredoc_specs(logical: str, args_i: int) -> list[tuple[str, bool, bool, int
     for text, _s, _e in _split_words(logical, args_i):
         m = _HEREDOC_RE.match(text)
         if m and m.group(3):
-            name = _unquote(m.group(3))
+            name, quoted = _shell_unquote(m.group(3))
             if name:
-                specs.append((name, m.group(2) == "-", name == m.group(3), int(m.group(1) or 0)))
+                specs.append((name, m.group(2) == "-", not quoted, int(m.group(1) or 0)))
     return specs
+
+
+def _opens_heredocs(keyword: str, arguments: str, exec_args: tuple[str, ...] | None, logical: str) -> bool:
+    """Can this instruction open heredocs? (RUN/COPY/ADD in shell form, also under ONBUILD.)"""
+    if "<<" not in logical:
+        return False
+    if keyword == "ONBUILD":
+        sub, _, rest = arguments.partition(" ")
+        return sub.upper() in HEREDOC_INSTRUCTIONS and not rest.lstrip().startswith("[")
+    return keyword in HEREDOC_INSTRUCTIONS and exec_args is None
+
+
+def _shell_unquote(word: str) -> tuple[str, bool]:
+    """Remove shell quoting as BuildKit's lexer does for heredoc names: (text, was it quoted)."""
+    out: list[str] = []
+    quoted = False
+    i, n = 0, len(word)
+    while i < n:
+        ch = word[i]
+        if ch == "\\" and i + 1 < n:
+            out.append(word[i + 1])
+            quoted, i = True, i + 2
+        elif ch == "'":
+            j = word.find("'", i + 1)
+            j = n if j < 0 else j
+            out.append(word[i + 1 : j])
+            quoted, i = True, j + 1
+        elif ch == '"':
+            j = i + 1
+            while j < n and word[j] != '"':
+                if word[j] == "\\" and j + 1 < n:
+                    j += 1
+                out.append(word[j])
+                j += 1
+            quoted, i = True, j + 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out), quoted
 
 
 def _read_bodies(
@@ -444,7 +497,7 @@ def _analyse(inst: Instruction) -> None:
     args_start = cmap[i] if i < len(cmap) else (cmap[-1] + 1 if cmap else 0)
     args_end = cmap[i + len(arguments) - 1] + 1 if arguments else args_start
     heredocs: list[Heredoc] = []
-    if keyword in HEREDOC_INSTRUCTIONS and exec_args is None and "<<" in logical:
+    if _opens_heredocs(keyword, arguments, exec_args, logical):
         head_lines = len(split_lines(inst.raw[:head_end]))
         heredocs, _used, missing = _read_bodies(lines[head_lines:], _heredoc_specs(logical, i), head_end)
         if missing is not None:
@@ -483,9 +536,9 @@ def _shell_view(inst: Instruction) -> str:
             for k in range(pos, pos + len(line)):
                 out[k] = " "
         else:
-            stripped = body.rstrip(" \t")
-            if stripped.endswith(esc) and len(body) < len(line):
-                e = pos + len(stripped) - len(esc)
+            before, ended = _continuation_split(body, esc)
+            if not ended and len(body) < len(line):
+                e = pos + len(before)
                 for k in range(e, pos + len(line) - 1):
                     out[k] = " "
                 out[pos + len(line) - 2] = "\\"
@@ -510,11 +563,6 @@ class Stage:
     platform: str | None
     from_instruction: Instruction
     instructions: tuple[Instruction, ...]
-
-    @property
-    def base_stage(self) -> str | None:
-        """Name or index of an earlier stage this one is built ``FROM`` (set by ``Dockerfile``)."""
-        return None
 
     @property
     def copies_from(self) -> tuple[str, ...]:
@@ -669,7 +717,7 @@ def parse(source: str) -> Dockerfile:
     while idx < n:
         line = lines[idx]
         lineno = idx + 1
-        body = _strip_newline(line).lstrip(" \t")
+        body = _lstrip(_strip_newline(line))
         if not directives_done:
             m = _DIRECTIVE_RE.match(body)
             if m and m.group(1).lower() in DIRECTIVE_NAMES:
@@ -693,7 +741,7 @@ def parse(source: str) -> Dockerfile:
         else:
             # the instruction's own lines: first line, then continuation lines
             j = idx
-            _, ended = _continuation_split(_strip_newline(line).lstrip(" \t"), escape)
+            _, ended = _continuation_split(_lstrip(_strip_newline(line)), escape)
             j += 1
             while not ended and j < n:
                 nxt = lines[j]
@@ -705,7 +753,7 @@ def parse(source: str) -> Dockerfile:
             logical, cmap, _head_end = _logical_line(head, escape)
             raw_head = "".join(head)
             keyword, _f, args_i, _a, exec_args = _parse_head(logical, cmap, raw_head)
-            if keyword in HEREDOC_INSTRUCTIONS and exec_args is None and "<<" in logical:
+            if _opens_heredocs(keyword, _a, exec_args, logical):
                 _docs, used, missing = _read_bodies(lines[j:], _heredoc_specs(logical, args_i), 0)
                 if missing is not None:
                     raise DockerfileSyntaxError(f"unterminated heredoc <<{missing}", lineno)

@@ -22,7 +22,10 @@ from hypothesis import strategies as st
 BOM = "\ufeff"
 
 _WORD_CHARS = "abcdefgxyz0123456789_./:=-$"
-words = st.text(alphabet=_WORD_CHARS, min_size=1, max_size=8).filter(lambda w: not w.startswith("-"))
+#: a plain word (never starts with ``-``, so it is not taken for a flag)
+words = st.builds(
+    str.__add__, st.sampled_from(_WORD_CHARS.replace("-", "")), st.text(alphabet=_WORD_CHARS, max_size=7)
+)
 #: a balanced double-quoted string with spaces inside
 quoted = st.lists(words, min_size=1, max_size=3).map(lambda ws: '"' + " ".join(ws) + '"')
 arg_words = st.one_of(words, words, words, quoted)
@@ -69,7 +72,11 @@ def shell_instruction(draw: st.DrawFn, escape: str) -> list[str]:
     name = draw(st.sampled_from(SHELL_KEYWORDS + OTHER_KEYWORDS + ["COPY", "ADD"]))
     head = draw(indent) + _keyword(draw, name)
     parts = list(draw(st.lists(st.sampled_from(FLAGS.get(name, ["--x=y"])), max_size=2))) if name in FLAGS else []
-    parts += draw(st.lists(arg_words, min_size=1, max_size=5))
+    if name in {"ENV", "LABEL"}:
+        pairs = st.builds("{}={}".format, st.sampled_from(["A", "b_1", "C"]), st.one_of(words, quoted))
+        parts += draw(st.lists(pairs, min_size=1, max_size=3))
+    else:
+        parts += draw(st.lists(arg_words, min_size=1, max_size=5))
     return draw(_continued(head, parts, escape))
 
 
@@ -86,7 +93,8 @@ def json_instruction(draw: st.DrawFn, escape: str) -> list[str]:
 def heredoc_instruction(draw: st.DrawFn, escape: str) -> list[str]:
     name = draw(st.sampled_from(["RUN", "COPY"]))
     count = draw(st.integers(1, 2))
-    names = draw(st.lists(st.sampled_from(["EOF", "END", "SCRIPT", "A", "B"]), min_size=count, max_size=count, unique=True))
+    doc_names = st.sampled_from(["EOF", "END", "SCRIPT", "A", "B"])
+    names = draw(st.lists(doc_names, min_size=count, max_size=count, unique=True))
     specs = []
     for doc in names:
         chomp = draw(st.booleans())
@@ -136,10 +144,7 @@ def dockerfiles(draw: st.DrawFn) -> str:
     mode = draw(st.sampled_from(["lf", "crlf", "mixed"]))
     out = []
     for line in lines:
-        if mode == "mixed":
-            nl = draw(st.sampled_from(["\n", "\r\n"]))
-        else:
-            nl = "\n" if mode == "lf" else "\r\n"
+        nl = draw(st.sampled_from(["\n", "\r\n"])) if mode == "mixed" else "\n" if mode == "lf" else "\r\n"
         out.append(line + nl)
     text = "".join(out)
     if draw(st.booleans()):

@@ -8,6 +8,7 @@ tests that show its wrong answers are non-strict xfails, so nothing depends on i
 from __future__ import annotations
 
 import io
+import itertools
 
 import dockerfile
 import pytest
@@ -62,9 +63,9 @@ def test_corpus_matches_buildkit(cf: CorpusFile) -> None:
         if inst.keyword not in {"HEALTHCHECK", "ONBUILD"}:
             # for these two BuildKit's ``json`` describes the nested command (``CMD [...]``)
             assert inst.is_json == cmd.json, where
-        if inst.keyword in {"RUN", "CMD", "ENTRYPOINT"} and not inst.is_json and not inst.heredocs:
-            if len(cmd.value) == 1:
-                assert inst.arguments == cmd.value[0], where
+        shell_form = inst.keyword in {"RUN", "CMD", "ENTRYPOINT"} and not inst.is_json and not inst.heredocs
+        if shell_form and len(cmd.value) == 1:
+            assert inst.arguments == cmd.value[0], where
         if inst.heredocs or cmd.heredocs:
             assert [(h.name, h.fd, h.content) for h in inst.heredocs] == [
                 (h.name, h.file_descriptor, h.content) for h in cmd.heredocs
@@ -76,7 +77,9 @@ def test_corpus_matches_buildkit(cf: CorpusFile) -> None:
 HEREDOC_RUN = "FROM a\nRUN <<EOF\necho hi\nEOF\n"
 HEREDOC_COPY = 'FROM a\nCOPY <<-"EOF" /x\n\tbody\n\tEOF\n'
 HEREDOC_TWO = "FROM a\nRUN <<A cat - <<B > /out\nfirst\nA\nsecond\nB\nRUN echo\n"
-COMMENT_IN_CONT = "FROM a\nRUN apt-get update \\\n# first\n  && apt-get install -y x \\\n  # second\n  && rm -rf y\nCMD z\n"
+COMMENT_IN_CONT = (
+    "FROM a\nRUN apt-get update \\\n# first\n  && apt-get install -y x \\\n  # second\n  && rm -rf y\nCMD z\n"
+)
 BLANK_IN_CONT = "FROM a\nRUN echo a \\\n\n   \n  b\nCMD z\n"
 TRAILING_CONT = "FROM a\nRUN foo \\"
 KEYWORD_AT_EOF = "FROM a\nRUN"
@@ -330,10 +333,9 @@ def test_more_edge_cases_match_buildkit(source: str) -> None:
         ]
 
 
-# --------------------------------------------------------------------------- known bugs (strict xfail)
+# --------------------------------------------------------------------------- BuildKit rules found by testing
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an escaped escape at end of line is taken as a line continuation")
 @pytest.mark.parametrize(
     "source",
     [
@@ -342,11 +344,10 @@ def test_more_edge_cases_match_buildkit(source: str) -> None:
         pytest.param("# escape=`\nFROM a\nRUN echo a ``\nRUN b\n", id="double-backtick"),
     ],
 )
-def test_bug_escaped_escape_is_not_a_continuation(source: str) -> None:
+def test_buildkit_escaped_escape_is_not_a_continuation(source: str) -> None:
     assert spans(parse(source)) == buildkit_spans(source)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ONBUILD RUN/COPY heredoc bodies are not read")
 @pytest.mark.parametrize(
     "source",
     [
@@ -354,11 +355,10 @@ def test_bug_escaped_escape_is_not_a_continuation(source: str) -> None:
         pytest.param("FROM a\nONBUILD COPY <<EOF /x\necho\nEOF\n", id="onbuild-copy"),
     ],
 )
-def test_bug_onbuild_heredoc(source: str) -> None:
+def test_buildkit_onbuild_heredoc(source: str) -> None:
     assert spans(parse(source)) == buildkit_spans(source) == [("FROM", 1, 1), ("ONBUILD", 2, 4)]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: heredoc names are only unquoted when fully quoted")
 @pytest.mark.parametrize(
     "source",
     [
@@ -366,11 +366,10 @@ def test_bug_onbuild_heredoc(source: str) -> None:
         pytest.param('FROM a\nRUN <<E"O"F\necho\nEOF\n', id="partly-quoted"),
     ],
 )
-def test_bug_heredoc_name_shell_quoting(source: str) -> None:
+def test_buildkit_heredoc_name_shell_quoting(source: str) -> None:
     assert spans(parse(source)) == buildkit_spans(source) == [("FROM", 1, 1), ("RUN", 2, 4)]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: only space and tab count as leading whitespace (BuildKit: unicode.IsSpace)")
 @pytest.mark.parametrize(
     "source",
     [
@@ -379,7 +378,7 @@ def test_bug_heredoc_name_shell_quoting(source: str) -> None:
         pytest.param("FROM a\nRUN a \\\n\xa0\n b\n", id="nbsp-line-in-continuation"),
     ],
 )
-def test_bug_unicode_leading_whitespace(source: str) -> None:
+def test_buildkit_unicode_leading_whitespace(source: str) -> None:
     assert spans(parse(source)) == buildkit_spans(source)
 
 
@@ -425,7 +424,11 @@ def test_flags_and_mounts() -> None:
 def test_flag_quotes_and_bare_flags() -> None:
     source = 'FROM a\nRUN --mount=type=secret,id="my id" \\\n  --network="none" --mount=type=tmpfs,target=/t,rw x\n'
     run = parse(source).instructions[1]
-    assert [f.raw for f in run.flags] == ['--mount=type=secret,id="my id"', '--network="none"', "--mount=type=tmpfs,target=/t,rw"]
+    assert [f.raw for f in run.flags] == [
+        '--mount=type=secret,id="my id"',
+        '--network="none"',
+        "--mount=type=tmpfs,target=/t,rw",
+    ]
     assert run.flag("network").value == "none"
     assert run.mounts == [{"type": "secret", "id": "my id"}, {"type": "tmpfs", "target": "/t", "rw": ""}]
     assert run.flag("mount").options()["type"] == "tmpfs"  # the last one wins, as in BuildKit
@@ -508,7 +511,7 @@ def test_words_offsets_map_into_raw() -> None:
     for w in words:
         assert run.raw[w.start : w.end] == w.text
     assert words[0].start == run.flags[0].end + 1 == run.args_start
-    assert all(a.end <= b.start for a, b in zip(words, words[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(words))
     # a word joined across a continuation covers the escape and the line break
     joined = parse("FROM a\nRUN ab\\\ncd\n").instructions[1]
     (word,) = joined.words

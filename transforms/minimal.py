@@ -21,7 +21,7 @@ What it changes
     byte for byte; nothing is reordered and no package the user named is dropped or added.
     ``CMD``/``ENTRYPOINT`` are left to ``signals``.
 
-When it refuses (a note, file unchanged)
+When it refuses (a note; that change is not made)
     * A RUN in exec form (``RUN ["apt-get", ...]``) or with a heredoc whose script installs packages.
     * Appending a cleanup (``rm -rf /var/lib/apt/lists/*``, ``<tool> clean all``) when the commands
       after the package manager are not a plain ``&&`` / ``;`` chain (pipes, ``||``, subshells, ``if``,
@@ -101,11 +101,10 @@ _NEEDED_RECOMMENDS: dict[str, tuple[str, ...]] = {
     "python3-pip": ("build-essential", "python3-dev"),
     "python-pip": ("build-essential", "python-dev"),
 }
-#: official images that already ship ca-certificates (their Debian variants)
-_IMAGES_WITH_CA = {
-    "python", "node", "ruby", "php", "golang", "rust", "buildpack-deps", "perl", "openjdk",
-    "eclipse-temurin", "maven", "gradle", "elixir", "erlang", "haskell", "julia", "r-base", "swift",
-}  # fmt: skip
+#: official images whose Debian/Ubuntu variants ship ca-certificates, slim ones included
+_IMAGES_WITH_CA = {"python", "ruby", "rust", "php", "golang", "buildpack-deps", "eclipse-temurin", "maven", "gradle"}
+#: official images built on buildpack-deps whose slim variants do not ship it (node:slim purges it)
+_IMAGES_WITH_CA_UNLESS_SLIM = {"node", "perl", "erlang", "elixir", "haskell"}
 #: file name endings hadolint and BuildKit treat as (possibly compressed) tar archives
 _ARCHIVE_EXT = (
     ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tb2", ".tar.xz", ".txz", ".tar.zst", ".tzst",
@@ -116,7 +115,7 @@ _NPM_INSTALL = {"ci", "install", "i", "clean-install", "isntall", "add", "in", "
 _NPM_KEEPS_DEV = ("--omit", "--production", "--only", "--include", "--also", "--dev", "-D", "--save-dev",
                   "-g", "--global", "--prod")  # fmt: skip
 _NPM_RUNS = {"run", "run-script", "rum", "urn", "test", "t", "tst", "exec", "x"}
-_TRUTHY_OFF = {"", "0", "false", "no", "off"}
+_OFF = {"0", "false", "no", "off"}
 
 _RECOMMENDS = "--no-install-recommends"
 _APT_LISTS = "/var/lib/apt/lists"
@@ -282,7 +281,7 @@ def _cache_mounted(mounts: Iterable[dict[str, str]], *prefixes: str) -> bool:
         if m.get("type") != "cache":
             continue
         target = (m.get("target") or m.get("dst") or m.get("destination") or "").rstrip("/")
-        if any(target == p or target.startswith(p + "/") or p.startswith(target + "/") for p in prefixes):
+        if target and any(target == p or target.startswith(p + "/") or p.startswith(target + "/") for p in prefixes):
             return True
     return False
 
@@ -333,7 +332,7 @@ def _no_recommends(call: _Call, facts: _StageFacts) -> list[_Finding]:
         if text == _RECOMMENDS or text.startswith(_RECOMMENDS + "="):
             return []
         m = re.search(r"APT::Install-Recommends=[\"']?(\w*)", text, re.IGNORECASE)
-        if m and m.group(1).lower() in _TRUTHY_OFF:
+        if m and m.group(1).lower() in _OFF:
             return []
     assert call.sub is not None
     missing = []
@@ -433,21 +432,28 @@ def _npm_script_step(cmd: Command) -> str | None:
     return None
 
 
-def _append_point(script: Script, first: int) -> int | None:
-    """Offset after the script's last command, when ``commands[first:]`` is a top-level ``&&``/``;`` chain."""
-    if script.has_error or any(c.operator == "&" for c in script.commands):
-        return None
+def _append_point(script: Script, first: int) -> tuple[int | None, str]:
+    """Offset after the script's last command when ``commands[first:]`` is a top-level ``&&``/``;`` chain.
+
+    Otherwise ``(None, why)``: appending ``&& cleanup`` there would change what runs when.
+    """
+    if script.has_error:
+        return None, "the RUN could not be parsed as shell"
+    if any(c.operator == "&" for c in script.commands):
+        return None, "the RUN starts a background job"
     tail = script.commands[first:]
-    if not tail:
-        return None
     for k, cmd in enumerate(tail):
         allowed = (None, ";", "\n") if k == len(tail) - 1 else ("&&", ";", "\n")
-        if cmd.depth or cmd.in_pipeline or cmd.negated or cmd.operator not in allowed:
-            return None
-    last = tail[-1]
-    if last.name in {"exit", "exec"} or not (last.words or last.env):
-        return None
-    return last.end
+        if cmd.depth:
+            return None, "it runs inside a subshell, group, loop or if"
+        if cmd.in_pipeline:
+            return None, "its output goes through a pipe"
+        if cmd.negated or cmd.operator not in allowed:
+            return None, f"it is followed by `{cmd.operator or '!'}`"
+    last = tail[-1] if tail else None
+    if last is None or last.name in {"exit", "exec"} or not (last.words or last.env):
+        return None, "the RUN does not end with a plain command"
+    return last.end, ""
 
 
 def _apt_lists(script: Script, calls: list[_Call], facts: _StageFacts) -> list[_Finding]:
@@ -476,10 +482,10 @@ def _apt_lists(script: Script, calls: list[_Call], facts: _StageFacts) -> list[_
     if later is not None:
         return [_Finding("DL3009", what, note=f"package lists not removed: the RUN at line {later} installs "
                          f"with apt without running {program} update")]
-    at = _append_point(script, apt[-1].index)
+    at, why = _append_point(script, apt[-1].index)
     if at is None:
-        return [_Finding("DL3009", what, note=f"package lists not removed: the commands after "
-                         f"{apt[-1].program} are not a plain && chain; add `&& rm -rf {_APT_LISTS}/*` by hand")]
+        return [_Finding("DL3009", what, note=f"package lists not removed: the last {apt[-1].program} is not "
+                         f"in a plain && chain ({why}); add `&& rm -rf {_APT_LISTS}/*` at its end by hand")]
     return [_Finding(
         "DL3009", what, at, f" && rm -rf {_APT_LISTS}/*",
         f"rm -rf {_APT_LISTS}/* in the RUN that runs {updates[-1].program} update: "
@@ -505,10 +511,10 @@ def _rpm_clean(script: Script, calls: list[_Call], facts: _StageFacts) -> list[_
     if _cache_mounted(facts.mounts, "/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/tdnf"):
         return []
     what = f"{tool} install without {tool} clean all"
-    at = _append_point(script, rpm[-1].index)
+    at, why = _append_point(script, rpm[-1].index)
     if at is None:
-        return [_Finding("DL3032", what, note=f"{tool} cache not cleaned: the commands after {rpm[-1].program} "
-                         f"are not a plain && chain; add `&& {tool} clean all` by hand")]
+        return [_Finding("DL3032", what, note=f"{tool} cache not cleaned: the last {rpm[-1].program} is not in a "
+                         f"plain && chain ({why}); add `&& {tool} clean all` at its end by hand")]
     return [_Finding(
         "DL3032", what, at, f" && {tool} clean all",
         f"{tool} clean all after {tool} install: the package cache does not belong in the image (DL3032/DL3040)",
@@ -561,17 +567,15 @@ def _run(inst: Instruction, facts: _StageFacts) -> Iterator[Fix | Note]:
     if inst.is_json:
         found = [f for f in _findings(_argv_script(inst.exec_args or ()), facts) if f.at is not None]
         if found:
-            yield Note(ID, f"exec-form RUN left unchanged: {_summaries(found)}; add the flags by hand", line, True)
+            yield Note(ID, f"exec-form RUN left unchanged: {_summaries(found)}; fix it by hand", line, True)
         return
     text, offset = inst.shell_text()
-    if inst.heredocs:
-        found = [f for f in _findings(parse_shell(text), facts) if f.at is not None]
-        for doc in inst.heredocs:
-            found += [f for f in _findings(parse_shell(doc.content), facts) if f.at is not None]
-        if found:
-            yield Note(ID, f"heredoc RUN left unchanged: {_summaries(found)}; add the flags by hand", line, True)
-        return
     script = parse_shell(text)
+    if inst.heredocs:
+        found = [f for s in (script, *_heredoc_scripts(script)) for f in _findings(s, facts) if f.at is not None]
+        if found:
+            yield Note(ID, f"heredoc RUN left unchanged: {_summaries(found)}; fix it by hand", line, True)
+        return
     found = _findings(script, facts)
     if script.has_error and any(f.at is not None for f in found):
         yield Note(ID, f"RUN could not be parsed as shell; left unchanged: {_summaries(found)}", line, True)
@@ -604,9 +608,19 @@ def _stage_scripts(stage: Stage) -> list[list[Script]]:
             if inst.is_json:
                 scripts.append(_argv_script(inst.exec_args or ()))
             elif inst.arguments.strip():
-                scripts.append(parse_shell(inst.shell_text()[0]))
-                scripts.extend(parse_shell(doc.content) for doc in inst.heredocs)
+                head = parse_shell(inst.shell_text()[0])
+                scripts += [head, *_heredoc_scripts(head)]
         out.append(scripts)
+    return out
+
+
+def _heredoc_scripts(head: Script) -> list[Script]:
+    """Heredoc bodies a shell runs as a script (``RUN <<EOF``, ``RUN bash -e <<EOF``), parsed."""
+    out = []
+    for cmd in head.commands:
+        if cmd.words and _basename(cmd.name) not in _POSIX_SHELLS:
+            continue  # cat <<EOF > file, python3 <<EOF: the body is data or another language
+        out += [parse_shell(r.heredoc.content) for r in cmd.redirects if r.heredoc is not None]
     return out
 
 
@@ -636,7 +650,9 @@ def _npm_runs_later(stage: Stage, scripts: list[list[Script]], pos: int) -> tupl
 def _base_has_ca(ctx: Context, stage: Stage) -> bool:
     ref = parse_image(ctx.resolved_base(stage))
     short = ref.short_name
-    return short in _IMAGES_WITH_CA and ref.name in {short, "library/" + short, "docker.io/library/" + short}
+    if ref.name not in {short, "library/" + short, "docker.io/library/" + short}:
+        return False
+    return short in _IMAGES_WITH_CA or (short in _IMAGES_WITH_CA_UNLESS_SLIM and "slim" not in (ref.tag or ""))
 
 
 def _env_before(ctx: Context, stage: Stage, inst: Instruction) -> dict[str, str]:

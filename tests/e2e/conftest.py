@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import DEFAULT_W, E2E, SETUP, Engine, Images, load_env
+from e2e_support import DEFAULT_W, E2E, Engine, Images, load_env, not_ready
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -31,26 +31,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
 
 
-def _not_ready(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"e2e setup missing in CI (`{SETUP}` must run before pytest): {reason}", pytrace=False)
-    pytest.skip(f"e2e images not built: run `{SETUP}` first ({reason})")
-
-
 @pytest.fixture(scope="session")
 def images() -> Iterator[Images]:
     """The built image store; skips (or fails under CI=true) when the setup has not been run."""
     root = Path(os.environ.get("DOCKERFIX_E2E_IMAGES") or DEFAULT_W)
     env_sh = root / "env.sh"
     if os.geteuid() != 0:
-        _not_ready("the e2e tests need root (rootful buildah/podman)")
+        not_ready("the e2e tests need root (rootful buildah/podman)")
     for tool in ("buildah", "podman"):
         if shutil.which(tool) is None:
-            _not_ready(f"`{tool}` is not installed")
+            not_ready(f"`{tool}` is not installed")
     if not env_sh.is_file():
-        _not_ready(f"{env_sh} does not exist")
+        not_ready(f"{env_sh} does not exist")
     if not (root / "ready").is_file():
-        _not_ready(f"{root / 'ready'} does not exist: the setup did not finish")
+        not_ready(f"{root / 'ready'} does not exist: the setup did not finish")
     exported, full = load_env(env_sh)
     store = Images(root, exported, full, frozenset((root / "ready").read_text().split()))
     store.sweep()

@@ -29,6 +29,7 @@ class Case:
     app: str  # folder under apps/ with the Dockerfile (and side files)
     changed: tuple[str, ...]  # files dockerfix must change
     expect: tuple[tuple[str, str], ...]  # (file, text it must contain after the rewrite)
+    shared: tuple[str, ...] = ()  # files from other app folders (relative to apps/) copied into the context
 
 
 CASES = [
@@ -38,16 +39,41 @@ CASES = [
         "py-signal-entrypoint",
         ("start.sh",),
         (("start.sh", "exec python /app/app.py\n"),),
+        shared=("py-signal/app.py",),
     ),
+    # node:22's ENTRYPOINT docker-entrypoint.sh execs the CMD: `/bin/sh -c "node server.js"` is PID 1
+    Case("node-shell-form-cmd", "node-signal", ("Dockerfile",), (("Dockerfile", 'CMD ["node", "server.js"]'),)),
 ]
 
 
 def _context(tmp_path: Path, case: Case) -> Path:
     ctx = tmp_path / case.id
     shutil.copytree(APPS / case.app, ctx)
-    if not (ctx / "app.py").exists():
-        shutil.copy2(APPS / "py-signal" / "app.py", ctx / "app.py")
+    for rel in case.shared:
+        shutil.copy2(APPS / rel, ctx / Path(rel).name)
     return ctx
+
+
+def _bases(dockerfile: Path) -> list[str]:
+    """The fully qualified images a Dockerfile starts FROM (not its own stages)."""
+    bases, stages = [], set()
+    for line in dockerfile.read_text().splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0].upper() == "FROM":
+            image = next(w for w in words[1:] if not w.startswith("--"))
+            if image not in stages and image != "scratch":
+                bases.append(_qualified(image))
+            if len(words) >= 4 and words[-2].upper() == "AS":
+                stages.add(words[-1])
+    return bases
+
+
+def _qualified(image: str) -> str:
+    """``python:3.13-slim`` -> ``docker.io/library/python:3.13-slim`` (how the image store names it)."""
+    first, _, rest = image.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return image
+    return f"docker.io/{image}" if rest else f"docker.io/library/{image}"
 
 
 def _dockerfix(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -71,6 +97,7 @@ def _stop_run(engine: Engine, tag: str) -> tuple[float, str, dict[str, str]]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_rewrite_makes_shutdown_graceful(case: Case, engine: Engine, tmp_path: Path) -> None:
+    engine.images.require(*_bases(APPS / case.app / "Dockerfile"))
     ctx = _context(tmp_path, case)
     before = {p.name: p.read_bytes() for p in ctx.iterdir() if p.is_file()}
 

@@ -1,0 +1,612 @@
+"""secrets — build-time secrets reach RUN as BuildKit mounts and never land in a layer.
+
+What it changes
+    * ``COPY``/``ADD`` of a secret file (``.npmrc``, ``.netrc``, ``pip.conf`` with credentials,
+      maven ``settings.xml`` with passwords, composer ``auth.json``, … — ``data/secrets.yaml``):
+      the COPY (or just that source) is removed, so is its cleanup (``rm``/``shred`` of the copied
+      path), and each RUN between them that runs a program reading the file gets
+      ``--mount=type=secret,id=<id>,target=<where it was copied>,required=true``.
+    * ``ARG``/``ENV`` whose name holds a secret (``*TOKEN*``, ``*PASSWORD*``, ``*SECRET*`` …) or
+      whose value interpolates one: the declaration is removed and the RUNs that use the variable
+      (by name, or by running a tool that reads it from the environment) get
+      ``--mount=type=secret,id=<id>,required=true`` and ``export NAME="$(cat /run/secrets/<id>)" &&``
+      in front of their command. (BuildKit's ``env=`` mount option is not used: buildah and
+      BuildKit before dockerfile 1.10 do not know it; the ``export`` form builds with all.)
+    * A copied private SSH key: the COPY, its ``chmod`` and its cleanup are removed; RUNs that
+      fetch over SSH (``git`` with ``git@``/``ssh://`` URLs, ``go mod download``, ``bundle``,
+      ``composer`` …) get ``--mount=type=ssh``. ``ssh-keyscan`` lines stay.
+    * ``# syntax=docker/dockerfile:1`` is added as the first line when mounts are introduced.
+    * ``COPY . .`` while secret-looking files in the build context are not excluded: they are
+      added to ``.dockerignore`` (created if needed), shown in the diff as a second file.
+    * Compose files in the build context that build this Dockerfile get ``build.secrets`` and a
+      top-level ``secrets`` entry for each new secret (round trip: comments and order survive).
+    * The messages say how to build now (``docker build --secret id=npmrc,src=.npmrc .``).
+
+When it refuses (a note, file unchanged)
+    * The secret is read by the application at run time (a runtime-kind file left in the final
+      stage, a secret variable used by CMD/ENTRYPOINT or by no RUN): runtime secrets belong to the
+      orchestrator, so only a suggestion is given.
+    * A generic key/certificate name (``*.pem``, ``*.key``, ``*.json``) whose content cannot be
+      checked because the file is not in the build context; a file that is in the context and
+      holds no credential marker is not a secret at all.
+    * The secret is used in a way that cannot be mounted: exec-form or heredoc RUNs, cleanup
+      inside a pipeline or ``||``, variables used outside RUN (``LABEL``, ``FROM``), JSON-form COPY.
+    * A RUN writes a secret variable into a file that outlives that RUN.
+
+Fix safety
+    **Safe** when every use is found and mounted: the build reads the same bytes at the same
+    path; only the layers stop holding them. The build now needs ``--secret``/``--ssh`` flags,
+    which every message and the compose wiring spell out. Never prints a secret's value: messages
+    name files and variables only.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import posixpath
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from rewriter.edits import Applicability, Edit, Fix, Note
+from rewriter.facts import Context
+from rewriter.shell import Command, Script, parse_shell
+from rewriter.syntax import Instruction, Stage
+from transforms._data import load
+
+ID = "secrets"
+_REMOVERS = {"rm", "shred", "unlink"}
+
+
+@dataclass
+class _Run:
+    """A RUN's shell view, parsed once."""
+
+    inst: Instruction
+    offset: int  # offset in raw where the shell text starts
+    script: Script | None
+
+    @property
+    def programs(self) -> set[str]:
+        if self.script is None:
+            return set()
+        out = set()
+        for c in self.script.commands:
+            names = [c.name, *(c.argv[1:2] if c.name in {"python", "python3", "sudo", "exec", "env"} else [])]
+            for n in names:
+                out.add(n.rsplit("/", 1)[-1])
+                out.add(n)
+        return out
+
+    def pos(self, shell_pos: int) -> int:
+        return self.inst.start + self.offset + shell_pos
+
+
+def _runs(stage: Stage) -> dict[int, _Run]:
+    out: dict[int, _Run] = {}
+    for inst in stage.instructions:
+        if inst.keyword == "RUN":
+            if inst.is_json or inst.heredocs:
+                out[inst.start] = _Run(inst, inst.args_start, None)
+            else:
+                text, offset = inst.shell_text()
+                out[inst.start] = _Run(inst, offset, parse_shell(text))
+    return out
+
+
+@dataclass
+class _Change:
+    """The edits of one secret's rewrite, built up and then emitted as one Fix."""
+
+    edits: list[Edit] = field(default_factory=list)
+    mounted: set[int] = field(default_factory=set)
+
+
+class SecretsTransform:
+    id = ID
+    description = "Move build secrets (files, ARG/ENV, SSH keys) into BuildKit secret/ssh mounts."
+
+    @property
+    def explain(self) -> str:
+        return __doc__ or ""
+
+    def run(self, ctx: Context) -> Iterator[Fix | Note]:
+        table = load("secrets")
+        for stage in ctx.tree.stages:
+            if ctx.is_windows(stage):
+                continue
+            runs = _runs(stage)
+            yield from _file_secrets(ctx, stage, runs, table)
+            yield from _variable_secrets(ctx, stage, runs, table)
+        yield from _context_leak(ctx, table)
+
+
+# --------------------------------------------------------------------------- shared edits
+
+
+def _mount_edit(inst: Instruction, mount: str) -> Edit:
+    """Insert `` <mount>`` right after the RUN keyword."""
+    lead = len(inst.raw) - len(inst.raw.lstrip(" \t"))
+    at = inst.start + lead + len(inst.keyword)
+    return Edit.insert(at, f" {mount}")
+
+
+def _has_mount(inst: Instruction, kind: str, ident: str | None) -> bool:
+    return any(m.get("type") == kind and (ident is None or m.get("id") == ident) for m in inst.mounts)
+
+
+def _syntax_edit(ctx: Context) -> list[Edit]:
+    if any(d.name == "syntax" for d in ctx.tree.directives):
+        return []
+    return [Edit.insert(len(ctx.tree.bom), "# syntax=docker/dockerfile:1" + ctx.tree.newline)]
+
+
+def _syntax_note(ctx: Context) -> Iterator[Note]:
+    for d in ctx.tree.directives:
+        if d.name == "syntax" and d.value.split(":")[-1] in {"1.0", "1.1", "1.0-experimental", "1.1-experimental"}:
+            yield Note(ID, f"# syntax={d.value} predates RUN --mount; use docker/dockerfile:1", d.start_line)
+
+
+def _remove_command(run: _Run, cmd: Command) -> Edit | None:
+    """An edit removing one top-level command (and its connecting operator) from a RUN."""
+    assert run.script is not None
+    top = [c for c in run.script.commands if c.depth == 0]
+    if cmd.depth or cmd.in_pipeline or cmd not in top:
+        return None
+    i = top.index(cmd)
+    if len(top) == 1:
+        return Edit.delete(run.inst.start, run.inst.end)
+    if i < len(top) - 1:
+        if cmd.operator not in {"&&", ";", "\n"}:
+            return None
+        return Edit.delete(run.pos(cmd.start), run.pos(top[i + 1].start))
+    prev = top[i - 1]
+    if prev.operator not in {"&&", ";", "\n"}:
+        return None
+    return Edit.delete(run.pos(prev.end), run.pos(cmd.end))
+
+
+def _remove_word_or_command(run: _Run, cmd: Command, paths: set[str], workdir: str) -> Edit | None:
+    """Remove the arguments naming ``paths`` from a rm/chmod command, or the whole command."""
+    targets = [w for w in cmd.args if not w.text.startswith("-") and _join(workdir, w.text) in paths]
+    operands = [w for w in cmd.args if not w.text.startswith("-")]
+    if cmd.name == "chmod":
+        operands = operands[1:]
+    if not targets:
+        return None
+    if len(targets) == len(operands):
+        return _remove_command(run, cmd)
+    if len(targets) > 1:
+        return None
+    w = targets[0]
+    start = w.start
+    text = run.script.text if run.script else ""
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    return Edit.delete(run.pos(start), run.pos(w.end))
+
+
+def _join(base: str, path: str) -> str:
+    return posixpath.normpath(posixpath.join(base, path.strip("\"'")))
+
+
+# --------------------------------------------------------------------------- secret files
+
+
+def _file_row(src: str, table: dict) -> dict | None:
+    tail = src.strip("\"'").rstrip("/").lower()
+    for row in table["files"]:
+        pat = row["pattern"].lower()
+        if "/" in pat:
+            if tail == pat or tail.endswith("/" + pat):
+                return row
+        elif fnmatch.fnmatchcase(posixpath.basename(tail), pat):
+            return row
+    return None
+
+
+def _confirmed(ctx: Context, src: str, row: dict) -> bool | None:
+    """True/False when the context file's content confirms/denies a secret; None if unreadable."""
+    rel = posixpath.normpath(src.strip("\"'").lstrip("/"))
+    content = ctx.read_side(rel) if not rel.startswith("..") else None
+    if content is None:
+        return None
+    markers = row.get("content")
+    if not markers:
+        return True
+    return any(m.lower() in content.lower() for m in markers)
+
+
+def _copy_words(inst: Instruction) -> list[tuple[str, int, int]] | None:
+    """(text, start, end) of a COPY's source/destination words, offsets in raw; None for JSON form."""
+    if inst.is_json:
+        return None
+    out = []
+    for w in inst.words:
+        try:
+            parts = shlex.split(w.text)
+        except ValueError:
+            return None
+        out.append((parts[0] if parts else w.text, w.start, w.end))
+    return out
+
+
+def _file_secrets(ctx: Context, stage: Stage, runs: dict[int, _Run], table: dict) -> Iterator[Fix | Note]:
+    workdir = "/"
+    insts = stage.instructions
+    for idx, inst in enumerate(insts):
+        if inst.keyword == "WORKDIR" and inst.arguments.strip():
+            workdir = _join(workdir, inst.arguments.strip())
+            continue
+        if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
+            continue
+        words = _copy_words(inst)
+        srcs = words[:-1] if words and len(words) >= 2 else []
+        for src, w_start, w_end in srcs:
+            row = _file_row(src, table)
+            if row is None:
+                continue
+            if words is None:
+                yield Note(ID, f"COPY in JSON form copies secret file {src}; move it to a secret mount by hand",
+                           inst.start_line)
+                continue
+            confirmed = _confirmed(ctx, src, row)
+            if confirmed is False:
+                continue
+            generic = row["pattern"].startswith("*")
+            if confirmed is None and generic:
+                yield Note(ID, f"{src} may hold a private key or credentials but is not in the build context, so "
+                               "it could not be checked; if it is a secret, mount it instead of copying it",
+                           inst.start_line)
+                continue
+            dest = words[-1][0]
+            target = _target(src, dest, workdir, len(srcs), insts)
+            yield from _rewrite_file(ctx, stage, runs, table, idx, inst, (src, w_start, w_end), len(srcs),
+                                     target, row)
+
+
+def _target(src: str, dest: str, workdir: str, n_srcs: int, insts: tuple[Instruction, ...]) -> str:
+    dest_abs = _join(workdir, dest)
+    base = posixpath.basename(src.strip("\"'").rstrip("/"))
+    workdirs = {"/"} | {_join("/", i.arguments.strip()) for i in insts if i.keyword == "WORKDIR"}
+    if n_srcs > 1 or dest.endswith("/") or dest in {".", "./"} or dest_abs in workdirs:
+        return _join(dest_abs, base)
+    if posixpath.basename(dest_abs) == base or "." in posixpath.basename(dest_abs):
+        return dest_abs
+    return _join(dest_abs, base)
+
+
+def _rewrite_file(
+    ctx: Context,
+    stage: Stage,
+    runs: dict[int, _Run],
+    table: dict,
+    idx: int,
+    copy: Instruction,
+    word: tuple[str, int, int],
+    n_srcs: int,
+    target: str,
+    row: dict,
+) -> Iterator[Fix | Note]:
+    src = word[0]
+    src_rel = posixpath.normpath(src.strip("\"'").lstrip("/"))
+    is_ssh = bool(row.get("ssh"))
+    used_by = set(row.get("used_by") or [])
+    change = _Change()
+    users: list[_Run] = []
+    cleanup_found = False
+    blocked: str | None = None
+    workdir = _workdir_at(stage, idx)
+    for later in stage.instructions[idx + 1 :]:
+        if later.keyword == "WORKDIR" and later.arguments.strip():
+            workdir = _join(workdir, later.arguments.strip())
+        if later.keyword in {"COPY", "ADD"} and _copies_over(later, target, workdir):
+            break  # replaced by another copy: our rewrite ends here
+        if later.keyword != "RUN":
+            continue
+        run = runs[later.start]
+        if run.script is None:
+            if src_rel.rsplit("/", 1)[-1] in later.raw:
+                blocked = "a heredoc or exec-form RUN uses it"
+            continue
+        uses = bool(run.programs & used_by) or (is_ssh and _uses_ssh(run, table))
+        removal: list[Edit] = []
+        for cmd in run.script.commands:
+            if cmd.name in _REMOVERS or (is_ssh and cmd.name == "chmod"):
+                edit = _remove_word_or_command(run, cmd, {target}, workdir)
+                if edit is not None:
+                    removal.append(edit)
+                    if cmd.name in _REMOVERS:
+                        cleanup_found = True
+                elif any(_join(workdir, w.text) == target for w in cmd.args):
+                    blocked = f"its cleanup `{cmd.name}` is inside a pipeline or `||` chain"
+        deleting_whole = any(e.start == later.start and e.end == later.end for e in removal)
+        if uses and not deleting_whole:
+            users.append(run)
+        change.edits.extend(removal)
+        if cleanup_found:
+            break
+    final = ctx.is_final(stage)
+    if blocked:
+        yield Note(ID, f"secret file {src} is copied into the image but {blocked}; move it to a secret mount by hand",
+                   copy.start_line, refusal=True)
+        return
+    if not users and not cleanup_found:
+        if row.get("runtime") and final:
+            yield Note(ID, f"{src} stays in the final image, so the app may read it at run time: runtime secrets "
+                           "belong to the orchestrator (a Kubernetes Secret, docker run --secret), not the image",
+                       copy.start_line)
+        else:
+            yield Note(ID, f"secret file {src} is copied into the image and no RUN here reads it; remove the COPY, "
+                           "or mount it on the RUN that needs it", copy.start_line)
+        return
+    # the COPY (or just this source of it)
+    if n_srcs == 1:
+        change.edits.append(Edit.delete(copy.start, copy.end))
+    else:
+        s = word[1]
+        while s > 0 and copy.raw[s - 1] in " \t":
+            s -= 1
+        change.edits.append(Edit.delete(copy.start + s, copy.start + word[2]))
+    if is_ssh:
+        mount, build = "--mount=type=ssh", "--ssh default"
+        ident = "ssh"
+    else:
+        ident = row["id"]
+        mount = f"--mount=type=secret,id={ident},target={target},required=true"
+        build = f"--secret id={ident},src={src_rel}"
+    for run in users:
+        if not _has_mount(run.inst, "ssh" if is_ssh else "secret", None if is_ssh else ident):
+            change.edits.append(_mount_edit(run.inst, mount))
+    change.edits.extend(_syntax_edit(ctx))
+    what = "SSH key" if is_ssh else "secret file"
+    lines = ", ".join(str(r.inst.start_line) for r in users)
+    msg = (f"{what} {src} no longer lands in a layer: mounted on RUN at line(s) {lines}; "
+           f"build with `docker build {build} .`")
+    yield from _syntax_note(ctx)
+    yield Fix(ID, msg, tuple(_dedupe(change.edits)), Applicability.SAFE, copy.start_line)
+
+
+def _dedupe(edits: list[Edit]) -> list[Edit]:
+    out: list[Edit] = []
+    for e in sorted(set(edits), key=lambda e: (e.path or "", e.start, e.end)):
+        # drop edits contained in a whole-instruction deletion
+        if any(o.path == e.path and o.start <= e.start and e.end <= o.end and o != e and not o.content
+               and (o.end - o.start) > (e.end - e.start) for o in edits):
+            continue
+        out.append(e)
+    return out
+
+
+def _workdir_at(stage: Stage, idx: int) -> str:
+    wd = "/"
+    for inst in stage.instructions[: idx + 1]:
+        if inst.keyword == "WORKDIR" and inst.arguments.strip():
+            wd = _join(wd, inst.arguments.strip())
+    return wd
+
+
+def _copies_over(inst: Instruction, target: str, workdir: str) -> bool:
+    words = _copy_words(inst)
+    if not words or len(words) < 2:
+        return False
+    return _join(workdir, words[-1][0]) == target
+
+
+def _uses_ssh(run: _Run, table: dict) -> bool:
+    assert run.script is not None
+    conf = table["ssh_users"]
+    for cmd in run.script.commands:
+        prog = cmd.name.rsplit("/", 1)[-1]
+        if prog in conf["always"]:
+            return True
+        if prog in conf["with_ssh_url"] and any(m in w.text for w in cmd.args for m in conf["url_markers"]):
+            return True
+        if prog in conf["fetchers"] and len(cmd.argv) > 1 and cmd.argv[1] in {
+            "mod", "get", "install", "ci", "update", "download"
+        }:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- ARG / ENV
+
+
+def _secret_name(name: str, table: dict) -> bool:
+    up = name.upper()
+    if any(fnmatch.fnmatchcase(up, p) for p in table["variable_exceptions"]):
+        return False
+    return any(fnmatch.fnmatchcase(up, p) for p in table["variable_patterns"])
+
+
+@dataclass
+class _Decl:
+    inst: Instruction
+    name: str
+    word_start: int  # offsets in raw of the declaring word
+    word_end: int
+    n_words: int
+    value: str | None
+
+
+def _declarations(inst: Instruction) -> list[_Decl]:
+    out = []
+    words = inst.words
+    if inst.keyword == "ENV" and len(words) >= 2 and "=" not in words[0].text:
+        # legacy `ENV NAME value with spaces`
+        return [_Decl(inst, words[0].text, words[0].start, words[-1].end, 1, " ".join(w.text for w in words[1:]))]
+    for w in words:
+        name, eq, value = w.text.partition("=")
+        out.append(_Decl(inst, name, w.start, w.end, len(words), value if eq else None))
+    return out
+
+
+def _references(text: str, name: str) -> bool:
+    """Does ``text`` expand variable ``name`` (``$NAME`` or ``${NAME...}``)?"""
+    return re.search(r"\$(?:\{" + re.escape(name) + r"\b|" + re.escape(name) + r"(?![A-Za-z0-9_]))", text) is not None
+
+
+def _variable_secrets(ctx: Context, stage: Stage, runs: dict[int, _Run], table: dict) -> Iterator[Fix | Note]:
+    globals_ = [i for i in ctx.tree.instructions if i.keyword == "ARG" and i.start < ctx.tree.stages[0].start_line
+                and i.start < ctx.tree.stages[0].from_instruction.start]
+    decls: dict[str, list[_Decl]] = {}
+    for inst in stage.instructions:
+        if inst.keyword in {"ARG", "ENV"}:
+            for d in _declarations(inst):
+                decls.setdefault(d.name, []).append(d)
+    secret: dict[str, list[_Decl]] = {}
+    for name, ds in decls.items():
+        if _secret_name(name, table):
+            secret[name] = ds
+    # ENV X=$SECRET: X carries the secret too
+    for name, ds in decls.items():
+        if name not in secret and any(d.value and any(_references(d.value, s) for s in secret) for d in ds):
+            secret[name] = ds
+    for name, ds in secret.items():
+        yield from _rewrite_variable(ctx, stage, runs, table, name, ds, globals_)
+
+
+def _rewrite_variable(
+    ctx: Context,
+    stage: Stage,
+    runs: dict[int, _Run],
+    table: dict,
+    name: str,
+    decls: list[_Decl],
+    globals_: list[Instruction],
+) -> Iterator[Fix | Note]:
+    first = decls[0].inst
+    after = [i for i in stage.instructions if i.start > first.start]
+    if any(d.value and "$" not in d.value for d in decls):
+        yield Note(ID, f"{name} has a value written in the Dockerfile itself: it is in version control; rotate it",
+                   first.start_line)
+    # uses outside RUN (other than the declarations themselves) block the rewrite
+    for inst in after:
+        if inst.keyword in {"RUN", "ARG"}:
+            continue
+        if inst.keyword == "ENV" and any(d.inst is inst for d in decls):
+            continue
+        if _references(inst.raw, name):
+            if inst.keyword in {"CMD", "ENTRYPOINT", "ENV"}:
+                yield Note(ID, f"{name} is used at run time ({inst.keyword}): runtime secrets belong to the "
+                               "orchestrator, not the image; pass it when the container starts", inst.start_line)
+            else:
+                yield Note(ID, f"{name} is used by {inst.keyword}, which cannot read a secret mount; left unchanged",
+                           inst.start_line, refusal=True)
+            return
+    explicit = [runs[i.start] for i in after if i.keyword == "RUN" and _references(i.raw, name)]
+    users = explicit or [runs[i.start] for i in after if i.keyword == "RUN" and runs[i.start].script is not None
+                         and runs[i.start].programs & set(table["env_consumers"])]
+    blocked = [r for r in users if r.script is None]
+    if blocked:
+        yield Note(ID, f"{name} is used by a heredoc or exec-form RUN at line {blocked[0].inst.start_line}; "
+                       "move it to a secret mount by hand", blocked[0].inst.start_line, refusal=True)
+        return
+    if not users:
+        if any(d.inst.keyword == "ENV" for d in decls) and ctx.is_final(stage):
+            yield Note(ID, f"{name} is set with ENV and no RUN uses it, so the app reads it at run time: runtime "
+                           "secrets belong to the orchestrator, not the image", first.start_line)
+        return
+    for r in users:
+        leak = _written_to_file(r, name)
+        if leak:
+            yield Note(ID, f"RUN at line {r.inst.start_line} writes {name} into {leak}, which stays in the layer "
+                           "unless removed in the same RUN", r.inst.start_line)
+    ident = name.lower()
+    edits: list[Edit] = []
+    for d in decls:
+        edits.append(_remove_decl(d))
+    for g in globals_:
+        for d in _declarations(g):
+            if d.name == name:
+                edits.append(_remove_decl(d))
+    for r in users:
+        if not _has_mount(r.inst, "secret", ident):
+            edits.append(_mount_edit(r.inst, f"--mount=type=secret,id={ident},required=true"))
+        edits.append(Edit.insert(r.inst.start + r.inst.args_start, f'export {name}="$(cat /run/secrets/{ident})" && '))
+    edits.extend(_syntax_edit(ctx))
+    lines = ", ".join(str(r.inst.start_line) for r in users)
+    kind = "/".join(sorted({d.inst.keyword for d in decls}))
+    yield from _syntax_note(ctx)
+    yield Fix(
+        ID,
+        f"{kind} {name} no longer lands in the image history: a secret mount on RUN at line(s) {lines}; "
+        f"build with `docker build --secret id={ident},env={name} .`",
+        tuple(_dedupe(edits)),
+        Applicability.SAFE,
+        first.start_line,
+    )
+
+
+def _remove_decl(d: _Decl) -> Edit:
+    if d.n_words <= 1:
+        return Edit.delete(d.inst.start, d.inst.end)
+    s = d.word_start
+    raw = d.inst.raw
+    while s > 0 and raw[s - 1] in " \t":
+        s -= 1
+    return Edit.delete(d.inst.start + s, d.inst.start + d.word_end)
+
+
+def _written_to_file(run: _Run, name: str) -> str | None:
+    """A file a RUN writes the variable into and does not remove in the same RUN."""
+    assert run.script is not None
+    written = []
+    for cmd in run.script.commands:
+        if any(_references(w.raw, name) for w in cmd.words):
+            for r in cmd.redirects:
+                if r.op in {">", ">>"} and r.target is not None:
+                    written.append(r.target.text)
+    removed = {w.text for c in run.script.commands if c.name in _REMOVERS for w in c.args}
+    leaks = [f for f in written if f not in removed and not f.startswith("/dev/")]
+    return leaks[0] if leaks else None
+
+
+# --------------------------------------------------------------------------- build context
+
+
+def _context_leak(ctx: Context, table: dict) -> Iterator[Fix | Note]:
+    """``COPY . .`` with secret-looking files in the context that .dockerignore does not exclude."""
+    if ctx.context_dir is None:
+        return
+    copies_all = [i for i in ctx.tree.instructions if i.keyword in {"COPY", "ADD"} and not i.flag("from")
+                  and any(w.text.strip("\"'") in {".", "./"} for w in i.words[:-1])]
+    if not copies_all:
+        return
+    from rewriter import dockerignore
+
+    def wanted(rel: str) -> bool:
+        row = _file_row(rel, table)
+        if row is None:
+            return False
+        return _confirmed(ctx, rel, row) is not False
+
+    found = dockerignore.find_files(ctx.context_dir, wanted)
+    original = ctx.read_side(".dockerignore")
+    patterns = dockerignore.parse(original or "")
+    missing = [p for p in found if not dockerignore.is_excluded(p, patterns)]
+    if not missing:
+        return
+    new = dockerignore.extend(original, missing, "\r\n" if original and "\r\n" in original else "\n")
+    if new == (original or ""):
+        return
+    edit = Edit(0, len(original or ""), new, ".dockerignore") if original is None else _append_edit(original, new)
+    names = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+    yield Fix(ID, f"`COPY .` at line {copies_all[0].start_line} would send {names} into the image: excluded in "
+                  ".dockerignore", (edit,), Applicability.SAFE, copies_all[0].start_line)
+
+
+def _append_edit(original: str, new: str) -> Edit:
+    if new.startswith(original):
+        return Edit.insert(len(original), new[len(original):], ".dockerignore")
+    return Edit(0, len(original), new, ".dockerignore")
+
+
+def build_secret_flags(text: str) -> list[str]:
+    """Not used by the engine: parse `docker build` flags out of this transform's messages."""
+    return [json.dumps(t) for t in text.split("`") if t.startswith("docker build")]
+
+
+TRANSFORM = SecretsTransform()
