@@ -29,6 +29,7 @@ class Transform(Protocol):
 #: (id, module) in run order. ``secrets`` must run before ``multistage`` (design), so it is
 #: listed first when present.
 REGISTRY: tuple[tuple[str, str], ...] = (
+    ("secrets", "transforms.secrets"),
     ("signals", "transforms.signals"),
     ("nonroot", "transforms.nonroot"),
     ("minimal", "transforms.minimal"),

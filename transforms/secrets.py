@@ -58,6 +58,16 @@ from transforms._data import load
 
 ID = "secrets"
 _REMOVERS = {"rm", "shred", "unlink"}
+#: commands that store their arguments in a file that outlives the RUN
+_PERSISTING = {
+    ("git", "config"): "~/.gitconfig",
+    ("npm", "config"): "~/.npmrc",
+    ("yarn", "config"): "~/.yarnrc",
+    ("pip", "config"): "pip.conf",
+    ("pip3", "config"): "pip.conf",
+    ("poetry", "config"): "poetry's config.toml",
+    ("composer", "config"): "composer's config.json",
+}
 
 
 @dataclass
@@ -497,8 +507,9 @@ def _rewrite_variable(
                            inst.start_line, refusal=True)
             return
     explicit = [runs[i.start] for i in after if i.keyword == "RUN" and _references(i.raw, name)]
+    consumers = _consumers(name, table)
     users = explicit or [runs[i.start] for i in after if i.keyword == "RUN" and runs[i.start].script is not None
-                         and runs[i.start].programs & set(table["env_consumers"])]
+                         and runs[i.start].programs & consumers]
     blocked = [r for r in users if r.script is None]
     if blocked:
         yield Note(ID, f"{name} is used by a heredoc or exec-form RUN at line {blocked[0].inst.start_line}; "
@@ -540,14 +551,23 @@ def _rewrite_variable(
     )
 
 
+def _consumers(name: str, table: dict) -> set[str]:
+    up = name.upper()
+    for row in table["env_prefix_consumers"]:
+        if any(up.startswith(p) for p in row["prefixes"]):
+            return set(row["programs"])
+    return set(table["env_consumers"])
+
+
 def _remove_decl(d: _Decl) -> Edit:
+    """Delete one declaration: the whole ARG/ENV, or its word and the space up to the next one."""
     if d.n_words <= 1:
         return Edit.delete(d.inst.start, d.inst.end)
-    s = d.word_start
-    raw = d.inst.raw
-    while s > 0 and raw[s - 1] in " \t":
-        s -= 1
-    return Edit.delete(d.inst.start + s, d.inst.start + d.word_end)
+    words = d.inst.words
+    i = next(k for k, w in enumerate(words) if w.start == d.word_start)
+    if i + 1 < len(words):
+        return Edit.delete(d.inst.start + d.word_start, d.inst.start + words[i + 1].start)
+    return Edit.delete(d.inst.start + words[i - 1].end, d.inst.start + d.word_end)
 
 
 def _written_to_file(run: _Run, name: str) -> str | None:
@@ -559,6 +579,8 @@ def _written_to_file(run: _Run, name: str) -> str | None:
             for r in cmd.redirects:
                 if r.op in {">", ">>"} and r.target is not None:
                     written.append(r.target.text)
+        if any(_references(w.raw, name) for w in cmd.words) and tuple(cmd.argv[:2]) in _PERSISTING:
+            written.append(_PERSISTING[tuple(cmd.argv[:2])])
     removed = {w.text for c in run.script.commands if c.name in _REMOVERS for w in c.args}
     leaks = [f for f in written if f not in removed and not f.startswith("/dev/")]
     return leaks[0] if leaks else None
@@ -595,7 +617,8 @@ def _context_leak(ctx: Context, table: dict) -> Iterator[Fix | Note]:
     edit = Edit(0, len(original or ""), new, ".dockerignore") if original is None else _append_edit(original, new)
     names = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
     yield Fix(ID, f"`COPY .` at line {copies_all[0].start_line} would send {names} into the image: excluded in "
-                  ".dockerignore", (edit,), Applicability.SAFE, copies_all[0].start_line)
+                  ".dockerignore (a file the app needs at run time comes from the orchestrator instead, e.g. "
+                  "`docker run --env-file`)", (edit,), Applicability.SAFE, copies_all[0].start_line)
 
 
 def _append_edit(original: str, new: str) -> Edit:
