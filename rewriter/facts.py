@@ -96,6 +96,7 @@ class Context:
             "windows" in base
             or "nanoserver" in base
             or "servercore" in base
+            or "/dotnet/framework/" in base
             or self.tree.escape == "`"
             or any(i.keyword == "SHELL" and "powershell" in i.arguments.lower() for i in stage.instructions)
         )

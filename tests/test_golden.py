@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dockerfile
 import pytest
+from portability import assert_portable
 
 from rewriter.pipeline import Status, process_text
 from rewriter.source import read_text
@@ -69,6 +70,7 @@ def test_golden(case: Path, update_golden: bool, tmp_path: Path) -> None:
         for want in (case / "notes.txt").read_text().splitlines():
             if want.strip():
                 assert any(want.strip() in n for n in notes), f"note {want!r} not in {notes}"
+    assert_portable(result)
     # the output is a Dockerfile BuildKit accepts, and a second run changes nothing
     dockerfile.parse_string(result.new_text)
     # a second run over the rewritten Dockerfile and side files changes nothing

@@ -67,6 +67,11 @@ _PERSISTING = {
     ("pip3", "config"): "pip.conf",
     ("poetry", "config"): "poetry's config.toml",
     ("composer", "config"): "composer's config.json",
+    ("dotnet", "nuget"): "NuGet.Config",
+    ("nuget", "sources"): "NuGet.Config",
+    ("docker", "login"): "~/.docker/config.json",
+    ("helm", "registry"): "helm's registry config",
+    ("gh", "auth"): "gh's hosts.yml",
 }
 
 
@@ -256,6 +261,8 @@ def _file_secrets(ctx: Context, stage: Stage, runs: dict[int, _Run], table: dict
         srcs = words[:-1] if words and len(words) >= 2 else []
         for src, w_start, w_end in srcs:
             row = _file_row(src, table)
+            if row is None and len(srcs) == 1 and not words[-1][0].endswith("/"):
+                row = _file_row(words[-1][0], table)  # COPY .npmrc-ci .npmrc
             if row is None:
                 continue
             if words is None:
@@ -273,8 +280,9 @@ def _file_secrets(ctx: Context, stage: Stage, runs: dict[int, _Run], table: dict
                 continue
             dest = words[-1][0]
             target = _target(src, dest, workdir, len(srcs), insts)
+            verified = confirmed is True or not row.get("content")
             yield from _rewrite_file(ctx, stage, runs, table, idx, inst, (src, w_start, w_end), len(srcs),
-                                     target, row)
+                                     target, row, verified)
 
 
 def _target(src: str, dest: str, workdir: str, n_srcs: int, insts: tuple[Instruction, ...]) -> str:
@@ -299,6 +307,7 @@ def _rewrite_file(
     n_srcs: int,
     target: str,
     row: dict,
+    verified: bool,
 ) -> Iterator[Fix | Note]:
     src = word[0]
     src_rel = posixpath.normpath(src.strip("\"'").lstrip("/"))
@@ -375,8 +384,12 @@ def _rewrite_file(
     lines = ", ".join(str(r.inst.start_line) for r in users)
     msg = (f"{what} {src} no longer lands in a layer: mounted on RUN at line(s) {lines}; "
            f"build with `docker build {build} .`")
+    if not verified:
+        msg += (f" (unsafe: {src} is not in the build context, so its content could not be checked; it may hold "
+                "no credential at all)")
     yield from _syntax_note(ctx)
-    yield Fix(ID, msg, tuple(_dedupe(change.edits)), Applicability.SAFE, copy.start_line)
+    yield Fix(ID, msg, tuple(_dedupe(change.edits)), Applicability.SAFE if verified else Applicability.UNSAFE,
+              copy.start_line)
 
 
 def _dedupe(edits: list[Edit]) -> list[Edit]:
@@ -523,8 +536,10 @@ def _rewrite_variable(
     for r in users:
         leak = _written_to_file(r, name)
         if leak:
-            yield Note(ID, f"RUN at line {r.inst.start_line} writes {name} into {leak}, which stays in the layer "
-                           "unless removed in the same RUN", r.inst.start_line)
+            yield Note(ID, f"RUN at line {r.inst.start_line} writes {name} into {leak}, which stays in the layer; "
+                           "a mount would not help until that file is removed in the same RUN (or, for an SSH "
+                           "key, replaced by `--mount=type=ssh`): left unchanged", r.inst.start_line, refusal=True)
+            return
     ident = name.lower()
     edits: list[Edit] = []
     for d in decls:

@@ -1,0 +1,163 @@
+"""The ``secrets`` codemod beyond its golden cases: no secret value ever printed, corpus, edges."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dockerfile
+import pytest
+from corpus_files import corpus_params, read_text
+from portability import assert_portable
+
+from rewriter import parse
+from rewriter.edits import Applicability
+from rewriter.pipeline import Status, process_text
+from transforms.secrets import TRANSFORM
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "secrets"
+FIXTURE_VALUE = re.compile(r"[A-Za-z0-9_]*FIXTURE[A-Za-z0-9_]*")
+
+
+def _run(text: str, ctx: Path | None = None, unsafe: bool = False):
+    return process_text(text, context_dir=ctx, transforms=[TRANSFORM], unsafe_fixes=unsafe)
+
+
+def _fixture_values(folder: Path) -> set[str]:
+    values: set[str] = set()
+    for p in folder.rglob("*"):
+        if p.is_file():
+            values |= set(FIXTURE_VALUE.findall(p.read_text(errors="replace")))
+    return values
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()))
+@pytest.mark.parametrize("command", ["diff", "fix", "check"])
+def test_no_secret_value_reaches_any_output(case: str, command: str, tmp_path: Path) -> None:
+    """stdout, stderr and every file dockerfix writes are free of the fixtures' secret values."""
+    work = tmp_path / case
+    shutil.copytree(GOLDEN / case, work)
+    for p in work.glob("expected.*"):
+        p.unlink()
+    values = _fixture_values(work)
+    before = {p: p.read_bytes() for p in work.rglob("*") if p.is_file()}
+    proc = subprocess.run([sys.executable, "-m", "rewriter.cli", command, "--unsafe-fixes", "Dockerfile"],
+                          cwd=work, capture_output=True, text=True, check=False)
+    assert proc.returncode in {0, 1}, proc.stderr
+    outputs = proc.stdout + proc.stderr
+    for p in work.rglob("*"):
+        if p.is_file() and before.get(p) != p.read_bytes():
+            outputs += p.read_text(errors="replace")  # files dockerfix wrote or created
+    leaked = sorted(v for v in values if v in outputs)
+    assert not leaked, f"secret values printed or written: {len(leaked)}"
+
+
+def test_every_secret_fixture_holds_a_value_the_test_looks_for() -> None:
+    """The leak test above would be vacuous without fixture values in the secret files."""
+    cases_with_files = [c for c in GOLDEN.iterdir() if c.is_dir() and any(
+        p.name in {".npmrc", ".netrc", "pip.conf", "settings.xml", "auth.json", "id_ed25519", ".env"}
+        for p in c.iterdir())]
+    assert len(cases_with_files) >= 6
+    for case in cases_with_files:
+        assert _fixture_values(case), case.name
+
+
+@pytest.mark.parametrize("cf", corpus_params())
+def test_corpus_outputs_parse_and_are_stable(cf) -> None:
+    source = read_text(cf.path)
+    for unsafe in (False, True):
+        result = _run(source, unsafe=unsafe)
+        assert result.status != Status.ERROR, result.error
+        assert not result.internal_errors
+        if result.changed:
+            new = result.new_text
+            dockerfile.parse_string(new)
+            assert new.startswith("# syntax=docker/dockerfile:1") or parse(source).directives
+            assert _run(new, unsafe=unsafe).new_text == new
+            assert_portable(result)
+
+
+def test_other_sources_of_a_copy_are_kept(tmp_path: Path) -> None:
+    (tmp_path / ".netrc").write_text("machine x login a password b\n")
+    text = "FROM python:3.13-slim\nWORKDIR /app\nCOPY requirements.txt .netrc ./\nRUN pip install -r requirements.txt\n"
+    r = _run(text, tmp_path)
+    insts = parse(r.new_text).instructions
+    assert insts[2].raw == "COPY requirements.txt ./\n"
+    assert insts[3].mounts == [{"type": "secret", "id": "netrc", "target": "/app/.netrc", "required": "true"}]
+
+
+def test_only_runs_that_read_the_file_get_the_mount(tmp_path: Path) -> None:
+    (tmp_path / ".npmrc").write_text("//r/:_authToken=x\n")
+    text = ("FROM node:22-slim\nWORKDIR /app\nCOPY .npmrc .\nRUN apt-get update\nRUN npm ci\n"
+            "RUN rm .npmrc\nRUN npm run build\n")
+    insts = parse(_run(text, tmp_path).new_text).instructions
+    runs = {i.arguments: i.mounts for i in insts if i.keyword == "RUN"}
+    assert runs == {"apt-get update": [], "npm ci": [{"type": "secret", "id": "npmrc", "target": "/app/.npmrc",
+                                                       "required": "true"}], "npm run build": []}
+
+
+def test_file_not_in_context_is_an_unsafe_fix() -> None:
+    text = "FROM maven:3.9-eclipse-temurin-21\nCOPY settings.xml /root/.m2/settings.xml\nRUN mvn -B package\n"
+    r = _run(text)
+    assert not r.changed
+    assert [f.applicability for f in r.suggestions] == [Applicability.UNSAFE]
+    assert "could not be checked" in r.suggestions[0].message
+
+
+def test_config_file_without_credentials_is_not_a_secret(tmp_path: Path) -> None:
+    (tmp_path / "pip.conf").write_text("[global]\nindex-url = https://mirror.example.com/simple\n")
+    text = "FROM python:3.13-slim\nCOPY pip.conf /etc/pip.conf\nRUN pip install flask\n"
+    r = _run(text, tmp_path)
+    assert r.new_text == text and not r.notes and not r.suggestions
+
+
+def test_public_certificate_is_not_a_secret(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    text = "FROM debian:trixie-slim\nCOPY ca.pem /usr/local/share/ca-certificates/ca.crt\nRUN update-ca-certificates\n"
+    assert _run(text, tmp_path).new_text == text
+
+
+def test_cleanup_inside_a_pipeline_refuses(tmp_path: Path) -> None:
+    (tmp_path / ".npmrc").write_text("//r/:_authToken=x\n")
+    text = "FROM node:22-slim\nCOPY .npmrc /root/.npmrc\nRUN npm ci || rm /root/.npmrc\n"
+    r = _run(text, tmp_path)
+    assert r.new_text == text and r.status == Status.REFUSED
+
+
+def test_variable_used_at_runtime_is_only_a_suggestion() -> None:
+    text = "FROM python:3.13-slim\nARG API_TOKEN\nENV API_TOKEN=$API_TOKEN\nCMD [\"python\", \"app.py\"]\n"
+    r = _run(text)
+    assert r.new_text == text
+    assert any("orchestrator" in n.message for n in r.notes)
+
+
+def test_secret_written_to_a_file_that_stays_refuses() -> None:
+    text = "FROM node:22-slim\nARG NPM_TOKEN\nRUN echo \"//r/:_authToken=$NPM_TOKEN\" > /root/.npmrc\nRUN npm ci\n"
+    r = _run(text)
+    assert r.new_text == text and r.status == Status.REFUSED
+
+
+def test_non_secret_args_are_kept_and_names_are_exact() -> None:
+    text = ("FROM node:22-slim\nARG NODE_ENV=production\nARG NPM_TOKEN\nARG NPM_TOKEN_URL=https://x\n"
+            "RUN npm ci --token-url $NPM_TOKEN_URL\nRUN curl -H \"Authorization: $NPM_TOKEN\" https://x\n")
+    new = _run(text).new_text
+    assert "ARG NODE_ENV=production\n" in new and "ARG NPM_TOKEN_URL=https://x\n" in new
+    assert "ARG NPM_TOKEN\n" not in new
+    runs = [i for i in parse(new).instructions if i.keyword == "RUN"]
+    assert runs[0].mounts == [] and runs[1].mounts == [{"type": "secret", "id": "npm_token", "required": "true"}]
+
+
+def test_syntax_directive_goes_after_the_bom_and_before_other_directives() -> None:
+    text = "\ufeff# escape=\\\nFROM node:22-slim\nARG NPM_TOKEN\nRUN npm ci\n"
+    new = _run(text).new_text
+    assert new.startswith("\ufeff# syntax=docker/dockerfile:1\n# escape=\\\n")
+    assert [d.name for d in parse(new).directives] == ["syntax", "escape"]
+
+
+def test_windows_stages_are_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "NuGet.config").write_text("<configuration><ClearTextPassword>x</ClearTextPassword></configuration>")
+    text = "FROM mcr.microsoft.com/dotnet/framework/sdk:4.8.1\nCOPY NuGet.config .\nRUN nuget restore\n"
+    assert _run(text, tmp_path).new_text == text
