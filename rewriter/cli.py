@@ -48,6 +48,8 @@ ContextOpt = Annotated[
     Path | None, typer.Option("--context", help="Build context folder (default: the Dockerfile's folder).")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="Report format on stderr/--output: text or json.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", help="Write the report to this file.")]
 StdinNameOpt = Annotated[
     str | None, typer.Option("--stdin-filename", help="Name to show for '-' (and to find configuration).")
 ]
@@ -62,12 +64,18 @@ def _run(
     context: Path | None,
     quiet: bool,
     stdin_filename: str | None,
+    report_format: str = "text",
+    output: Path | None = None,
 ) -> int:
     from rewriter.config import ConfigError, find_config
     from rewriter.pipeline import process_file, process_text
     from rewriter.source import SourceError, decode, write_atomic
     from transforms import UnknownTransform, selected
 
+    if report_format not in {"text", "json"}:
+        _err(f"dockerfix: --format {report_format}: expected text or json")
+        return 2
+    results: list[FileResult] = []
     if context is not None and not context.is_dir():
         _err(f"dockerfix: --context {context}: not a folder")
         return 2
@@ -91,10 +99,13 @@ def _run(
             chosen = selected(cfg.select, cfg.ignore)
         except ConfigError as exc:
             _err(f"{name}: error: {exc}")
+            results.append(FileResult(name, Status.ERROR, error=str(exc)))
             errors += 1
             continue
         except UnknownTransform as exc:
-            _err(f"{name}: error: {cfg.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
+            msg = f"{cfg.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)"
+            _err(f"{name}: error: {msg}")
+            results.append(FileResult(name, Status.ERROR, error=msg))
             errors += 1
             continue
         ctx_dir = context if context is not None else path.parent
@@ -107,6 +118,7 @@ def _run(
                 result = process_text(text, path=name, context_dir=ctx_dir, config=cfg, transforms=chosen)
         else:
             result = process_file(path, context_dir=ctx_dir, config=cfg, transforms=chosen, display=name)
+        results.append(result)
         if result.status == Status.ERROR:
             _err(f"{name}: error: {result.error}")
             errors += 1
@@ -115,12 +127,12 @@ def _run(
             continue
         for ie in result.internal_errors:
             _err(f"{name}: {ie}")
-        if not quiet:
+        if not quiet and report_format == "text":
             _report(name, result, mode)
         if result.changed:
             changed += 1
-        if mode == Mode.DIFF or (mode == Mode.CHECK and not quiet):
-            sys.stdout.write(result.diff()) if mode == Mode.DIFF else None
+        if mode == Mode.DIFF:
+            sys.stdout.write(result.diff())
         if mode == Mode.FIX:
             if is_stdin:
                 sys.stdout.write(result.new_text)
@@ -134,6 +146,18 @@ def _run(
             except SourceError as exc:
                 _err(f"{name}: error: {exc}")
                 errors += 1
+    if report_format == "json":
+        from rewriter.report import to_json
+
+        doc = to_json(results)
+        if output is not None:
+            output.write_text(doc, encoding="utf-8")
+        elif mode == Mode.DIFF or "-" in paths:
+            sys.stderr.write(doc)  # stdout carries the patch / the rewritten file
+        else:
+            sys.stdout.write(doc)
+    elif output is not None:
+        output.write_text("".join(_text_lines(r) for r in results), encoding="utf-8")
     if not quiet:
         verb = {Mode.FIX: "rewritten", Mode.DIFF: "would be rewritten", Mode.CHECK: "would be rewritten"}[mode]
         _err(f"dockerfix: {changed} file(s) {verb}, {errors} error(s)")
@@ -142,6 +166,13 @@ def _run(
     if mode == Mode.CHECK and changed:
         return 1
     return 0
+
+
+def _text_lines(result: FileResult) -> str:
+    lines = [f"{result.path}: {result.status}" + (f": {result.error}" if result.error else "")]
+    lines += [f"{result.path}:{f.line}: [{f.transform}] {f.message}" for f in result.fixes]
+    lines += [f"{result.path}:{n.line}: note [{n.transform}] {n.message}" for n in result.notes]
+    return "".join(line + "\n" for line in lines)
 
 
 def _report(name: str, result: FileResult, mode: Mode) -> None:
@@ -153,6 +184,8 @@ def _report(name: str, result: FileResult, mode: Mode) -> None:
     for note in result.notes:
         kind = "refused" if note.refusal else "note"
         _err(f"{name}:{note.line}: {kind} [{note.transform}] {note.message}")
+    if result.build_flags:
+        _err(f"{name}: build it now with: docker build {' '.join(result.build_flags)} .")
 
 
 @app.command()
@@ -164,9 +197,12 @@ def fix(
     context: ContextOpt = None,
     quiet: QuietOpt = False,
     stdin_filename: StdinNameOpt = None,
+    report_format: FormatOpt = "text",
+    output: OutputOpt = None,
 ) -> None:
     """Rewrite Dockerfiles in place ('-': read stdin, write the result to stdout)."""
-    raise typer.Exit(_run(Mode.FIX, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename))
+    raise typer.Exit(_run(Mode.FIX, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
+                          report_format, output))
 
 
 @app.command()
@@ -178,9 +214,12 @@ def diff(
     context: ContextOpt = None,
     quiet: QuietOpt = False,
     stdin_filename: StdinNameOpt = None,
+    report_format: FormatOpt = "text",
+    output: OutputOpt = None,
 ) -> None:
     """Print a unified diff of the rewrites to stdout; change nothing."""
-    raise typer.Exit(_run(Mode.DIFF, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename))
+    raise typer.Exit(_run(Mode.DIFF, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
+                          report_format, output))
 
 
 @app.command()
@@ -192,9 +231,12 @@ def check(
     context: ContextOpt = None,
     quiet: QuietOpt = False,
     stdin_filename: StdinNameOpt = None,
+    report_format: FormatOpt = "text",
+    output: OutputOpt = None,
 ) -> None:
     """Exit 1 if any file would be rewritten (nothing is changed)."""
-    raise typer.Exit(_run(Mode.CHECK, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename))
+    raise typer.Exit(_run(Mode.CHECK, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
+                          report_format, output))
 
 
 @app.command("list")

@@ -58,6 +58,8 @@ class Fix:
     applicability: Applicability = Applicability.SAFE
     line: int = 0
     explanation: str = ""
+    #: what the build needs from now on, as ``docker build`` flags (``--secret id=npmrc,src=.npmrc``)
+    build_flags: tuple[str, ...] = ()
 
     @property
     def start(self) -> int:

@@ -49,6 +49,24 @@ class FileResult:
     internal_errors: list[str] = field(default_factory=list)
 
     @property
+    def build_flags(self) -> list[str]:
+        """``docker build`` flags the rewritten Dockerfile needs (secrets, ssh), in first-use order."""
+        return list(dict.fromkeys(flag for fix in self.fixes for flag in fix.build_flags))
+
+    @property
+    def build_secrets(self) -> list[dict[str, str]]:
+        """The build flags as records for reports: ``{"type": "secret", "id": ..., "src"|"env": ...}``."""
+        out = []
+        for flag in self.build_flags:
+            kind, _, spec = flag.removeprefix("--").partition(" ")
+            record = {"type": kind}
+            for part in spec.split(","):
+                key, eq, value = part.partition("=")
+                record.update({key: value} if eq else {"id": key})
+            out.append(record)
+        return out
+
+    @property
     def changed(self) -> bool:
         return self.status == Status.CHANGED
 

@@ -5,10 +5,17 @@ out of lists, pipelines and compound statements, with their nesting depth), thei
 resolved, env prefixes, redirects, heredocs and the control operator following each command. All
 offsets are ``str`` indices into the text given, so edits can be spliced back losslessly.
 
-The parser is tree-sitter-bash, with two local repairs for places where its tree is wrong:
+The parser is tree-sitter-bash, with local repairs for places where its tree is wrong:
 heredocs are found by a small scanner of our own (tree-sitter nests whatever follows ``<<EOF`` on
 the same line *inside* the heredoc node and fails on two heredocs on one line), and words it splits
 at a backslash-newline (``cu\\<newline>rl``) or joins over whitespace (``} ] {``) are re-cut.
+The text tree-sitter sees is also edited, keeping its length: comments inside ``$(...)`` and
+backticks are blanked (tree-sitter runs the comment of ``a `# note` b`` past the closing backtick),
+a substitution that is then empty (``$()``, ``` `# note` ```; tree-sitter rejects those) becomes a
+same-length ``$___``, and a backslash-newline ending the text (a Dockerfile continuation running
+to the end of the file) is blanked. An empty substitution therefore stays a word of its command,
+kept verbatim like any expansion, with nothing in ``substitutions`` (unquoted, bash expands it to
+no argument at all).
 """
 
 from __future__ import annotations
@@ -44,6 +51,10 @@ _STATEMENTS = _COMPOUND | _CONTAINERS | _ATOM_COMMANDS | {
 _OPERATORS = frozenset({"&&", "||", ";", "|", "|&", "&", ";;", ";&", ";;&"})
 _CONTINUATION = re.compile(r"\\\r?\n")
 _TOKEN = re.compile(r"(?:\\\r\n|\\[\s\S]|\S)+")
+_OPENERS = ("$((", "$(", "<(", ">(", "${")
+_SUBSTITUTION_OPENERS = frozenset({"$(", "<(", ">(", "`"})
+_CODE = frozenset({"", "(", "$(", "<(", ">(", "`"})
+_ANSI_STRING = re.compile(r"\$'(?:\\[\s\S]|[^'\\])*'?")
 _GLOB = re.compile(r"[*?]|\[.+\]|(?:^|[=:])~|\{[^{}]*(?:,|\.\.)[^{}]*\}")
 _UNSAFE = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
 _ANSI = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f",
@@ -332,6 +343,100 @@ def _read_bodies(text: str, pos: int, pending: list[_HeredocScan]) -> int:
     return end
 
 
+def _repair_substitutions(text: str) -> str:
+    """Blank comments inside ``$(...)`` and backticks and stand in ``$___`` for empty ones.
+
+    The result has the length of ``text``. A comment there ends at the newline (bash does not let a
+    ``)`` in it close the substitution) or, inside backticks, at the closing backtick; tree-sitter
+    runs it past the backtick, and fails on a substitution without a command. Comments outside
+    substitutions are left alone: tree-sitter handles them.
+    """
+    chars = list(text)
+    stack: list[tuple[str, int]] = []  # open contexts: (opener, index of the opener)
+    i, n = 0, len(text)
+    while i < n:
+        c, kind = text[i], stack[-1][0] if stack else ""
+        opener = next((o for o in _OPENERS if text.startswith(o, i)), "")
+        if kind == '"' or kind == "${" or kind == "$((":
+            opener = opener if opener.startswith("$") else ""
+        step = 1
+        if c == "\\":
+            step = 2
+        elif c == "`":
+            if any(k == "`" for k, _ in stack):
+                while stack[-1][0] != "`":
+                    stack.pop()
+                _stand_in(chars, stack.pop()[1], i + 1)
+            else:
+                stack.append(("`", i))
+        elif opener:
+            stack.append((opener, i))
+            step = len(opener)
+        elif kind == '"':
+            if c == '"':
+                stack.pop()
+        elif c == "'" and kind != "$((" and not (kind == "${" and any(k == '"' for k, _ in stack)):
+            step = (n if (j := text.find("'", i + 1)) < 0 else j + 1) - i
+        elif text.startswith("$'", i) and kind != "$((":
+            step = (m.end() if (m := _ANSI_STRING.match(text, i)) else n) - i
+        elif c == '"':
+            stack.append(('"', i))
+        elif kind == "${":
+            if c == "}":
+                stack.pop()
+        elif c == "(":
+            stack.append(("(", i))
+        elif c == ")" and kind != "":
+            at = stack.pop()[1]
+            if kind == "$(":
+                _stand_in(chars, at, i + 1)
+            elif kind == "$((" and text.startswith("))", i):
+                step = 2
+        elif c == "#" and kind in _CODE and _starts_word(text, i, stack[-1][1] + len(kind) if stack else 0):
+            end = n if (j := text.find("\n", i)) < 0 else j
+            if any(k == "`" for k, _ in stack):
+                end = min(end, _closing_backtick(text, i, end))
+            if any(k in _SUBSTITUTION_OPENERS for k, _ in stack):
+                chars[i:end] = " " * (end - i)
+            step = end - i
+        i += step
+    return "".join(chars)
+
+
+def _stand_in(chars: list[str], start: int, end: int) -> None:
+    """Replace the substitution ``chars[start:end]`` by ``$___`` when it holds no command."""
+    opener = "`" if chars[start] == "`" else "$("
+    inner = "".join(chars[start + len(opener) : end - 1])
+    if not _CONTINUATION.sub("", inner).strip():
+        chars[start:end] = "$" + "_" * (end - start - 1)
+
+
+def _starts_word(text: str, i: int, context_start: int) -> bool:
+    """True when ``text[i]`` begins a word (bash starts a comment only there)."""
+    while (cont := re.search(r"\\\r?\n\Z", text[max(0, i - 3) : i])) and i - 3 + cont.start() >= context_start:
+        i = max(0, i - 3) + cont.start()
+    return i <= context_start or text[i - 1] in " \t\r\n;&|()<>"
+
+
+def _closing_backtick(text: str, i: int, end: int) -> int:
+    """Index of the first unescaped backtick in ``text[i:end]``, or ``end``."""
+    while i < end and text[i] != "`":
+        i += 2 if text[i] == "\\" else 1
+    return min(i, end)
+
+
+def _blank_final_continuations(text: str) -> str:
+    """Blank the backslash of backslash-newlines followed by nothing but whitespace (bash accepts them)."""
+    end = len(text)
+    while True:
+        stripped = text[:end].rstrip(" \t\r\n")
+        j = len(stripped)
+        backslashes = j - len(stripped.rstrip("\\"))
+        if not (backslashes % 2 and _CONTINUATION.match(text, j - 1)):
+            return text
+        text, end = text[: j - 1] + " " + text[j:], j - 1
+
+
 class _Builder:
     """Walks the tree-sitter tree (of the heredoc-blanked text) and builds ``Command`` objects."""
 
@@ -522,7 +627,8 @@ def parse_shell(text: str) -> Script:
         heredocs[hd.op_start] = Heredoc(hd.delimiter, hd.quoted, hd.strip_tabs, body, hd.body_start, hd.body_end)
     # tree-sitter-bash can segfault on `{` followed by a 4-byte UTF-8 character (tree-sitter-bash#337):
     # hand it U+FFFD instead of astral characters (and of lone surrogates, which are not UTF-8 at all).
-    builder = _Builder(text, _UNSAFE.sub("\ufffd", "".join(chars)), heredocs)
+    sub = _blank_final_continuations(_repair_substitutions("".join(chars)))
+    builder = _Builder(text, _UNSAFE.sub("\ufffd", sub), heredocs)
     commands: list[Command] = []
     builder.seq(builder.tree.root_node, 0, False, False, commands)
     has_error = builder.tree.root_node.has_error or not all(hd.terminated for hd in scans)

@@ -161,3 +161,19 @@ def test_windows_stages_are_left_alone(tmp_path: Path) -> None:
     (tmp_path / "NuGet.config").write_text("<configuration><ClearTextPassword>x</ClearTextPassword></configuration>")
     text = "FROM mcr.microsoft.com/dotnet/framework/sdk:4.8.1\nCOPY NuGet.config .\nRUN nuget restore\n"
     assert _run(text, tmp_path).new_text == text
+
+
+def test_json_report_lists_build_secrets_without_values(tmp_path: Path) -> None:
+    import json
+
+    work = tmp_path / "case"
+    shutil.copytree(GOLDEN / "pip-netrc", work)
+    proc = subprocess.run([sys.executable, "-m", "rewriter.cli", "check", "--select", "secrets", "--format", "json",
+                           "Dockerfile"], cwd=work, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert doc["files"][0]["build_secrets"] == [{"type": "secret", "id": "netrc", "src": ".netrc"}]
+    assert "NETRC_FIXTURE_PW_31337" not in proc.stdout + proc.stderr
+    text = subprocess.run([sys.executable, "-m", "rewriter.cli", "check", "--select", "secrets", "Dockerfile"],
+                          cwd=work, capture_output=True, text=True, check=False).stderr
+    assert "build it now with: docker build --secret id=netrc,src=.netrc ." in text

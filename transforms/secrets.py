@@ -389,7 +389,7 @@ def _rewrite_file(
                 "no credential at all)")
     yield from _syntax_note(ctx)
     yield Fix(ID, msg, tuple(_dedupe(change.edits)), Applicability.SAFE if verified else Applicability.UNSAFE,
-              copy.start_line)
+              copy.start_line, build_flags=(build,))
 
 
 def _dedupe(edits: list[Edit]) -> list[Edit]:
@@ -563,6 +563,7 @@ def _rewrite_variable(
         tuple(_dedupe(edits)),
         Applicability.SAFE,
         first.start_line,
+        build_flags=(f"--secret id={ident},env={name}",),
     )
 
 
@@ -640,11 +641,6 @@ def _append_edit(original: str, new: str) -> Edit:
     if new.startswith(original):
         return Edit.insert(len(original), new[len(original):], ".dockerignore")
     return Edit(0, len(original), new, ".dockerignore")
-
-
-def build_secret_flags(text: str) -> list[str]:
-    """Not used by the engine: parse `docker build` flags out of this transform's messages."""
-    return [json.dumps(t) for t in text.split("`") if t.startswith("docker build")]
 
 
 TRANSFORM = SecretsTransform()
