@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,7 @@ class BuildSecret:
     environment: str | None = None
 
     def __post_init__(self) -> None:
+        """Check the id and that exactly one source is given."""
         if not self.id:
             raise ValueError("a build secret needs an id")
         if (self.file is None) == (self.environment is None):
@@ -140,6 +141,8 @@ class _Fallback(Exception):
 
 @dataclass(frozen=True)
 class _Style:
+    """The file's indentation style."""
+
     mapping: int = 2  #: indent of a nested mapping
     offset: int = 2  #: column of ``-`` relative to the parent key
     gap: int = 1  #: spaces between ``-`` and the item
@@ -147,6 +150,8 @@ class _Style:
 
 @dataclass
 class _Splice:
+    """New lines for the original text."""
+
     at: int  #: line index the new lines go before
     remove: int  #: original lines replaced (0: pure insertion)
     rows: list[str]  #: new lines, without line ends
@@ -235,6 +240,7 @@ def _locate(data: Any, service: str) -> tuple[CommentedMap, Any, set[str], Any]:
 
 
 def _anchored(node: Any) -> bool:
+    """Whether ``node`` carries an anchor (so aliases elsewhere share it)."""
     anchor = getattr(node, "anchor", None)
     return bool(getattr(anchor, "value", None))
 
@@ -242,6 +248,7 @@ def _anchored(node: Any) -> bool:
 def _apply_to_model(
     data: CommentedMap, spec: CommentedMap, build: Any, add_ids: list[str], add_defs: list[BuildSecret]
 ) -> None:
+    """Make the change on the round-trip model (gives the expected data and the dump fallback)."""
     if add_ids:
         if isinstance(build, str):
             new = CommentedMap()
@@ -274,11 +281,12 @@ def _move_trailing_comment(spec: CommentedMap, seq: CommentedSeq) -> None:
     slots = spec.ca.items.get("build")
     if not slots or len(slots) < 3 or slots[2] is None:
         return
-    head, _, rest = slots[2].value.partition("\n")
+    token = slots[2]
+    head, _, rest = token.value.partition("\n")
     if not rest:
         return
-    slots[2] = CommentToken(head + "\n", slots[2].start_mark, None) if head.strip() else None
-    seq.ca.items[len(seq) - 1] = [CommentToken("\n" + rest, slots[2].start_mark if slots[2] else None, None), None]
+    slots[2] = CommentToken(head + "\n", token.start_mark, None) if head.strip() else None
+    seq.ca.items[len(seq) - 1] = [CommentToken("\n" + rest, token.start_mark, None), None]
 
 
 # --- the line-wise splice ------------------------------------------------------------------------
@@ -295,15 +303,18 @@ def _rows(text: str) -> list[str]:
 
 
 def _indent(row: str) -> int:
+    """Number of leading spaces."""
     return len(row) - len(row.lstrip(" "))
 
 
 def _significant(row: str) -> bool:
+    """Whether the line holds YAML content (not blank, not a comment)."""
     stripped = row.strip()
     return bool(stripped) and not stripped.startswith("#")
 
 
 def _is_dash(body: str) -> bool:
+    """Whether an unindented line body starts a block sequence item."""
     return body == "-" or body.startswith("- ")
 
 
@@ -384,10 +395,12 @@ def _render(value: str) -> str:
 
 
 def _items(ids: list[str], col: int, style: _Style) -> list[str]:
+    """Block sequence item lines for ``ids`` with the dash at ``col``."""
     return [f"{' ' * col}-{' ' * style.gap}{_render(i)}" for i in ids]
 
 
 def _definitions(defs: list[BuildSecret], col: int, style: _Style) -> list[str]:
+    """Top-level ``secrets:`` entry lines for ``defs`` with the keys at ``col``."""
     rows: list[str] = []
     inner = " " * (col + style.mapping)
     for secret in defs:
@@ -400,6 +413,7 @@ def _definitions(defs: list[BuildSecret], col: int, style: _Style) -> list[str]:
 
 
 def _flow(node: Any) -> bool:
+    """Whether ``node`` is a flow-style (``{...}``/``[...]``) collection."""
     return isinstance(node, (CommentedMap, CommentedSeq)) and bool(node.fa.flow_style())
 
 
@@ -425,6 +439,7 @@ def _plan_splices(
 
 
 def _plan_build(rows: list[str], spec: CommentedMap, build: Any, ids: list[str], style: _Style) -> _Splice:
+    """The splice for ``build`` (string to mapping, new ``secrets:`` key, or items appended)."""
     key_line, key_col = spec.lc.key("build")
     if isinstance(build, str):
         value_line, value_col = spec.lc.value("build")
@@ -444,8 +459,7 @@ def _plan_build(rows: list[str], spec: CommentedMap, build: Any, ids: list[str],
         raise _Fallback
     current = build.get("secrets")
     if current is None and "secrets" not in build:
-        cols = [build.lc.key(k)[1] for k in build]
-        col = cols[0]
+        col = build.lc.key(next(iter(build)))[1]
         last = _block_last(rows, key_line, key_col)
         new = [f"{' ' * col}secrets:", *_items(ids, col + style.offset, style)]
         if _blank_before(rows, build.lc.key(list(build)[-1])[0]):
@@ -471,6 +485,7 @@ def _plan_build(rows: list[str], spec: CommentedMap, build: Any, ids: list[str],
 
 
 def _plan_definitions(rows: list[str], data: CommentedMap, defs: list[BuildSecret], style: _Style) -> _Splice:
+    """The splice for the top-level ``secrets:`` mapping (created at the end of the file, or extended)."""
     keys = list(data)
     top_col = data.lc.key(keys[0])[1]
     if "secrets" not in data:
@@ -549,6 +564,7 @@ def _splice(text: str, splices: list[_Splice], eol: str) -> str:
 
 
 def _yaml() -> YAML:
+    """A round-trip loader/dumper that keeps quotes and never folds lines."""
     y = YAML()  # round-trip
     y.preserve_quotes = True
     y.width = 4096  # never fold long lines
@@ -556,6 +572,7 @@ def _yaml() -> YAML:
 
 
 def _dump(data: CommentedMap, lf: str, text: str, eol: str, style: _Style) -> str:
+    """The whole model dumped by ruamel.yaml in the detected style, with the original line ends."""
     y = _yaml()
     y.indent(mapping=style.mapping, sequence=style.offset + 1 + style.gap, offset=style.offset)
     y.explicit_start = lf.lstrip("\ufeff").startswith("---")
@@ -571,7 +588,7 @@ def _plain(node: Any) -> Any:
     """Plain Python data (dicts, lists, scalars) for comparing two loads."""
     if isinstance(node, Mapping):
         return {_plain(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, (list, tuple)):
+    if isinstance(node, list):
         return [_plain(v) for v in node]
     if isinstance(node, TaggedScalar):
         return ("!tag", str(node.tag), node.value)
@@ -604,12 +621,3 @@ def narrow_edit(old: str, new: str, path: str) -> Edit | None:
     tail = len(old) - end
     return Edit(start, end, new[start : len(new) - tail], path)
 
-
-def _walk(node: Any) -> Iterator[Any]:  # pragma: no cover - debugging aid
-    yield node
-    if isinstance(node, Mapping):
-        for v in node.values():
-            yield from _walk(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _walk(v)

@@ -224,6 +224,7 @@ def escape(path: str) -> str:
 
 
 def _context_path(raw: str) -> str:
+    """The cleaned context-relative form of ``raw`` (raises ValueError if unusable)."""
     if "\n" in raw or "\r" in raw:
         raise ValueError(f"path with a line break cannot be written to .dockerignore: {raw!r}")
     path = clean(raw.replace("\\", "/") if os.sep == "\\" else raw).lstrip("/")
@@ -233,6 +234,7 @@ def _context_path(raw: str) -> str:
 
 
 def _line_ending(text: str, default: str) -> str:
+    """``text``'s line ending, or ``default`` when it has none."""
     if "\r\n" in text:
         return "\r\n"
     if "\n" in text:

@@ -55,6 +55,8 @@ class Context:
     context_dir: Path | None
     config: Config = field(default_factory=Config)
     side_reader: Callable[[str], str | None] = field(default=lambda _p: None)
+    #: the Dockerfile on disk, when there is one (compose files refer to it)
+    dockerfile: Path | None = None
 
     @property
     def text(self) -> str:

@@ -118,6 +118,7 @@ def process_text(
     transforms: Sequence[object] | None = None,
     unsafe_fixes: bool | None = None,
     max_rounds: int = 10,
+    dockerfile_path: Path | None = None,
 ) -> FileResult:
     """Run ``transforms`` (default: the configured selection) over Dockerfile ``text``."""
     cfg = config or Config()
@@ -153,7 +154,7 @@ def process_text(
         def reader(rel: str) -> str | None:
             return texts[rel] if rel in texts else read_original(rel)
 
-        ctx = Context(tree, Path(path), context_dir, cfg, reader)
+        ctx = Context(tree, Path(path), context_dir, cfg, reader, dockerfile_path)
         out: list[Fix | Note] = []
         for t in transforms:
             out.extend(t.run(ctx))  # type: ignore[attr-defined]
@@ -236,4 +237,5 @@ def process_file(
         config=config,
         transforms=transforms,
         unsafe_fixes=unsafe_fixes,
+        dockerfile_path=path,
     )

@@ -353,7 +353,7 @@ def _repair_substitutions(text: str) -> str:
     """
     chars = list(text)
     stack: list[tuple[str, int]] = []  # open contexts: (opener, index of the opener)
-    i, n = 0, len(text)
+    i, n, glued = 0, len(text), -1  # glued: just after a substitution closed inside a word
     while i < n:
         c, kind = text[i], stack[-1][0] if stack else ""
         opener = next((o for o in _OPENERS if text.startswith(o, i)), "")
@@ -386,13 +386,19 @@ def _repair_substitutions(text: str) -> str:
                 stack.pop()
         elif c == "(":
             stack.append(("(", i))
-        elif c == ")" and kind != "":
+        elif c == ")" and kind not in ("", "`"):
             at = stack.pop()[1]
             if kind == "$(":
                 _stand_in(chars, at, i + 1)
             elif kind == "$((" and text.startswith("))", i):
                 step = 2
-        elif c == "#" and kind in _CODE and _starts_word(text, i, stack[-1][1] + len(kind) if stack else 0):
+            glued = -1 if kind == "(" else i + step
+        elif (
+            c == "#"
+            and kind in _CODE
+            and i != glued
+            and _starts_word(text, i, stack[-1][1] + len(kind) if stack else 0)
+        ):
             end = n if (j := text.find("\n", i)) < 0 else j
             if any(k == "`" for k, _ in stack):
                 end = min(end, _closing_backtick(text, i, end))
@@ -413,8 +419,11 @@ def _stand_in(chars: list[str], start: int, end: int) -> None:
 
 def _starts_word(text: str, i: int, context_start: int) -> bool:
     """True when ``text[i]`` begins a word (bash starts a comment only there)."""
-    while (cont := re.search(r"\\\r?\n\Z", text[max(0, i - 3) : i])) and i - 3 + cont.start() >= context_start:
-        i = max(0, i - 3) + cont.start()
+    while i - 2 >= context_start and text[i - 1] == "\n":  # step back over backslash-newlines
+        j = i - 2 - (text[i - 2] == "\r")
+        if j < context_start or text[j] != "\\":
+            break
+        i = j
     return i <= context_start or text[i - 1] in " \t\r\n;&|()<>"
 
 

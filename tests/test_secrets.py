@@ -177,3 +177,20 @@ def test_json_report_lists_build_secrets_without_values(tmp_path: Path) -> None:
     text = subprocess.run([sys.executable, "-m", "rewriter.cli", "check", "--select", "secrets", "Dockerfile"],
                           cwd=work, capture_output=True, text=True, check=False).stderr
     assert "build it now with: docker build --secret id=netrc,src=.netrc ." in text
+
+
+def test_compose_with_two_services_and_two_secrets_is_wired_once_each(tmp_path: Path) -> None:
+    (tmp_path / ".npmrc").write_text("//r/:_authToken=x\n")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    build: .\n  worker:\n    build:\n      context: .\n      dockerfile: Dockerfile\n")
+    text = "FROM node:22-slim\nARG NPM_TOKEN\nCOPY .npmrc /root/.npmrc\nRUN npm ci\nRUN rm /root/.npmrc\n"
+    (tmp_path / "Dockerfile").write_text(text)
+    r = _run(text, tmp_path)
+    compose = r.side_files["compose.yaml"][1]
+    from ruamel.yaml import YAML
+
+    doc = YAML(typ="safe").load(compose)
+    assert sorted(doc["services"]["web"]["build"]["secrets"]) == ["npm_token", "npmrc"]
+    assert sorted(doc["services"]["worker"]["build"]["secrets"]) == ["npm_token", "npmrc"]
+    assert doc["secrets"] == {"npmrc": {"file": ".npmrc"}, "npm_token": {"environment": "NPM_TOKEN"}}
+    assert "+    build:\n" in r.diff() and "compose.yaml" in r.diff()

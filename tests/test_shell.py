@@ -46,6 +46,50 @@ def test_command_substitution_is_one_word_kept_verbatim_and_not_a_top_level_comm
     assert [c.argv for c in cmd.substitutions] == [("cat", "/etc/x y"), ("pwd",)]
 
 
+def assert_offsets(script: Script) -> None:
+    for cmd in script.commands:
+        for word in cmd.words:
+            assert script.text[word.start : word.end] == word.raw
+
+
+def test_comment_in_backticks_ends_at_the_closing_backtick() -> None:
+    # the inline-comment idiom of Dockerfiles; tree-sitter ran the comment over "` b && rm -rf /x"
+    text = "apt-get install -y a `# note` b && rm -rf /x"
+    script = parse_shell(text)
+    assert not script.has_error
+    install, rm = script.commands
+    assert install.argv == ("apt-get", "install", "-y", "a", "`# note`", "b")
+    assert (install.operator, rm.argv, rm.operator) == ("&&", ("rm", "-rf", "/x"), None)
+    note = install.words[4]
+    assert (note.raw, note.start, note.end, note.is_literal) == ("`# note`", 21, 29, False)
+    assert install.substitutions == ()
+    assert script.is_simple_chain()
+    assert_offsets(script)
+
+
+@pytest.mark.parametrize(
+    ("text", "argv", "subs"),
+    [
+        ("echo a $(# c\n)", ("echo", "a", "$(# c\n)"), []),
+        ("echo $() `` $( \\\n )", ("echo", "$()", "``", "$( \\\n )"), []),
+        ('echo "`# x`" y', ("echo", "`# x`", "y"), []),
+        ("x=`#c` y", ("y",), []),
+        ("echo `b # c`  x", ("echo", "`b # c`", "x"), [("b",)]),
+        ("echo `b \\\n  # c` x", ("echo", "`b \\\n  # c`", "x"), [("b",)]),
+        ("echo $(b # c ) `d`\n) x", ("echo", "$(b # c ) `d`\n)", "x"), [("b",)]),
+        ("echo $(echo `# x` y\n)", ("echo", "$(echo `# x` y\n)"), [("echo", "`# x`", "y")]),
+        ("echo $(echo a$((1))#b ${#x})", ("echo", "$(echo a$((1))#b ${#x})"), [("echo", "a$((1))#b", "${#x}")]),
+    ],
+)  # fmt: skip
+def test_comments_in_and_empty_substitutions(text: str, argv: tuple[str, ...], subs: list[tuple[str, ...]]) -> None:
+    script = parse_shell(text)
+    assert not script.has_error
+    cmd = only(script)
+    assert cmd.argv == argv
+    assert [c.argv for c in cmd.substitutions] == subs
+    assert_offsets(script)
+
+
 @pytest.mark.parametrize("word", ["*.txt", "a?c", "lib[0-9]", "~/bin", "{a,b}", "{1..3}", "--dir=~/x"])
 def test_globs_tilde_and_braces_are_not_literal(word: str) -> None:
     cmd = only(parse_shell(f"ls {word}"))
@@ -91,6 +135,23 @@ def test_crlf_continuations() -> None:
     script = parse_shell("apt-get install \\\r\n  curl && \\\r\n  rm -rf x")
     assert [c.argv for c in script.commands] == [("apt-get", "install", "curl"), ("rm", "-rf", "x")]
     assert script.is_simple_chain()
+
+
+@pytest.mark.parametrize(
+    "text", ["echo a \\\n", "echo a \\\r\n", "echo a \\\n  \t", "echo a\\\n", "echo a \\\n \\\r\n\n"]
+)
+def test_continuation_at_the_end_of_the_text(text: str) -> None:
+    # a Dockerfile RUN whose continuation runs to the end of the file; bash -n accepts it
+    script = parse_shell(text)
+    assert not script.has_error
+    assert only(script).argv == ("echo", "a")
+    assert only(script).words[1].raw == "a"
+
+
+def test_escaped_backslash_before_final_newline_is_a_word() -> None:
+    script = parse_shell("echo a\\\\\n")
+    assert not script.has_error
+    assert only(script).argv == ("echo", "a\\")
 
 
 def test_env_prefix_and_bare_assignment() -> None:
@@ -233,7 +294,9 @@ def test_not_heredocs_herestring_and_arithmetic() -> None:
     assert script.commands[0].redirects[0].op == "<<<"
 
 
-@pytest.mark.parametrize("text", ['echo "unterminated', "a &&", "if true; then", "echo $(", "(a"])
+@pytest.mark.parametrize(
+    "text", ['echo "unterminated', "a &&", "if true; then", "echo $(", "(a", "a && \\\n", "echo $(b # c)"]
+)
 def test_has_error(text: str) -> None:
     assert parse_shell(text).has_error
 

@@ -43,13 +43,13 @@ Fix safety
 from __future__ import annotations
 
 import fnmatch
-import json
 import posixpath
 import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from rewriter.compose import BuildSecret, ComposeEditError, add_build_secrets, find_services, narrow_edit
 from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import Context
 from rewriter.shell import Command, Script, parse_shell
@@ -205,6 +205,31 @@ def _remove_word_or_command(run: _Run, cmd: Command, paths: set[str], workdir: s
 
 def _join(base: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(base, path.strip("\"'")))
+
+
+def _compose_edits(ctx: Context, secret: BuildSecret) -> list[Edit]:
+    """Edits wiring ``secret`` into the compose files in the build context that build this file."""
+    if ctx.context_dir is None:
+        return []
+    dockerfile = ctx.dockerfile or ctx.context_dir / (ctx.path.name if ctx.path else "Dockerfile")
+    services: dict[str, list[str]] = {}
+    for ref in find_services(ctx.context_dir, dockerfile):
+        services.setdefault(ref.file, []).append(ref.service)
+    edits: list[Edit] = []
+    for file, names in services.items():
+        old = ctx.read_side(file)
+        if old is None:
+            continue
+        new = old
+        for service in names:  # one edit per file, however many services build this Dockerfile
+            try:
+                new = add_build_secrets(new, service, [secret])
+            except ComposeEditError:
+                continue
+        edit = narrow_edit(old, new, file)
+        if edit is not None:
+            edits.append(edit)
+    return edits
 
 
 # --------------------------------------------------------------------------- secret files
@@ -380,6 +405,8 @@ def _rewrite_file(
         if not _has_mount(run.inst, "ssh" if is_ssh else "secret", None if is_ssh else ident):
             change.edits.append(_mount_edit(run.inst, mount))
     change.edits.extend(_syntax_edit(ctx))
+    if not is_ssh:
+        change.edits.extend(_compose_edits(ctx, BuildSecret(ident, file=src_rel)))
     what = "SSH key" if is_ssh else "secret file"
     lines = ", ".join(str(r.inst.start_line) for r in users)
     msg = (f"{what} {src} no longer lands in a layer: mounted on RUN at line(s) {lines}; "
@@ -553,6 +580,7 @@ def _rewrite_variable(
             edits.append(_mount_edit(r.inst, f"--mount=type=secret,id={ident},required=true"))
         edits.append(Edit.insert(r.inst.start + r.inst.args_start, f'export {name}="$(cat /run/secrets/{ident})" && '))
     edits.extend(_syntax_edit(ctx))
+    edits.extend(_compose_edits(ctx, BuildSecret(ident, environment=name)))
     lines = ", ".join(str(r.inst.start_line) for r in users)
     kind = "/".join(sorted({d.inst.keyword for d in decls}))
     yield from _syntax_note(ctx)

@@ -15,14 +15,15 @@
 # Idempotent: images that exist are skipped, so a re-run takes seconds.  $W/ready is written last
 # (and removed at the start): the tests take the setup as done only when it is there.
 #
-# usage:  bash tests/e2e/offline-images.sh          # W=/var/tmp/dockerfix-images by default
+# usage:  bash tests/e2e/offline-images.sh          # W=$DOCKERFIX_E2E_IMAGES, default /var/tmp/dockerfix-images
 #         SMOKE=1 bash tests/e2e/offline-images.sh  # also: build+run with a secret mount, leak check
 #         NODE=0 ...                                # skip the Node 22 stand-in
 #         . $W/env.sh                               # afterwards, in any shell / test
 #         buildah bud --pull=never --secret id=netrc,src=./netrc -t app:test ctxdir
 #         podman run --rm app:test
+# shellcheck disable=SC1091,SC2012  # env.sh is written here; file names are Debian/npm package names
 set -euo pipefail
-W=${W:-${DOCKERFIX_E2E_IMAGES:-/var/tmp/dockerfix-images}}
+W=${DOCKERFIX_E2E_IMAGES:-/var/tmp/dockerfix-images}   # the tests (conftest.py) read the same variable
 SMOKE=${SMOKE:-0}
 NODE=${NODE:-1}
 DRIVER=${DRIVER:-overlay}             # overlay (kernel, rootful) is ~4x faster/smaller; DRIVER=vfs also works
@@ -106,6 +107,7 @@ stage_rootfs() { # <suite>: a minbase tree with this suite's apt lists, made onc
   printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: %s-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
     "$suite" "$suite" "$suite" > "$R/etc/apt/sources.list.d/debian.sources"
   mount -t proc proc "$R/proc"   # bring in <suite>-updates/-security like the official image
+  # shellcheck disable=SC2064  # $R is expanded now, on purpose
   trap "umount '$R/proc' 2>/dev/null || true" EXIT
   chroot "$R" sh -c 'apt-get -qq update && apt-get -qq -y upgrade >/dev/null' || true
   umount "$R/proc"; trap - EXIT
@@ -182,6 +184,7 @@ make_distroless() { # <suite> <flavor> <out rootfs>
   stage_rootfs "$suite"
   py=$(chroot "$src" apt-cache depends python3-minimal 2>/dev/null | sed -n 's/.*Depends: \(python3\.[0-9]*\)-minimal.*/\1/p' | head -1)
   libs="libc6 zlib1g libgcc-s1 $(chroot "$src" apt-cache pkgnames libssl3 2>/dev/null | grep -E '^libssl3(t64)?$' | head -1)"
+  # shellcheck disable=SC2086  # $libs is a list of package names
   case $flavor in
     static)  pkgs="$STATIC";;
     base)    pkgs="$STATIC $(closure "$src" $libs | tr '\n' ' ')";;
@@ -212,6 +215,7 @@ make_distroless() { # <suite> <flavor> <out rootfs>
   rm -rf "$R/usr/share/man" "$R/usr/share/lintian" "$R"/usr/share/doc/*/changelog*
   return 0
 }
+# shellcheck disable=SC2043
 for rel in trixie:13; do   # no debian12: every distroless -debian12 image is past end of life
   suite=${rel%%:*} ver=${rel##*:}
   for f in static base cc python3; do
