@@ -103,6 +103,11 @@ class NonrootTransform:
             return  # the image already runs as its unprivileged user
         if image.name == "scratch" and not stage.instructions[1:]:
             return
+        triggers = [i for i in stage.instructions if i.keyword == "ONBUILD"]
+        if triggers:
+            yield Note(ID, "this is a base image with ONBUILD triggers that run as its user in every image built "
+                           "from it; set the non-root USER in those images instead", triggers[0].start_line)
+            return
         dropper = _privilege_dropper(ctx, stage)
         if dropper:
             yield Note(ID, f"the entry point drops privileges itself ({dropper}); starting as root is intended, "

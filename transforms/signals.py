@@ -65,7 +65,7 @@ class SignalsTransform:
 
     def run(self, ctx: Context) -> Iterator[Fix | Note]:
         for stage in ctx.tree.stages:
-            entries = [i for i in stage.instructions if i.keyword in {"CMD", "ENTRYPOINT"}]
+            entries = [i for i in stage.instructions if i.keyword in {"CMD", "ENTRYPOINT", "HEALTHCHECK"}]
             if not entries:
                 continue
             if ctx.is_windows(stage):
@@ -86,7 +86,12 @@ class SignalsTransform:
                     continue
                 if inst.keyword == "CMD" and last_ep is not None and not last_ep.is_json:
                     continue  # a shell-form ENTRYPOINT ignores CMD
-                yield from _shell_form(inst, stage, has_cmd=last_cmd is not None)
+                # an empty `CMD []` adds no arguments to an exec-form ENTRYPOINT
+                has_cmd = last_cmd is not None and not (last_cmd.is_json and not last_cmd.exec_args)
+                yield from _shell_form(inst, stage, has_cmd=has_cmd)
+            health = stage.last("HEALTHCHECK")
+            if health is not None:
+                yield from _healthcheck(health)
 
 
 def _stage_name(stage: Stage) -> str:
@@ -98,6 +103,24 @@ def _posix_shell(stage: Stage) -> bool:
     if shell is None or not shell.exec_args:
         return True
     return shell.exec_args[0].rsplit("/", 1)[-1] in _POSIX_SHELLS
+
+
+def _healthcheck(inst: Instruction) -> Iterator[Fix]:
+    """``HEALTHCHECK CMD <shell>`` -> exec form: the argv, or ``/bin/sh -c`` (what CMD-SHELL runs)."""
+    words = inst.words
+    if len(words) < 2 or words[0].text.upper() != "CMD" or words[1].text.startswith("["):
+        return
+    inner = split_lines(inst.raw[words[1].start : inst.args_end])[1:]
+    if inst.heredocs or any(ln.lstrip(" \t").startswith("#") for ln in inner):
+        return
+    command = inst.with_changes(raw=inst.raw[: words[0].start] + inst.raw[words[1].start :]).arguments
+    try:
+        argv = split_words(command) if not needs_shell(command) else ["/bin/sh", "-c", command]
+    except ValueError:
+        argv = ["/bin/sh", "-c", command]
+    yield Fix(ID, "HEALTHCHECK command in exec form (explicit about the shell it needs, if any)",
+              (Edit(inst.start + words[1].start, inst.start + inst.args_end, json.dumps(argv, ensure_ascii=False)),),
+              Applicability.SAFE, inst.start_line)
 
 
 def _stage_shell(stage: Stage) -> list[str]:

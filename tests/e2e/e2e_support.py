@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+import io
+import json
 import os
 import re
 import subprocess
+import sys
+import tarfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -198,3 +203,149 @@ class Engine:
 
 def tail(text: str, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
+
+
+# ---------------------------------------------------------------- helpers shared by the nonroot/secrets modules
+
+
+def dockerfix(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m rewriter.cli ARGS`` with this interpreter, in ``cwd`` (stdout, stderr, exit code)."""
+    return subprocess.run(
+        [sys.executable, "-m", "rewriter.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def qualified(image: str) -> str:
+    """``python:3.13-slim`` -> ``docker.io/library/python:3.13-slim`` (how the image store names it)."""
+    first, _, rest = image.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return image
+    return f"docker.io/{image}" if rest else f"docker.io/library/{image}"
+
+
+def base_images(dockerfile: Path) -> list[str]:
+    """The fully qualified images a Dockerfile starts FROM (not its own stages, not scratch)."""
+    bases: list[str] = []
+    stages: set[str] = set()
+    for line in dockerfile.read_text().splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0].upper() == "FROM":
+            image = next(w for w in words[1:] if not w.startswith("--"))
+            if image not in stages and image != "scratch":
+                bases.append(qualified(image))
+            if len(words) >= 4 and words[-2].upper() == "AS":
+                stages.add(words[-1])
+    return bases
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    for s in secrets:
+        if s:
+            text = text.replace(s, "<redacted>")
+    return text
+
+
+def build_with(
+    engine: Engine,
+    ctx_dir: Path,
+    tag: str,
+    *flags: str,
+    env: dict[str, str] | None = None,
+    layers: bool = True,
+    check: bool = True,
+    redacted: Sequence[str] = (),
+    timeout: float = 900,
+) -> subprocess.CompletedProcess[str]:
+    """``buildah bud`` with extra ``flags`` and extra environment ``env`` (e.g. a secret's ``env=`` source).
+
+    Unlike :meth:`Engine.build` it commits one layer per instruction by default (``--layers``, as
+    ``docker build`` does) and never uses the build cache, so what one RUN leaves behind shows up in
+    that RUN's own layer. ``redacted`` strings are blanked out of the failure message.
+    """
+    if tag not in engine.tags:
+        engine.tags.append(tag)
+    argv = ["buildah", "bud", "--pull=never", f"--layers={str(layers).lower()}", "--no-cache", "--force-rm"]
+    argv += ["-t", tag, *flags, "-f", str(ctx_dir / "Dockerfile"), str(ctx_dir)]
+    proc = subprocess.run(
+        argv, env={**engine.images.env, **(env or {})}, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if check and proc.returncode != 0:
+        pytest.fail(
+            redact(
+                f"build of {ctx_dir} failed (exit {proc.returncode}): {' '.join(argv)}\n"
+                f"--- Dockerfile\n{(ctx_dir / 'Dockerfile').read_text()}\n"
+                f"--- output\n{tail(proc.stdout)}\n{tail(proc.stderr)}",
+                redacted,
+            ),
+            pytrace=False,
+        )
+    return proc
+
+
+def podman_exec(engine: Engine, cid: str, *argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``podman exec CID ARGV`` (as the container's user, in its working directory)."""
+    return engine.images.cmd("podman", "exec", cid, *argv, timeout=timeout)
+
+
+def image_inspect(engine: Engine, tag: str) -> dict:
+    """``podman image inspect`` of one image, parsed."""
+    out = engine.images.cmd("podman", "image", "inspect", tag, timeout=60, check=True).stdout
+    return json.loads(out)[0]
+
+
+def image_metadata_text(engine: Engine, tag: str) -> str:
+    """Everything the image says about itself: ``podman image inspect`` and ``podman history --no-trunc``."""
+    inspect = engine.images.cmd("podman", "image", "inspect", tag, timeout=60, check=True).stdout
+    history = engine.images.cmd("podman", "history", "--no-trunc", "--format", "json", tag, timeout=60, check=True)
+    return inspect + "\n" + history.stdout
+
+
+@dataclass
+class BlobScan:
+    """What the blobs of an image (pushed to an oci-archive) hold: which contain ``needle``, which list ``paths``."""
+
+    blobs: int
+    with_needle: list[str]  # blob digests whose (decompressed) bytes contain the needle
+    with_path: list[str]  # "digest: path" for tar entries whose path is one of the wanted ones
+
+
+def scan_image_blobs(engine: Engine, tag: str, workdir: Path, needle: bytes, paths: Sequence[str] = ()) -> BlobScan:
+    """``buildah push TAG oci-archive:...``, then scan every blob (layers, config, manifest), gunzipped if
+    needed, for ``needle`` and, for layers, for tar entries named like one of ``paths`` (``root/.netrc``)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    archive = workdir / "image.oci.tar"
+    engine.images.cmd("buildah", "push", "-q", tag, f"oci-archive:{archive}", timeout=300, check=True)
+    wanted = {p.strip("/") for p in paths}
+    with_needle: list[str] = []
+    with_path: list[str] = []
+    count = 0
+    with tarfile.open(archive) as outer:
+        for member in outer:
+            if not member.isfile() or "/blobs/" not in f"/{member.name}":
+                continue
+            count += 1
+            digest = member.name.rsplit("/", 1)[-1]
+            raw = outer.extractfile(member)
+            assert raw is not None
+            data = raw.read()
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data)
+            if needle in data:
+                with_needle.append(digest[:12])
+            if wanted:
+                try:
+                    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as layer:
+                        for entry in layer:
+                            name = entry.name[2:] if entry.name.startswith("./") else entry.name
+                            name = name.strip("/")
+                            if name in wanted:
+                                with_path.append(f"{digest[:12]}: {name}")
+                except tarfile.ReadError:
+                    pass  # the config or a manifest, not a layer
+    archive.unlink()
+    return BlobScan(count, with_needle, with_path)
