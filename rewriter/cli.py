@@ -261,6 +261,29 @@ def explain(transform_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     sys.stdout.write(f"{t.id}: {t.description}\n\n{t.explain.strip()}\n")
 
 
+@app.command()
+def suggest(
+    path: Annotated[Path, typer.Argument(help="The Dockerfile to review fix by fix.")],
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    unsafe_fixes: UnsafeOpt = False,
+    context: ContextOpt = None,
+) -> None:
+    """Offer each fix interactively ([y]es/[n]o/[a]ll/[q]uit/[e]xplain); write only the accepted ones."""
+    from rewriter.suggest import run_suggest
+
+    raise typer.Exit(run_suggest(path, select=_ids(select), ignore=_ids(ignore), unsafe_fixes=unsafe_fixes,
+                                 context=context))
+
+
+@app.command()
+def lsp() -> None:
+    """Run the language server (LSP over stdio) for editors."""
+    from rewriter.lsp import serve
+
+    serve()
+
+
 def main() -> None:
     """Console entry point: typer's usage errors exit 2; nothing else may raise to the user."""
     try:
