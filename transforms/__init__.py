@@ -30,9 +30,10 @@ class Transform(Protocol):
 #: listed first when present.
 REGISTRY: tuple[tuple[str, str], ...] = (
     ("secrets", "transforms.secrets"),
+    ("logs", "transforms.logs"),
     ("signals", "transforms.signals"),
-    ("nonroot", "transforms.nonroot"),
     ("minimal", "transforms.minimal"),
+    ("nonroot", "transforms.nonroot"),
 )
 
 

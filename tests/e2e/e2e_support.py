@@ -243,6 +243,16 @@ def base_images(dockerfile: Path) -> list[str]:
     return bases
 
 
+class Secret(str):
+    """A secret value: a ``str`` everywhere, but ``repr`` (what pytest shows for arguments, locals and
+    assertion operands) never reveals it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+
 def redact(text: str, secrets: Sequence[str]) -> str:
     for s in secrets:
         if s:
@@ -314,9 +324,11 @@ class BlobScan:
     with_path: list[str]  # "digest: path" for tar entries whose path is one of the wanted ones
 
 
-def scan_image_blobs(engine: Engine, tag: str, workdir: Path, needle: bytes, paths: Sequence[str] = ()) -> BlobScan:
+def scan_image_blobs(engine: Engine, tag: str, workdir: Path, needle: str, paths: Sequence[str] = ()) -> BlobScan:
     """``buildah push TAG oci-archive:...``, then scan every blob (layers, config, manifest), gunzipped if
-    needed, for ``needle`` and, for layers, for tar entries named like one of ``paths`` (``root/.netrc``)."""
+    needed, for the bytes of ``needle`` (pass a :class:`Secret`) and, for layers, for tar entries named
+    like one of ``paths`` (``root/.netrc``)."""
+    needle_bytes = needle.encode()
     workdir.mkdir(parents=True, exist_ok=True)
     archive = workdir / "image.oci.tar"
     engine.images.cmd("buildah", "push", "-q", tag, f"oci-archive:{archive}", timeout=300, check=True)
@@ -335,7 +347,7 @@ def scan_image_blobs(engine: Engine, tag: str, workdir: Path, needle: bytes, pat
             data = raw.read()
             if data[:2] == b"\x1f\x8b":
                 data = gzip.decompress(data)
-            if needle in data:
+            if needle_bytes in data:
                 with_needle.append(digest[:12])
             if wanted:
                 try:

@@ -1,0 +1,3 @@
+FROM debian:trixie-slim
+COPY app /app
+CMD ["/app"]

@@ -1,0 +1,81 @@
+"""The ``logs`` codemod beyond its golden cases: corpus guarantees and edge cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dockerfile
+import pytest
+from corpus_files import corpus_params, read_text
+from portability import assert_portable
+
+from rewriter import parse
+from rewriter.edits import Applicability
+from rewriter.pipeline import Status, process_text
+from transforms.logs import TRANSFORM
+
+
+def _run(text: str, ctx: Path | None = None, unsafe: bool = False):
+    return process_text(text, context_dir=ctx, transforms=[TRANSFORM], unsafe_fixes=unsafe)
+
+
+@pytest.mark.parametrize("cf", corpus_params())
+def test_corpus_outputs_parse_and_are_stable(cf) -> None:
+    source = read_text(cf.path)
+    for unsafe in (False, True):
+        r = _run(source, unsafe=unsafe)
+        assert r.status != Status.ERROR, r.error
+        assert not r.internal_errors
+        if r.changed:
+            dockerfile.parse_string(r.new_text)
+            assert_portable(r)
+            assert _run(r.new_text, unsafe=unsafe).new_text == r.new_text
+
+
+def test_shell_redirect_with_other_shell_syntax_keeps_the_shell() -> None:
+    r = _run("FROM debian:trixie-slim\nCMD ./migrate && ./server --port $PORT >> /var/log/s.log 2>&1\n")
+    assert parse(r.new_text).instructions[-1].arguments == "./migrate && ./server --port $PORT"
+
+
+def test_redirect_to_dev_stdout_is_left_alone() -> None:
+    text = "FROM debian:trixie-slim\nCMD ./server > /dev/stdout 2>&1\n"
+    assert _run(text).new_text == text
+
+
+def test_only_the_final_stage_changes() -> None:
+    text = "FROM debian:trixie-slim AS b\nCMD ./a > /var/log/a.log\nFROM debian:trixie-slim\nCMD ./b > /var/log/b.log\n"
+    lines = _run(text).new_text.splitlines()
+    assert lines[1] == "CMD ./a > /var/log/a.log" and lines[3] == 'CMD ["./b"]'
+
+
+def test_error_log_variables_go_to_stderr() -> None:
+    r = _run("FROM debian:trixie-slim\nENV APP_ERROR_LOG=/var/log/app/error.log\nCMD [\"/app\"]\n")
+    assert "ENV APP_ERROR_LOG=/dev/stderr\n" in r.new_text
+
+
+def test_several_services_get_a_note_not_a_rewrite() -> None:
+    text = "FROM debian:trixie-slim\nCMD service nginx start && service cron start && tail -f /var/log/nginx/access.log\n"
+    r = _run(text, unsafe=True)
+    assert r.new_text == text
+    assert any("one application per container" in n.message for n in r.notes)
+
+
+def test_daemon_in_foreground_is_unsafe_only() -> None:
+    text = "FROM debian:trixie-slim\nCMD service nginx start && tail -f /var/log/nginx/access.log\n"
+    r = _run(text)
+    assert r.new_text == text
+    assert [f.applicability for f in r.suggestions] == [Applicability.UNSAFE]
+
+
+def test_distroless_config_logs_get_a_note(tmp_path: Path) -> None:
+    (tmp_path / "nginx.conf").write_text("access_log /var/log/nginx/a.log;\n")
+    text = "FROM gcr.io/distroless/base-debian13:nonroot\nCOPY nginx.conf /etc/nginx/nginx.conf\nCMD [\"/nginx\"]\n"
+    r = _run(text, tmp_path)
+    assert r.new_text == text and any("no shell" in n.message for n in r.notes)
+
+
+def test_config_link_keeps_missing_final_newline(tmp_path: Path) -> None:
+    (tmp_path / "site.conf").write_text("error_log /var/log/site/error.log;\n")
+    text = "FROM debian:trixie-slim\nCOPY site.conf /etc/nginx/conf.d/site.conf"
+    new = _run(text, tmp_path).new_text
+    assert new == text + "\nRUN mkdir -p /var/log/site \\\n && ln -sf /dev/stderr /var/log/site/error.log"
