@@ -54,7 +54,8 @@ def test_error_log_variables_go_to_stderr() -> None:
 
 
 def test_several_services_get_a_note_not_a_rewrite() -> None:
-    text = "FROM debian:trixie-slim\nCMD service nginx start && service cron start && tail -f /var/log/nginx/access.log\n"
+    text = ("FROM debian:trixie-slim\n"
+            "CMD service nginx start && service cron start && tail -f /var/log/nginx/access.log\n")
     r = _run(text, unsafe=True)
     assert r.new_text == text
     assert any("one application per container" in n.message for n in r.notes)
