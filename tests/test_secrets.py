@@ -194,3 +194,16 @@ def test_compose_with_two_services_and_two_secrets_is_wired_once_each(tmp_path: 
     assert sorted(doc["services"]["worker"]["build"]["secrets"]) == ["npm_token", "npmrc"]
     assert doc["secrets"] == {"npmrc": {"file": ".npmrc"}, "npm_token": {"environment": "NPM_TOKEN"}}
     assert "+    build:\n" in r.diff() and "compose.yaml" in r.diff()
+
+
+def test_variable_named_in_a_run_without_dollar_is_a_use() -> None:
+    text = ("FROM python:3.13-slim\nARG API_TOKEN\n"
+            "RUN python -c \"import os; print(len(os.environ['API_TOKEN']))\"\n")
+    runs = [i for i in parse(_run(text).new_text).instructions if i.keyword == "RUN"]
+    assert runs[0].mounts == [{"type": "secret", "id": "api_token", "required": "true"}]
+
+
+def test_unused_secret_arg_gets_a_note() -> None:
+    text = "FROM python:3.13-slim\nARG API_TOKEN\nRUN echo hello\n"
+    r = _run(text)
+    assert r.new_text == text and any("no RUN here uses it" in n.message for n in r.notes)

@@ -546,7 +546,10 @@ def _rewrite_variable(
                 yield Note(ID, f"{name} is used by {inst.keyword}, which cannot read a secret mount; left unchanged",
                            inst.start_line, refusal=True)
             return
-    explicit = [runs[i.start] for i in after if i.keyword == "RUN" and _references(i.raw, name)]
+    # a RUN uses the variable when it expands it, or names it (os.environ['NAME'], process.env.NAME)
+    named = re.compile(r"(?<![A-Za-z0-9_])" + re.escape(name) + r"(?![A-Za-z0-9_])")
+    explicit = [runs[i.start] for i in after if i.keyword == "RUN" and (_references(i.raw, name)
+                                                                           or named.search(i.raw))]
     consumers = _consumers(name, table)
     users = explicit or [runs[i.start] for i in after if i.keyword == "RUN" and runs[i.start].script is not None
                          and runs[i.start].programs & consumers]
@@ -559,6 +562,10 @@ def _rewrite_variable(
         if any(d.inst.keyword == "ENV" for d in decls) and ctx.is_final(stage):
             yield Note(ID, f"{name} is set with ENV and no RUN uses it, so the app reads it at run time: runtime "
                            "secrets belong to the orchestrator, not the image", first.start_line)
+        else:
+            yield Note(ID, f"{name} looks like a secret but no RUN here uses it; if a build step reads it, mount "
+                           "it as a secret (`RUN --mount=type=secret`), otherwise remove the declaration",
+                       first.start_line)
         return
     for r in users:
         leak = _written_to_file(r, name)
