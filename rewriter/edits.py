@@ -60,6 +60,9 @@ class Fix:
     explanation: str = ""
     #: what the build needs from now on, as ``docker build`` flags (``--secret id=npmrc,src=.npmrc``)
     build_flags: tuple[str, ...] = ()
+    #: a structural change (a new stage): applied alone in its round, after the fixes of the
+    #: transforms that run before it, so every other transform then sees the new structure
+    exclusive: bool = False
 
     @property
     def start(self) -> int:
@@ -188,10 +191,26 @@ def _fix_overlaps(a: Fix, b: Fix) -> bool:
     return any(_overlaps(x, y) for x in a.edits for y in b.edits)
 
 
-def select_round(fixes: Sequence[Fix]) -> tuple[list[Fix], list[Fix]]:
-    """Split fixes into those applied this round (position order, no overlaps) and deferred ones."""
+def _exclusive_gate(fixes: Sequence[Fix], order: dict[str, int]) -> tuple[list[Fix], list[Fix]]:
+    """Fixes of transforms before the first one with an exclusive fix; or that exclusive fix alone."""
+    rank = {f.transform: order.get(f.transform, len(order)) for f in fixes}
+    exclusive = sorted((f for f in fixes if f.exclusive), key=lambda f: (rank[f.transform], f.start))
+    if not exclusive:
+        return list(fixes), []
+    first = rank[exclusive[0].transform]
+    before = [f for f in fixes if rank[f.transform] < first]
+    if before:
+        return before, [f for f in fixes if f not in before]
+    return [exclusive[0]], [f for f in fixes if f is not exclusive[0]]
+
+
+def select_round(fixes: Sequence[Fix], order: dict[str, int] | None = None) -> tuple[list[Fix], list[Fix]]:
+    """Split fixes into those applied this round (position order, no overlaps) and deferred ones.
+
+    ``order`` ranks transforms (registry order) for exclusive fixes: see :class:`Fix`.
+    """
+    fixes, deferred = _exclusive_gate(fixes, order or {})
     chosen: list[Fix] = []
-    deferred: list[Fix] = []
     for fix in sorted(fixes, key=lambda f: (f.start, f.transform, f.message)):
         if any(_fix_overlaps(fix, c) for c in chosen) or _self_overlapping(fix):
             deferred.append(fix)
@@ -212,6 +231,7 @@ def apply_fixes(
     *,
     accept: Callable[[Fix], bool] = lambda f: f.applicability == Applicability.SAFE,
     max_rounds: int = 10,
+    order: dict[str, int] | None = None,
 ) -> FixResult:
     """Apply proposed fixes round by round until nothing more is proposed.
 
@@ -240,7 +260,7 @@ def apply_fixes(
             break
         if rnd == max_rounds:
             raise NotConverged(f"fixes did not converge after {max_rounds} rounds")
-        chosen, _deferred = select_round(fixes)
+        chosen, _deferred = select_round(fixes, order)
         good: list[Fix] = []
         for fix in chosen:
             trial = current.get(None, "")

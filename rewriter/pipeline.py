@@ -178,7 +178,8 @@ def process_text(
 
     texts_orig: dict[str | None, str] = {None: text}
     try:
-        res = apply_fixes(texts_orig, propose, validate_text, accept=accept, max_rounds=max_rounds)
+        order = {getattr(t, "id", ""): i for i, t in enumerate(transforms)}
+        res = apply_fixes(texts_orig, propose, validate_text, accept=accept, max_rounds=max_rounds, order=order)
     except NotConverged as exc:
         return FileResult(path, Status.ERROR, original=text, error=f"internal error: {exc}")
     except Exception as exc:

@@ -30,6 +30,7 @@ class Transform(Protocol):
 #: listed first when present.
 REGISTRY: tuple[tuple[str, str], ...] = (
     ("secrets", "transforms.secrets"),
+    ("multistage", "transforms.multistage"),
     ("logs", "transforms.logs"),
     ("signals", "transforms.signals"),
     ("minimal", "transforms.minimal"),

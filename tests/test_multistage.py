@@ -1,0 +1,91 @@
+"""The ``multistage`` codemod beyond its golden cases: corpus, all-codemod stability, image facts."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from pathlib import Path
+
+import dockerfile
+import pytest
+from corpus_files import corpus_params, read_text
+from portability import assert_portable
+
+from rewriter import parse
+from rewriter.pipeline import Status, process_text
+from transforms import load
+from transforms._data import load as load_data
+from transforms.multistage import TODAY, TRANSFORM
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "multistage"
+
+
+def _run(text: str, ctx: Path | None = None):
+    return process_text(text, context_dir=ctx, transforms=[TRANSFORM], unsafe_fixes=True)
+
+
+@pytest.mark.parametrize("cf", corpus_params())
+def test_corpus_no_crash_and_outputs_parse(cf) -> None:
+    source = read_text(cf.path)
+    r = _run(source)
+    assert r.status != Status.ERROR, r.error
+    assert not r.internal_errors
+    if r.changed:
+        dockerfile.parse_string(r.new_text)
+        assert_portable(r)
+        assert _run(r.new_text).new_text == r.new_text
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in GOLDEN.iterdir() if (p / "expected.Dockerfile").exists()))
+def test_all_codemods_are_stable_on_the_split_file(case: str) -> None:
+    """After the split, a run of every codemod converges and a second run changes nothing."""
+    text = read_text(GOLDEN / case / "Dockerfile")
+    once = process_text(text, context_dir=GOLDEN / case, unsafe_fixes=True)
+    assert once.status == Status.CHANGED and not once.internal_errors
+    assert any(f.transform == "multistage" for f in once.fixes)
+    twice = process_text(once.new_text, context_dir=GOLDEN / case, unsafe_fixes=True)
+    assert twice.new_text == once.new_text
+    final = parse(once.new_text).final_stage
+    assert final is not None and len(parse(once.new_text).stages) >= 2
+    # the builder never gets a user created by nonroot: the split came first
+    builder = parse(once.new_text).stages[-2]
+    assert not any(i.keyword == "USER" for i in builder.instructions)
+
+
+def test_no_emitted_image_is_past_end_of_life_or_debian12() -> None:
+    data = load_data("runtimes")
+    rows = [data["distroless"][k] for k in data["distroless"]]
+    for lang in ("python", "node", "java", "dotnet"):
+        rows += list(data[lang].values())
+    alive = {img for r in rows if datetime.date.fromisoformat(str(r["eol"])) > TODAY
+             for img in (r.get("image"), r.get("aspnet"), r.get("runtime_deps")) if img}
+    emitted = set()
+    for expected in GOLDEN.glob("*/expected.Dockerfile"):
+        emitted |= {m.group(1) for m in re.finditer(r"(?m)^FROM (\S+)$", expected.read_text())}
+    runtimes = {e for e in emitted if "distroless" in e or "chiseled" in e or e.endswith("-slim")}
+    assert runtimes, "the golden cases emit runtime images"
+    assert runtimes <= alive, runtimes - alive
+    assert not any("debian12" in e for e in emitted)
+
+
+def test_today_is_the_checked_date_of_the_table() -> None:
+    """The end-of-life check uses the date the table was reviewed; bump both together."""
+    assert str(load_data("runtimes")["checked"]) == TODAY.isoformat()
+
+
+def test_explain_lists_stacks_and_refusals() -> None:
+    text = load("multistage").explain
+    for word in ("Go", "Rust", "Python", "Node", "Java", ".NET", "Windows", "Alpine", "end of life", "shell"):
+        assert word in text
+
+
+def test_configuration_overrides_the_runtime_image(tmp_path: Path) -> None:
+    from rewriter.config import Config
+
+    text = "FROM golang:1.24\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\nENTRYPOINT [\"/out/app\"]\n"
+    r = process_text(text, transforms=[TRANSFORM], unsafe_fixes=True, config=Config(images={}))
+    assert "FROM gcr.io/distroless/static-debian13:nonroot" in r.new_text
+    py = "FROM python:3.13-slim\nWORKDIR /a\nCOPY . .\nRUN pip install -r r.txt\nCMD [\"python\", \"m.py\"]\n"
+    r = process_text(py, transforms=[TRANSFORM], unsafe_fixes=True,
+                     config=Config(images={"python-3.13": "registry.example.com/py313:nonroot"}))
+    assert "FROM registry.example.com/py313:nonroot" in r.new_text

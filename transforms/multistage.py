@@ -1,0 +1,529 @@
+"""multistage — a build-and-run image becomes a builder stage plus a minimal runtime stage.
+
+What it changes
+    The final stage, when it builds with a full toolchain image, is kept as the builder (named
+    ``build`` when it has no name) and a runtime stage is appended that receives only what runs:
+    * Go (``go build -o BIN``): ``CGO_ENABLED=0`` is set on the build when nothing needs cgo, and
+      the binary runs on ``gcr.io/distroless/static-debian13:nonroot`` (cgo: ``cc-debian13``).
+    * Rust (``cargo build --release``): the binary named by the start command, on ``cc-debian13``.
+    * Python (``pip install``): the installed packages (site-packages) and the app folder, on
+      ``python3-debian13`` for Python 3.13, else the same version's ``-slim`` image (plus the runtime
+      libraries of the ``-dev`` packages the builder installed). Console scripts run as
+      ``python3 -m gunicorn …`` (their shebangs name the builder's interpreter).
+    * Node (``npm ci``/``npm install``/``yarn install``): the app folder with production
+      ``node_modules`` (``npm prune --omit=dev`` is added to the builder when it installed dev
+      dependencies) on ``nodejs22|24|26-debian13``; ``npm start`` is resolved through
+      ``package.json`` to the real ``node …`` command.
+    * Java (a jar named by ``java -jar PATH``): the jar on ``java17|21|25-debian13``; JVM flags and
+      program arguments are kept exactly.
+    * .NET (``dotnet publish -o DIR``): the published folder on the chiseled
+      ``aspnet:<ver>-noble-chiseled`` image.
+    The runtime stage gets the builder's ENV, EXPOSE, WORKDIR, LABEL, VOLUME and STOPSIGNAL, and an
+    exec-form ENTRYPOINT (distroless has no shell). Always the ``:nonroot`` variant; USER is left to
+    the ``nonroot`` codemod. Images come from ``data/runtimes.yaml`` with their end-of-life dates:
+    an image past its date is never emitted and a language version is never changed.
+
+When it refuses (a note, file unchanged)
+    Windows images; Alpine (musl) builders; an unknown stack or a build output it cannot locate
+    (``go build`` without ``-o``, a jar found only by wildcard); a start command that needs a shell
+    (``&&``, expansions, an entry-point script) or a console script it does not know; a ``npm
+    start`` script that needs a shell; a language version whose runtime is past end of life or has
+    no image (Node 20, Python 3.10, .NET 8/9 in late 2026); native libraries the runtime lacks (a
+    ``-dev`` package without a known runtime library, or any on distroless); a builder whose glibc is
+    newer than the runtime's; a final stage that is already a runtime (distroless, chiseled,
+    scratch, ``-slim``/``-jre`` with ``COPY --from``), or that is the slim fallback itself; a
+    HEALTHCHECK that needs curl/wget/a shell is left out of the runtime, with a note.
+
+Fix safety
+    **Unsafe**: the app now runs from a different image, without a shell, package manager or the
+    builder's other files; anything it reads at run time outside the copied folders is gone. Verify
+    with ``dockerfix verify``. Applied alone in its round, after ``secrets`` (so no secret is
+    copied into the runtime stage).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from rewriter.edits import Applicability, Edit, Fix, Note
+from rewriter.facts import Context, ImageRef, parse_image
+from rewriter.shell import Command, needs_shell, parse_shell, split_words
+from rewriter.syntax import Instruction, Stage
+from transforms._data import load
+
+ID = "multistage"
+TODAY = datetime.date(2026, 11, 27)
+_CARRY = {"ENV", "EXPOSE", "LABEL", "VOLUME", "STOPSIGNAL"}
+_UNSUPPORTED_TOOLCHAINS = {"erlang", "elixir", "ruby", "php", "perl", "haskell", "swift", "gcc", "buildpack-deps",
+                           "clojure", "julia", "r-base"}
+#: ENV of build tools: the runtime stage does not need them
+_BUILD_ENV = ("POETRY_", "PIP_", "PIPENV_", "UV_", "NPM_CONFIG_", "YARN_", "GOPATH", "GOFLAGS", "GOPROXY", "CGO_",
+              "GO111MODULE", "CARGO_", "RUSTUP_", "MAVEN_", "GRADLE_", "DOTNET_CLI_", "NUGET_")
+_MOVE = {"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "VOLUME", "STOPSIGNAL"}
+
+
+@dataclass
+class _Plan:
+    """What the runtime stage needs."""
+
+    stack: str
+    runtime: str
+    copies: list[tuple[str, str]] = field(default_factory=list)  # (builder path, runtime path)
+    entrypoint: list[str] = field(default_factory=list)
+    builder_edits: list[Edit] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)  # extra ENV lines for the runtime
+    notes: list[str] = field(default_factory=list)
+
+
+class _Refuse(Exception):
+    """Leave the file unchanged; the message is the note."""
+
+
+class MultistageTransform:
+    id = ID
+    description = "Split a build-and-run image into a builder stage and a distroless (or slim) runtime stage."
+
+    @property
+    def explain(self) -> str:
+        return __doc__ or ""
+
+    def run(self, ctx: Context) -> Iterator[Fix | Note]:
+        stage = ctx.final_stage
+        if stage is None:
+            return
+        try:
+            plan = _plan(ctx, stage)
+        except _Refuse as exc:
+            yield Note(ID, str(exc), stage.start_line, refusal=True)
+            return
+        if plan is None:
+            return
+        yield from (Note(ID, n, stage.start_line) for n in plan.notes)
+        yield _fix(ctx, stage, plan)
+
+
+def _today(ctx: Context) -> datetime.date:
+    return TODAY
+
+
+def _alive(row: dict, ctx: Context) -> bool:
+    return datetime.date.fromisoformat(str(row["eol"])) > _today(ctx)
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def _plan(ctx: Context, stage: Stage) -> _Plan | None:
+    image = parse_image(ctx.resolved_base(stage))
+    name = image.short_name
+    tag = image.tag or "latest"
+    if ctx.is_windows(stage):
+        raise _Refuse("Windows image: no distroless runtime exists for it; left unchanged")
+    if _is_runtime_image(image):
+        return None  # already a runtime stage: nothing to split
+    if "alpine" in tag or name == "alpine":
+        raise _Refuse(f"{image.raw} is Alpine (musl): its build output does not run on glibc distroless images; "
+                      "an Alpine runtime of the same version would be the option")
+    runs = _run_commands(stage)
+    entry = _entry_argv(ctx, stage)
+    if name == "golang":
+        return _go(ctx, stage, runs, entry)
+    if name == "rust":
+        return _rust(ctx, stage, runs, entry)
+    if name in {"python", "pypy"}:
+        return _python(ctx, stage, image, runs, entry)
+    if name == "node":
+        return _node(ctx, stage, image, runs, entry)
+    if name in {"maven", "gradle", "eclipse-temurin", "openjdk", "amazoncorretto"}:
+        return _java(ctx, stage, image, runs, entry)
+    if image.name.startswith("mcr.microsoft.com/dotnet/sdk"):
+        return _dotnet(ctx, stage, image, runs, entry)
+    if name in _UNSUPPORTED_TOOLCHAINS:
+        raise _Refuse(f"{name} builds are not a stack this codemod splits yet (Go, Rust, Python, Node, Java, .NET)")
+    return None  # not a toolchain image: nothing to split
+
+
+def _is_runtime_image(image: ImageRef) -> bool:
+    tag = image.tag or ""
+    return (
+        "distroless" in image.name
+        or image.name == "scratch"
+        or "chiseled" in tag
+        or "chainguard" in image.name
+        or tag.endswith("-jre")
+        or "/dotnet/aspnet" in image.name
+        or "/dotnet/runtime" in image.name
+    )
+
+
+def _run_commands(stage: Stage) -> list[tuple[Instruction, Command]]:
+    out = []
+    for inst in stage.instructions:
+        if inst.keyword == "RUN" and not inst.is_json and not inst.heredocs:
+            out += [(inst, c) for c in parse_shell(inst.shell_text()[0]).commands]
+    return out
+
+
+def _entry_argv(ctx: Context, stage: Stage) -> list[str]:
+    """The start command as an argument vector (ENTRYPOINT + CMD), or refuse if it needs a shell."""
+    ep = stage.last("ENTRYPOINT")
+    cmd = stage.last("CMD")
+    argv: list[str] = []
+    for inst in (ep, cmd):
+        if inst is None:
+            continue
+        if inst.is_json:
+            argv += list(inst.exec_args or ())
+        else:
+            text = inst.arguments
+            if text.startswith("exec "):
+                text = text[5:]
+            if needs_shell(text):
+                raise _Refuse(f"the start command ({inst.keyword} at line {inst.start_line}) needs a shell, which "
+                              "distroless images do not have; make it a plain command and run again")
+            argv += split_words(text)
+        if inst is ep and not inst.is_json:
+            break  # a shell-form ENTRYPOINT ignores CMD
+    if not argv:
+        raise _Refuse("the stage has no CMD or ENTRYPOINT to run in the runtime stage")
+    if argv[0].endswith(".sh") or "entrypoint" in argv[0].lower():
+        raise _Refuse(f"the entry point {argv[0]} is a script that needs a shell, which distroless images do not "
+                      "have")
+    return argv
+
+
+def _workdir(stage: Stage) -> str:
+    wd = "/"
+    for inst in stage.instructions:
+        if inst.keyword == "WORKDIR" and inst.arguments.strip():
+            wd = posixpath.normpath(posixpath.join(wd, inst.arguments.strip().strip("\"'")))
+    return wd
+
+
+def _abs(stage: Stage, path: str) -> str:
+    return posixpath.normpath(posixpath.join(_workdir(stage), path))
+
+
+def _glibc_ok(image: ImageRef, runtime_glibc: str) -> bool:
+    table = load("runtimes")["glibc"]
+    tag = image.tag or ""
+    for release, version in table.items():
+        if release in tag and tuple(map(int, version.split("."))) > tuple(map(int, runtime_glibc.split("."))):
+            return False
+    return True
+
+
+def _distroless(kind: str) -> dict:
+    return load("runtimes")["distroless"][kind]
+
+
+# --------------------------------------------------------------------------- stacks
+
+
+def _go(ctx: Context, stage: Stage, runs: list, entry: list[str]) -> _Plan:
+    builds = [(i, c) for i, c in runs if c.name == "go" and len(c.argv) > 1 and c.argv[1] == "build"]
+    if not builds:
+        raise _Refuse("golang image without `go build`: nothing to move to a runtime stage")
+    inst, cmd = builds[-1]
+    out = _option(cmd.argv, "-o")
+    if out is None:
+        raise _Refuse("`go build` has no `-o`: the binary's path is not known; add `-o /out/app` and run again")
+    binary = _abs(stage, out)
+    cgo_on = any(a.name == "CGO_ENABLED" and a.value is not None and a.value.text == "1" for a in cmd.env) or any(
+        "CGO_ENABLED=1" in i.raw for i in stage.instructions if i.keyword in {"ENV", "ARG"})
+    needs_cgo = cgo_on or any(c.name in {"apt-get", "apk"} and any(w.text.endswith("-dev") for w in c.args)
+                              for _i, c in runs)
+    plan = _Plan("go", _distroless("cc" if needs_cgo else "static")["image"])
+    if not needs_cgo and not any(a.name == "CGO_ENABLED" for a in cmd.env):
+        offset = inst.shell_text()[1]
+        plan.builder_edits.append(Edit.insert(inst.start + offset + cmd.start, "CGO_ENABLED=0 "))
+    plan.copies.append((binary, binary))
+    plan.entrypoint = _rebase_entry(stage, entry, {binary})
+    return plan
+
+
+def _rust(ctx: Context, stage: Stage, runs: list, entry: list[str]) -> _Plan:
+    if not any(c.name == "cargo" and "build" in c.argv and "--release" in c.argv for _i, c in runs):
+        raise _Refuse("rust image without `cargo build --release`: nothing to move to a runtime stage")
+    target = _abs(stage, entry[0])
+    if "/target/release/" not in target and not any(c.name in {"cp", "mv", "install"} and any(
+            _abs(stage, w.text) == target for w in c.args) for _i, c in runs):
+        raise _Refuse(f"cannot tell that {entry[0]} is the binary `cargo build --release` produced")
+    plan = _Plan("rust", _distroless("cc")["image"])
+    plan.copies.append((target, target))
+    plan.entrypoint = [target, *entry[1:]]
+    return plan
+
+
+def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[str]) -> _Plan:
+    version = _version(image.tag, r"(\d+\.\d+)")
+    if version is None:
+        raise _Refuse(f"cannot tell the Python version of {image.raw}; pin a version tag (python:3.13-slim)")
+    installs = [c for _i, c in runs if _is_pip_install(c)]
+    poetry = [c for _i, c in runs if c.name == "poetry" and "install" in c.argv]
+    if poetry and not _poetry_system(stage, runs):
+        raise _Refuse("poetry installs into a virtualenv whose interpreter path is the builder's; set "
+                      "POETRY_VIRTUALENVS_CREATE=false (or export requirements) and run again")
+    if not installs and not poetry:
+        raise _Refuse("python image without `pip install`/`poetry install`: nothing to split")
+    if any(_option(c.argv, "--target") or _option(c.argv, "--prefix") or "--user" in c.argv for c in installs):
+        raise _Refuse("pip installs to a custom location (--target/--prefix/--user); move it by hand")
+    rows = load("runtimes")["python"]
+    row = rows.get(version)
+    if row is None or not _alive(row, ctx):
+        raise _Refuse(f"no supported runtime image for Python {version} (end of life or none published); move "
+                      "the builder to Python 3.13 for distroless")
+    if not row.get("distroless") and image.short_name == "python" and (image.tag or "").endswith("-slim") and \
+            row["image"].split(":")[1] == image.tag:
+        raise _Refuse(f"{image.raw} is already the slim runtime that would be used (distroless needs Python 3.13)")
+    runtime_image = _override(ctx, f"python-{version}", row["image"])
+    plan = _Plan("python", runtime_image)
+    if not _glibc_ok(image, _distroless("base")["glibc"]):
+        raise _Refuse(f"the builder {image.raw} has a newer glibc than the runtime")
+    libs = _runtime_libraries(runs, bool(row.get("distroless")))
+    if libs:
+        plan.env.append(f"__APT__ {' '.join(libs)}")
+    site_builder = f"/usr/local/lib/python{version}/site-packages"
+    plan.copies.append((site_builder, row["site"]))
+    workdir = _workdir(stage)
+    if workdir != "/":
+        plan.copies.append((workdir, workdir))
+    else:
+        raise _Refuse("the app has no WORKDIR: cannot tell which files are the application")
+    modules = load("runtimes")["python_modules"]
+    prog = entry[0].rsplit("/", 1)[-1]
+    if re.fullmatch(r"python[0-9.]*", prog):
+        plan.entrypoint = [row["python"], *entry[1:]]
+    elif prog in modules:
+        plan.entrypoint = [row["python"], "-m", modules[prog], *entry[1:]]
+    else:
+        raise _Refuse(f"the start command `{entry[0]}` is not a Python interpreter or a console script this codemod "
+                      "knows; run it as `python3 -m <module>` and run again")
+    if row.get("distroless"):
+        plan.notes.append(f"Python {version} runs on {runtime_image}")
+    else:
+        plan.notes.append(f"distroless publishes Python 3.13 only: Python {version} gets {runtime_image}")
+    return plan
+
+
+def _is_pip_install(c: Command) -> bool:
+    argv = list(c.argv)
+    if c.name.rsplit("/", 1)[-1] in {"python", "python3"} and argv[1:3] == ["-m", "pip"]:
+        argv = argv[2:]
+    return bool(argv) and argv[0].rsplit("/", 1)[-1] in {"pip", "pip3"} and "install" in argv
+
+
+def _poetry_system(stage: Stage, runs: list) -> bool:
+    raw = " ".join(i.raw for i in stage.instructions if i.keyword in {"ENV", "ARG"})
+    if re.search(r"POETRY_VIRTUALENVS_CREATE[= ](false|0)", raw):
+        return True
+    return any(c.name == "poetry" and c.argv[1:4] == ("config", "virtualenvs.create", "false") for _i, c in runs)
+
+
+def _runtime_libraries(runs: list, distroless: bool) -> list[str]:
+    table = load("runtimes")
+    needed: list[str] = []
+    for _i, c in runs:
+        if c.name not in {"apt-get", "apt"} or "install" not in c.argv:
+            continue
+        for pkg in (a for a in c.argv[c.argv.index("install") + 1 :] if not a.startswith("-")):
+            pkg = pkg.split("=")[0]
+            if pkg in table["build_only_packages"]:
+                continue
+            lib = table["runtime_libraries"].get(pkg)
+            if lib is None:
+                raise _Refuse(f"the builder installs {pkg}; the runtime libraries the app needs from it are not "
+                              "known, so a runtime stage could miss them")
+            if distroless and lib not in table["distroless_libraries"]:
+                raise _Refuse(f"the app needs {lib} (from {pkg}), which distroless images do not have")
+            if not distroless:
+                needed.append(lib)
+    return list(dict.fromkeys(needed))
+
+
+def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[str]) -> _Plan:
+    version = _version(image.tag, r"(\d+)")
+    if version is None:
+        raise _Refuse(f"cannot tell the Node version of {image.raw}; pin a version tag (node:22)")
+    installs = [c for _i, c in runs if (c.name in {"npm", "yarn", "pnpm"} and len(c.argv) > 1
+                                          and c.argv[1] in {"ci", "install", "i"})]
+    if not installs:
+        raise _Refuse("node image without `npm ci`/`npm install`/`yarn install`: nothing to split")
+    row = load("runtimes")["node"].get(version)
+    if row is None or not _alive(row, ctx):
+        raise _Refuse(f"Node {version} is past end of life (or has no runtime image): move the builder to Node 22 "
+                      "or later, which distroless publishes, and run again")
+    runtime_image = _override(ctx, f"node-{version}", row["image"])
+    plan = _Plan("node", runtime_image)
+    workdir = _workdir(stage)
+    if workdir == "/":
+        raise _Refuse("the app has no WORKDIR: cannot tell which files are the application")
+    argv = entry
+    if argv[0] in {"npm", "yarn"} and argv[1:2] in (["start"], ["run"]):
+        argv = _resolve_start(ctx, argv)
+    if argv[0].rsplit("/", 1)[-1] != "node":
+        raise _Refuse(f"the start command `{' '.join(entry)}` is not `node …`; cannot run it without a shell")
+    plan.entrypoint = [row["node"], *argv[1:]]
+    prod = any("--omit=dev" in c.argv or "--production" in c.argv or "--prod" in c.argv for c in installs) or \
+        any("NODE_ENV=production" in i.raw for i in stage.instructions if i.keyword in {"ENV", "ARG"})
+    if not prod and installs[-1].name == "npm":
+        last = [i for i in stage.instructions if i.keyword == "RUN"][-1]
+        plan.builder_edits.append(Edit.insert(last.end, _line("RUN npm prune --omit=dev", ctx, last)))
+    elif not prod:
+        raise _Refuse("yarn/pnpm install dev dependencies and there is no prune step to drop them; install with "
+                      "--production and run again")
+    plan.copies.append((workdir, workdir))
+    return plan
+
+
+def _resolve_start(ctx: Context, argv: list[str]) -> list[str]:
+    script = argv[2] if argv[1] == "run" and len(argv) > 2 else "start"
+    text = ctx.read_side("package.json")
+    if text is None:
+        raise _Refuse("`npm start` cannot be resolved: package.json is not in the build context")
+    try:
+        command = json.loads(text).get("scripts", {}).get(script)
+    except ValueError:
+        raise _Refuse("package.json does not parse; cannot resolve `npm start`") from None
+    if not command:
+        command = "node server.js" if script == "start" else None
+    if not command or needs_shell(command):
+        raise _Refuse(f"the `{script}` script in package.json needs a shell; distroless has none")
+    return split_words(command) + argv[3 if argv[1] == "run" else 2 :]
+
+
+def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[str]) -> _Plan:
+    version = _version(image.tag, r"(?:temurin-|jdk-?|^|-)(\d{2})(?:\D|$)")
+    if version is None:
+        raise _Refuse(f"cannot tell the Java version of {image.raw}; pin it (eclipse-temurin:21-jdk)")
+    if entry[0].rsplit("/", 1)[-1] != "java" or "-jar" not in entry:
+        raise _Refuse("the start command is not `java … -jar FILE`: cannot tell which jar to run")
+    jar = entry[entry.index("-jar") + 1] if entry.index("-jar") + 1 < len(entry) else ""
+    if not jar.endswith(".jar") or any(ch in jar for ch in "*?$"):
+        raise _Refuse("the jar to run is not named exactly in the start command")
+    row = load("runtimes")["java"].get(version)
+    if row is None or not _alive(row, ctx):
+        raise _Refuse(f"no supported runtime image for Java {version}")
+    plan = _Plan("java", _override(ctx, f"java-{version}", row["image"]))
+    jar_abs = _abs(stage, jar)
+    plan.copies.append((jar_abs, jar_abs))
+    flags = entry[1 : entry.index("-jar")]
+    plan.entrypoint = [row["java"], *flags, "-jar", jar_abs, *entry[entry.index("-jar") + 2 :]]
+    return plan
+
+
+def _dotnet(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[str]) -> _Plan:
+    version = _version(image.tag, r"(\d+\.\d+)")
+    publishes = [c for _i, c in runs if c.name == "dotnet" and "publish" in c.argv]
+    if version is None or not publishes:
+        raise _Refuse("dotnet sdk image without a versioned tag and `dotnet publish`: nothing to split")
+    out = _option(publishes[-1].argv, "-o") or _option(publishes[-1].argv, "--output")
+    if out is None:
+        raise _Refuse("`dotnet publish` has no `-o`: the published folder is not known")
+    row = load("runtimes")["dotnet"].get(version)
+    if row is None or not _alive(row, ctx):
+        raise _Refuse(f".NET {version} is past end of life: move to .NET 10 and run again")
+    if entry[0] != "dotnet":
+        raise _Refuse("the start command is not `dotnet App.dll`")
+    plan = _Plan("dotnet", _override(ctx, f"dotnet-{version}", row["aspnet"]))
+    folder = _abs(stage, out)
+    plan.copies.append((folder, folder))
+    plan.entrypoint = ["dotnet", *[_abs_if_in(stage, a, folder) for a in entry[1:]]]
+    return plan
+
+
+def _abs_if_in(stage: Stage, arg: str, folder: str) -> str:
+    return _abs(stage, arg) if arg.endswith(".dll") else arg
+
+
+def _rebase_entry(stage: Stage, entry: list[str], binaries: set[str]) -> list[str]:
+    first = _abs(stage, entry[0]) if "/" in entry[0] else entry[0]
+    if first not in binaries:
+        raise _Refuse(f"the start command `{entry[0]}` is not the binary the build produces")
+    return [first, *entry[1:]]
+
+
+def _option(argv: tuple[str, ...] | list[str], flag: str) -> str | None:
+    for i, a in enumerate(argv):
+        if a == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith(flag + "="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def _version(tag: str | None, pattern: str) -> str | None:
+    m = re.search(pattern, tag or "")
+    return m.group(1) if m else None
+
+
+def _override(ctx: Context, key: str, default: str) -> str:
+    return ctx.config.images.get(key, default)
+
+
+# --------------------------------------------------------------------------- the edit
+
+
+def _build_env(inst: Instruction) -> bool:
+    """An ENV that only configures build tools (every variable it sets)."""
+    if inst.keyword != "ENV":
+        return False
+    names = [w.text.split("=", 1)[0] for w in inst.words if "=" in w.text] or [w.text for w in inst.words[:1]]
+    return bool(names) and all(n.upper().startswith(_BUILD_ENV) for n in names)
+
+
+def _line(text: str, ctx: Context, after: Instruction) -> str:
+    nl = ctx.tree.newline
+    return text + nl if after.raw.endswith("\n") else nl + text
+
+
+def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
+    nl = ctx.tree.newline
+    edits: list[Edit] = list(plan.builder_edits)
+    frm = stage.from_instruction
+    builder = stage.name
+    if builder is None:
+        taken = {st.name.lower() for st in ctx.tree.stages if st.name}
+        builder = next(n for n in ("build", "builder", "app-build", "dockerfix-build") if n not in taken)
+        edits.append(Edit.insert(frm.start + frm.args_end, f" AS {builder}"))
+    carried: list[str] = []
+    health: Instruction | None = None
+    for inst in stage.instructions[1:]:
+        if inst.keyword in _CARRY and not _build_env(inst):
+            carried.append(inst.raw.rstrip("\r\n").lstrip())
+        if inst.keyword == "HEALTHCHECK":
+            health = inst
+        if inst.keyword in _MOVE:
+            edits.append(Edit.delete(inst.start, inst.end))
+    lines = ["", f"FROM {plan.runtime}"]
+    for note_line in plan.env:
+        if note_line.startswith("__APT__ "):
+            pkgs = note_line.removeprefix("__APT__ ")
+            lines.append(f"RUN apt-get update && apt-get install -y --no-install-recommends {pkgs} "
+                         "&& rm -rf /var/lib/apt/lists/*")
+    for src, dest in plan.copies:
+        lines.append(f"COPY --from={builder} {src} {dest}")
+    workdir = _workdir(stage)
+    if workdir != "/" and any(dest == workdir for _src, dest in plan.copies):
+        lines.append(f"WORKDIR {workdir}")
+    lines += [c for c in carried if not c.upper().startswith(("HEALTHCHECK",))]
+    lines.append(f"ENTRYPOINT {json.dumps(plan.entrypoint, ensure_ascii=False)}")
+    text = nl.join(lines) + nl
+    at = stage.instructions[-1].end
+    if not ctx.text.endswith("\n") and at == len(ctx.text):
+        text = nl + text[: -len(nl)]
+    edits.append(Edit.insert(at, text))
+    msg = f"{plan.stack} app split into builder `{builder}` and runtime {plan.runtime}"
+    if health is not None and re.search(r"\b(curl|wget|sh|bash)\b", health.arguments):
+        msg += "; its HEALTHCHECK needs curl/wget/a shell, which the runtime lacks, so it was left out"
+    elif health is not None:
+        msg += "; HEALTHCHECK left out of the runtime (check it still has what it runs)"
+    return Fix(ID, msg, tuple(edits), Applicability.UNSAFE, frm.start_line, exclusive=True)
+
+
+TRANSFORM = MultistageTransform()
