@@ -32,6 +32,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.tokens import CommentToken
 
 from rewriter.edits import Edit
+from rewriter.facts import COMPOSE_NAMES  # the file names compose looks for, in its order of preference
 
 __all__ = [
     "COMPOSE_NAMES",
@@ -42,9 +43,6 @@ __all__ = [
     "find_services",
     "narrow_edit",
 ]
-
-#: the compose file names ``docker compose`` looks for, in its order of preference
-COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 
 
 class ComposeEditError(ValueError):

@@ -14,6 +14,9 @@ from pathlib import Path
 from rewriter.config import Config
 from rewriter.syntax import Dockerfile, Instruction, Stage
 
+#: docker compose file names, in the order compose looks for them
+COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+
 
 @dataclass(frozen=True)
 class ImageRef:

@@ -49,14 +49,22 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from rewriter.compose import BuildSecret, ComposeEditError, add_build_secrets, find_services, narrow_edit
 from rewriter.edits import Applicability, Edit, Fix, Note
-from rewriter.facts import Context
+from rewriter.facts import COMPOSE_NAMES, Context
 from rewriter.shell import Command, Script, parse_shell
 from rewriter.syntax import Instruction, Stage
 from transforms._data import load
 
 ID = "secrets"
+
+
+@dataclass(frozen=True)
+class _Secret:
+    """A build secret to wire into compose files (turned into rewriter.compose.BuildSecret)."""
+
+    id: str
+    file: str | None = None
+    environment: str | None = None
 _REMOVERS = {"rm", "shred", "unlink"}
 #: commands that store their arguments in a file that outlives the RUN
 _PERSISTING = {
@@ -207,10 +215,12 @@ def _join(base: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(base, path.strip("\"'")))
 
 
-def _compose_edits(ctx: Context, secret: BuildSecret) -> list[Edit]:
+def _compose_edits(ctx: Context, secret: _Secret) -> list[Edit]:
     """Edits wiring ``secret`` into the compose files in the build context that build this file."""
-    if ctx.context_dir is None:
+    if ctx.context_dir is None or not any((ctx.context_dir / n).is_file() for n in COMPOSE_NAMES):
         return []
+    from rewriter.compose import ComposeEditError, add_build_secrets, find_services, narrow_edit
+
     dockerfile = ctx.dockerfile or ctx.context_dir / (ctx.path.name if ctx.path else "Dockerfile")
     services: dict[str, list[str]] = {}
     for ref in find_services(ctx.context_dir, dockerfile):
@@ -223,13 +233,19 @@ def _compose_edits(ctx: Context, secret: BuildSecret) -> list[Edit]:
         new = old
         for service in names:  # one edit per file, however many services build this Dockerfile
             try:
-                new = add_build_secrets(new, service, [secret])
+                new = add_build_secrets(new, service, [_to_compose(secret)])
             except ComposeEditError:
                 continue
         edit = narrow_edit(old, new, file)
         if edit is not None:
             edits.append(edit)
     return edits
+
+
+def _to_compose(secret: _Secret):
+    from rewriter.compose import BuildSecret
+
+    return BuildSecret(secret.id, file=secret.file, environment=secret.environment)
 
 
 # --------------------------------------------------------------------------- secret files
@@ -406,7 +422,7 @@ def _rewrite_file(
             change.edits.append(_mount_edit(run.inst, mount))
     change.edits.extend(_syntax_edit(ctx))
     if not is_ssh:
-        change.edits.extend(_compose_edits(ctx, BuildSecret(ident, file=src_rel)))
+        change.edits.extend(_compose_edits(ctx, _Secret(ident, file=src_rel)))
     what = "SSH key" if is_ssh else "secret file"
     lines = ", ".join(str(r.inst.start_line) for r in users)
     msg = (f"{what} {src} no longer lands in a layer: mounted on RUN at line(s) {lines}; "
@@ -587,7 +603,7 @@ def _rewrite_variable(
             edits.append(_mount_edit(r.inst, f"--mount=type=secret,id={ident},required=true"))
         edits.append(Edit.insert(r.inst.start + r.inst.args_start, f'export {name}="$(cat /run/secrets/{ident})" && '))
     edits.extend(_syntax_edit(ctx))
-    edits.extend(_compose_edits(ctx, BuildSecret(ident, environment=name)))
+    edits.extend(_compose_edits(ctx, _Secret(ident, environment=name)))
     lines = ", ".join(str(r.inst.start_line) for r in users)
     kind = "/".join(sorted({d.inst.keyword for d in decls}))
     yield from _syntax_note(ctx)
