@@ -623,8 +623,12 @@ def _has_type(node: Node, kind: str) -> bool:
     return node.type == kind or any(_has_type(k, kind) for k in node.children)
 
 
+@functools.lru_cache(maxsize=2048)
 def parse_shell(text: str) -> Script:
-    """Parse shell text (RUN / shell-form CMD) into a ``Script``; never raises on bad input."""
+    """Parse shell text (RUN / shell-form CMD) into a ``Script``; never raises on bad input.
+
+    Results are immutable and cached: every codemod asks about the same RUNs in every round.
+    """
     scans = _scan_heredocs(text)
     chars = list(text)
     heredocs: dict[int, Heredoc] = {}

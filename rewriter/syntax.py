@@ -25,6 +25,7 @@ are character offsets into ``Dockerfile.code``; lines are 1-based and inclusive,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -279,7 +280,7 @@ class Instruction(_Node):
         return self._map[logical_index]
 
     # -- questions
-    @property
+    @functools.cached_property
     def words(self) -> tuple[Word, ...]:
         """Argument words after the flags, split on unquoted whitespace (quotes kept)."""
         return tuple(
@@ -619,15 +620,15 @@ class Dockerfile:
         crlf = code.count("\r\n")
         return "\r\n" if crlf and crlf * 2 >= code.count("\n") else "\n"
 
-    @property
+    @functools.cached_property
     def directives(self) -> tuple[Directive, ...]:
         return tuple(n for n in self.nodes if isinstance(n, Directive))
 
-    @property
+    @functools.cached_property
     def instructions(self) -> tuple[Instruction, ...]:
         return tuple(n for n in self.nodes if isinstance(n, Instruction))
 
-    @property
+    @functools.cached_property
     def stages(self) -> tuple[Stage, ...]:
         stages: list[Stage] = []
         current: list[Instruction] = []
@@ -642,7 +643,7 @@ class Dockerfile:
             stages.append(_make_stage(len(stages), current))
         return tuple(stages)
 
-    @property
+    @functools.cached_property
     def final_stage(self) -> Stage | None:
         stages = self.stages
         return stages[-1] if stages else None
@@ -698,6 +699,7 @@ def _make_stage(index: int, insts: list[Instruction]) -> Stage:
 # --------------------------------------------------------------------------- parser
 
 
+@functools.lru_cache(maxsize=256)
 def parse(source: str) -> Dockerfile:
     """Parse Dockerfile text into a lossless tree (``parse(s).code == s``).
 
