@@ -8,7 +8,9 @@ The review works round by round on the *current* text: the transforms run on the
 after the fixes accepted so far, the first fix not yet answered is offered, and after each accepted
 fix the transforms run again. So every fix offered was computed on valid text, fixes that only
 appear once another has been applied (or that would have overlapped it) come in a valid order, and
-no diff is ever stale. A rejected fix is remembered by its transform, its message (digits ignored,
+no diff is ever stale. Fixes are offered top to bottom, except that an exclusive (structural) fix,
+such as a new stage, is offered after the pending fixes of the transforms that run before it, as
+``dockerfix fix`` applies them. A rejected fix is remembered by its transform, its message (digits ignored,
 since line numbers move) and the span of the instruction it belongs to, which is carried through the
 edits accepted later; it is not offered again.
 
@@ -349,7 +351,23 @@ class Review:
                 continue
             out.append((f, span))
         out.sort(key=lambda fs: ((fs[1] or (0, 0))[0], fs[0].start, fs[0].transform, fs[0].message))
-        return out
+        return self._exclusive_gate(out)
+
+    def _exclusive_gate(self, cands: list[tuple[Fix, tuple[int, int] | None]]
+                        ) -> list[tuple[Fix, tuple[int, int] | None]]:
+        """As the pipeline does: an exclusive (structural) fix comes after every pending fix of the
+        transforms that run before it, and alone; the fixes after it are computed on its result."""
+        rank = {t.id: i for i, t in enumerate(self.wb.transforms)}
+
+        def rank_of(f: Fix) -> int:
+            return rank.get(f.transform, len(rank))
+
+        exclusive = sorted((f for f, _ in cands if f.exclusive), key=lambda f: (rank_of(f), f.start))
+        if not exclusive:
+            return cands
+        first = exclusive[0]
+        before = [c for c in cands if rank_of(c[0]) < rank_of(first)]
+        return before or [c for c in cands if c[0] is first]
 
     def reject(self, fix: Fix, span: tuple[int, int] | None) -> None:
         self.rejected.append(Rejected(fix.transform, message_key(fix.message), span))
