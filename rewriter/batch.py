@@ -1,0 +1,426 @@
+"""Run the pipeline over many files: in worker processes, results in a deterministic order.
+
+:func:`process_chunk` is what a worker runs: for each :class:`Job` it finds the configuration,
+runs :func:`rewriter.pipeline.process_file` and returns a compact :class:`Outcome` (report record,
+message lines, the diff in diff mode, the texts to write in fix mode); it never raises.
+:func:`run_batch` hands chunks of jobs to a ``ProcessPoolExecutor`` (or runs them in-process for
+a few jobs or ``workers == 1``), keeps a bounded number of chunks in flight, and passes outcomes to
+a callback strictly in job order, so output is the same whatever ``workers`` is. Writing is the
+callback's business (the parent process, in order). A worker that dies (a crash in a native
+library) breaks the pool: the jobs in flight are retried one at a time in a new pool, and the one
+that kills its worker again gets an error outcome; the other files are still processed.
+
+:class:`StopSignals` turns SIGINT and SIGTERM into :class:`Interrupted` in the parent, and can
+defer them while one file's writes are in progress. Workers ignore SIGINT (a terminal sends it to
+the whole process group; the parent decides), keep the default SIGTERM, and on Linux die with the
+parent if it is killed outright. Workers are forked on Linux (fast start, modules already loaded).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rewriter.diff import unified_diff
+from rewriter.pipeline import FileResult, Status
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What is the same for every file of a run."""
+
+    mode: str  #: "fix", "diff" or "check"
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    unsafe_fixes: bool = False
+    context: str | None = None  #: --context (default: each Dockerfile's folder)
+    messages: bool = True  #: per-fix lines for stderr (text format, not --quiet)
+    text_report: bool = False  #: text lines for --output
+    #: folder the paths of a patch are relative to (None: the current folder)
+    patch_base: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    path: str  #: where to read the file
+    display: str  #: how to name it
+
+
+@dataclass
+class Outcome:
+    """One file's result, small enough to send between processes."""
+
+    display: str
+    status: Status
+    error: str | None = None
+    record: dict[str, Any] = field(default_factory=dict)  #: :func:`rewriter.report.file_record`
+    messages: list[str] = field(default_factory=list)  #: stderr lines (internal errors, then the fixes)
+    text: str = ""  #: text-format report lines (``--output`` with ``--format text``)
+    diff: str = ""  #: diff mode: the patch for this file and its side files
+    #: fix mode: (path, text read, new text) to write, the Dockerfile first (text read None: a new file)
+    writes: list[tuple[str, str | None, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.status == Status.CHANGED
+
+
+# --------------------------------------------------------------------------------------------------
+# one file
+
+
+def fix_messages(name: str, result: FileResult, mode: str) -> list[str]:
+    """The stderr lines for a processed file (``fixed``/``fix``, suggestions, refusals, notes)."""
+    verb = "fixed" if mode == "fix" else "fix"
+    lines = [f"{name}:{f.line}: {verb} [{f.transform}] {f.message}" for f in result.fixes]
+    lines += [f"{name}:{f.line}: {f.applicability.label} [{f.transform}] {f.message}" for f in result.suggestions]
+    for note in result.notes:
+        kind = "refused" if note.refusal else "note"
+        lines.append(f"{name}:{note.line}: {kind} [{note.transform}] {note.message}")
+    if result.build_flags:
+        lines.append(f"{name}: build it now with: docker build {' '.join(result.build_flags)} .")
+    return lines
+
+
+def text_lines(result: FileResult) -> str:
+    """The text report of one file (``--format text --output FILE``)."""
+    lines = [f"{result.path}: {result.status}" + (f": {result.error}" if result.error else "")]
+    lines += [f"{result.path}:{f.line}: [{f.transform}] {f.message}" for f in result.fixes]
+    lines += [f"{result.path}:{n.line}: note [{n.transform}] {n.message}" for n in result.notes]
+    return "".join(line + "\n" for line in lines)
+
+
+def patch_for(result: FileResult, base: str | None, dockerfile: Path | None = None) -> str:
+    """The diff of a result with paths relative to ``base`` (None: as :meth:`FileResult.diff`).
+
+    ``dockerfile`` is where the Dockerfile was read (default: its display path).
+    """
+    if base is None or result.status != Status.CHANGED:
+        return result.diff()
+    root = os.path.abspath(base)
+
+    def rel(p: Path | str) -> str:
+        return Path(os.path.relpath(os.path.abspath(p), root)).as_posix()
+
+    parts = [unified_diff(rel(dockerfile or result.path), result.original, result.net_edits)]
+    ctx = result.context_dir or Path(".")
+    for side, (old, _new, edits) in sorted(result.side_files.items()):
+        parts.append(unified_diff(rel(ctx / side), old, edits, new_file=side in result.created))
+    return "".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def _config_for(folder: str) -> Any:
+    """:func:`rewriter.config.find_config` with each folder's answer cached (shared by siblings)."""
+    from rewriter.config import Config, load_file
+
+    here = Path(folder)
+    for name in (".dockerfix.yaml", ".dockerfix.yml", "pyproject.toml"):
+        candidate = here / name
+        if candidate.is_file():
+            cfg = load_file(candidate)
+            if cfg is not None:
+                return cfg
+    if here.parent == here:
+        return Config()
+    return _config_for(str(here.parent))
+
+
+@lru_cache(maxsize=64)
+def _transforms(select: tuple[str, ...] | None, ignore: tuple[str, ...]) -> list[Any]:
+    from transforms import selected
+
+    return selected(select, ignore)
+
+
+def process_job(settings: Settings, job: Job) -> Outcome:
+    """Run one file; every failure becomes an error outcome."""
+    try:
+        return _process_job(settings, job)
+    except Exception as exc:  # the pipeline never raises; this is the last line of defence
+        return _error(job.display, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _process_job(settings: Settings, job: Job) -> Outcome:
+    from rewriter.config import ConfigError
+    from rewriter.pipeline import process_file
+    from transforms import UnknownTransform
+
+    path = Path(job.path)
+    try:
+        cfg = _config_for(str(path.parent.resolve()))  # an error is not cached: each file reports it
+        cfg = cfg.merged(select=settings.select, ignore=settings.ignore,
+                         unsafe_fixes=True if settings.unsafe_fixes else None)
+        try:
+            chosen = _transforms(cfg.select, tuple(cfg.ignore))
+        except UnknownTransform as exc:
+            raise ConfigError(f"{cfg.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)") from None
+    except ConfigError as exc:
+        return _error(job.display, str(exc))
+    ctx = Path(settings.context) if settings.context is not None else path.parent
+    result = process_file(path, context_dir=ctx, config=cfg, transforms=chosen, display=job.display)
+    return outcome_of(result, settings, dockerfile=path)
+
+
+def outcome_of(result: FileResult, settings: Settings, *, dockerfile: Path | None = None) -> Outcome:
+    """The outcome of a pipeline result (also used for standard input, in the parent)."""
+    from rewriter.report import file_record
+
+    out = Outcome(result.path, result.status, result.error, record=file_record(result))
+    if result.status == Status.ERROR:
+        if settings.text_report:
+            out.text = text_lines(result)
+        return out
+    out.messages = [f"{result.path}: {ie}" for ie in result.internal_errors]
+    if settings.messages:
+        out.messages += fix_messages(result.path, result, settings.mode)
+    if settings.text_report:
+        out.text = text_lines(result)
+    if settings.mode == "diff":
+        out.diff = patch_for(result, settings.patch_base, dockerfile)
+    if settings.mode == "fix" and result.changed and dockerfile is not None:
+        out.writes.append((str(dockerfile), result.original, result.new_text))
+        ctx = result.context_dir if result.context_dir is not None else dockerfile.parent
+        out.writes += [(str(ctx / rel), None if rel in result.created else old, new)
+                       for rel, (old, new, _e) in sorted(result.side_files.items())]
+    return out
+
+
+def stale_write(writes: Sequence[tuple[str, str | None, str]]) -> str | None:
+    """The first file to write whose content is no longer what the worker read, or None.
+
+    A worker reads each file before the parent writes anything, so a side file shared by two
+    Dockerfiles (or a file edited during the run) may have changed meanwhile; a file that already
+    holds the new text is fine.
+    """
+    for path, old, new in writes:
+        try:
+            current: str | None = Path(path).read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            current = None
+        except (OSError, UnicodeDecodeError):
+            return path
+        if current != old and current != new:
+            return path
+    return None
+
+
+def _error(name: str, message: str) -> Outcome:
+    from rewriter.report import file_record
+
+    result = FileResult(name, Status.ERROR, error=message)
+    return Outcome(name, Status.ERROR, message, record=file_record(result))
+
+
+def process_chunk(settings: Settings, jobs: Sequence[Job]) -> list[Outcome]:
+    """A worker's unit of work: the outcomes of ``jobs``, in order."""
+    return [process_job(settings, job) for job in jobs]
+
+
+def _worker_init(parent: int) -> None:
+    """Ignore Ctrl-C (the parent stops the run) and die with the parent (Linux: PR_SET_PDEATHSIG),
+    so a parent killed outright never leaves workers behind holding its stdout open."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+
+# --------------------------------------------------------------------------------------------------
+# signals
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived; ``exit_code`` is 128 + the signal number (130, 143)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class StopSignals:
+    """Raise :class:`Interrupted` on SIGINT/SIGTERM in the main thread; ``deferred()`` holds it back.
+
+    Use as a context manager; the previous handlers come back on exit.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.pending: int | None = None
+        self._depth = 0
+        self._stopped = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self._depth or self._stopped:
+            self.pending = self.pending or signum
+            return
+        self._stopped = True
+        raise Interrupted(signum)
+
+    def __enter__(self) -> StopSignals:
+        for sig in self.SIGNALS:
+            with contextlib.suppress(ValueError, OSError):  # not the main thread: nothing to do
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Finish the block before a signal that arrives inside it takes effect."""
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+        if not self._depth and self.pending is not None and not self._stopped:
+            self._stopped = True
+            raise Interrupted(self.pending)
+
+    def quiet(self) -> None:
+        """From now on only record signals (clean-up after an interruption)."""
+        self._stopped = True
+
+
+# --------------------------------------------------------------------------------------------------
+# many files
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def chunk_size(count: int, workers: int) -> int:
+    """Jobs per chunk: about four chunks per worker, between 1 and 32 files."""
+    return max(1, min(32, -(-count // (workers * 4))))
+
+
+#: Fewer files than this run in-process: starting workers would cost more than it saves.
+MIN_PARALLEL = 8
+
+Worker = Callable[[Settings, Sequence[Job]], list[Outcome]]
+
+
+def _context() -> Any:
+    # fork is by far the fastest start on Linux and the parent has no threads when the pool starts;
+    # elsewhere use the platform default
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork")
+    return None
+
+
+def run_batch(
+    jobs: Sequence[Job],
+    settings: Settings,
+    on_outcome: Callable[[Outcome], None],
+    *,
+    workers: int = 1,
+    worker: Worker = process_chunk,
+) -> None:
+    """Process ``jobs`` and call ``on_outcome`` for each, in order.
+
+    Exceptions from ``on_outcome`` (including :class:`Interrupted`) stop the run: work not yet
+    started is cancelled and the pool is shut down before the exception propagates.
+    """
+    if not jobs:
+        return
+    if workers <= 1 or len(jobs) < MIN_PARALLEL:
+        size = chunk_size(len(jobs), 1)
+        for i in range(0, len(jobs), size):
+            for outcome in worker(settings, jobs[i : i + size]):
+                on_outcome(outcome)
+        return
+    size = chunk_size(len(jobs), workers)
+    chunks: deque[list[Job]] = deque(list(jobs[i : i + size]) for i in range(0, len(jobs), size))
+    _Pool(settings, on_outcome, min(workers, len(chunks)), worker).run(chunks)
+
+
+class _Pool:
+    """The ordered pipeline over a process pool, with recovery from a broken pool."""
+
+    def __init__(self, settings: Settings, on_outcome: Callable[[Outcome], None], workers: int, worker: Worker):
+        self.settings = settings
+        self.on_outcome = on_outcome
+        self.workers = workers
+        self.worker = worker
+        self.executor: ProcessPoolExecutor | None = None
+
+    def _start(self) -> ProcessPoolExecutor:
+        self.executor = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_init,
+                                            initargs=(os.getpid(),))
+        return self.executor
+
+    def run(self, chunks: deque[list[Job]]) -> None:
+        executor = self._start()
+        window = self.workers * 2
+        #: (jobs, future, submitted alone): a job submitted alone that breaks the pool is the culprit
+        inflight: deque[tuple[list[Job], Future[list[Outcome]], bool]] = deque()
+        suspects: deque[Job] = deque()  # after a crash: the jobs that were in flight, one at a time
+        breaks = 0  # pool restarts since the last result: a pool that cannot work at all ends the retries
+        try:
+            while chunks or inflight or suspects:
+                try:
+                    if suspects:
+                        if not inflight:
+                            future = executor.submit(self.worker, self.settings, [suspects[0]])
+                            inflight.append(([suspects.popleft()], future, True))
+                    else:
+                        while chunks and len(inflight) < window:
+                            future = executor.submit(self.worker, self.settings, chunks[0])
+                            inflight.append((chunks.popleft(), future, False))
+                    outcomes = inflight[0][1].result()
+                    chunk = inflight.popleft()[0]
+                    breaks = 0
+                except BrokenProcessPool:
+                    breaks += 1
+                    executor.shutdown(wait=True, cancel_futures=True)
+                    if breaks > 3:
+                        break
+                    executor = self._start()
+                    if not (inflight and inflight[0][2]):
+                        suspects.extendleft(reversed([j for c, _f, _a in inflight for j in c]))
+                        inflight.clear()
+                        continue
+                    chunk = inflight.popleft()[0]
+                    outcomes = [_error(chunk[0].display, "internal error: the worker process died on this file")]
+                except Exception:  # e.g. a result that could not be sent back: run the chunk here
+                    chunk = inflight.popleft()[0]
+                    outcomes = self.worker(self.settings, chunk)
+                for outcome in outcomes:
+                    self.on_outcome(outcome)
+            # the pool kept breaking without a result: finish here, in order
+            rest = [j for c, _f, _a in inflight for j in c] + list(suspects) + [j for c in chunks for j in c]
+            for outcome in self.worker(self.settings, rest) if rest else []:
+                self.on_outcome(outcome)
+        finally:
+            if self.executor is not None:
+                self.executor.shutdown(wait=True, cancel_futures=True)
