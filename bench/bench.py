@@ -31,7 +31,7 @@ def bench_parse(rounds: int = 20) -> dict[str, float]:
     for _ in range(rounds):
         t0 = time.perf_counter()
         for t in texts:
-            if parse(t).code != t:
+            if parse.__wrapped__(t).code != t:  # uncached: the cache would measure a dict lookup
                 raise SystemExit("round trip failed")
         times.append(time.perf_counter() - t0)
     return {"files": len(texts), "median_ms": statistics.median(times) * 1000, "min_ms": min(times) * 1000}

@@ -60,6 +60,8 @@ class Context:
     side_reader: Callable[[str], str | None] = field(default=lambda _p: None)
     #: the Dockerfile on disk, when there is one (compose files refer to it)
     dockerfile: Path | None = None
+    #: memo shared by the rounds of one run (the build context does not change during it)
+    memo: dict[str, object] = field(default_factory=dict)
 
     @property
     def text(self) -> str:

@@ -142,6 +142,7 @@ def process_text(
                 side_cache[rel] = None
         return side_cache[rel]
 
+    memo: dict[str, object] = {}
     first_round: list[Fix] = []
     created: set[str] = set()
     calls = 0
@@ -154,7 +155,7 @@ def process_text(
         def reader(rel: str) -> str | None:
             return texts[rel] if rel in texts else read_original(rel)
 
-        ctx = Context(tree, Path(path), context_dir, cfg, reader, dockerfile_path)
+        ctx = Context(tree, Path(path), context_dir, cfg, reader, dockerfile_path, memo)
         out: list[Fix | Note] = []
         for t in transforms:
             out.extend(t.run(ctx))  # type: ignore[attr-defined]

@@ -699,7 +699,7 @@ def _make_stage(index: int, insts: list[Instruction]) -> Stage:
 # --------------------------------------------------------------------------- parser
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=8)  # a run re-parses the same text (validate, then every transform)
 def parse(source: str) -> Dockerfile:
     """Parse Dockerfile text into a lossless tree (``parse(s).code == s``).
 

@@ -43,6 +43,7 @@ Fix safety
 from __future__ import annotations
 
 import fnmatch
+import functools
 import posixpath
 import re
 import shlex
@@ -107,16 +108,26 @@ class _Run:
         return self.inst.start + self.offset + shell_pos
 
 
-def _runs(stage: Stage) -> dict[int, _Run]:
-    out: dict[int, _Run] = {}
-    for inst in stage.instructions:
-        if inst.keyword == "RUN":
-            if inst.is_json or inst.heredocs:
-                out[inst.start] = _Run(inst, inst.args_start, None)
-            else:
-                text, offset = inst.shell_text()
-                out[inst.start] = _Run(inst, offset, parse_shell(text))
-    return out
+class _Runs(dict[int, _Run]):
+    """The stage's RUNs by start offset, each parsed the first time a rewrite asks for it."""
+
+    def __init__(self, stage: Stage) -> None:
+        super().__init__()
+        self._insts = {i.start: i for i in stage.instructions if i.keyword == "RUN"}
+
+    def __missing__(self, start: int) -> _Run:
+        inst = self._insts[start]
+        if inst.is_json or inst.heredocs:
+            run = _Run(inst, inst.args_start, None)
+        else:
+            text, offset = inst.shell_text()
+            run = _Run(inst, offset, parse_shell(text))
+        self[start] = run
+        return run
+
+
+def _runs(stage: Stage) -> _Runs:
+    return _Runs(stage)
 
 
 @dataclass
@@ -252,8 +263,13 @@ def _to_compose(secret: _Secret):
 
 
 def _file_row(src: str, table: dict) -> dict | None:
-    tail = src.strip("\"'").rstrip("/").lower()
-    for row in table["files"]:
+    """The secret-file row a source path matches (by its tail), or None."""
+    return _file_row_for(src.strip("\"'").rstrip("/").lower())
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_row_for(tail: str) -> dict | None:
+    for row in load("secrets")["files"]:
         pat = row["pattern"].lower()
         if "/" in pat:
             if tail == pat or tail.endswith("/" + pat):
@@ -289,7 +305,7 @@ def _copy_words(inst: Instruction) -> list[tuple[str, int, int]] | None:
     return out
 
 
-def _file_secrets(ctx: Context, stage: Stage, runs: dict[int, _Run], table: dict) -> Iterator[Fix | Note]:
+def _file_secrets(ctx: Context, stage: Stage, runs: _Runs, table: dict) -> Iterator[Fix | Note]:
     workdir = "/"
     insts = stage.instructions
     for idx, inst in enumerate(insts):
@@ -340,7 +356,7 @@ def _target(src: str, dest: str, workdir: str, n_srcs: int, insts: tuple[Instruc
 def _rewrite_file(
     ctx: Context,
     stage: Stage,
-    runs: dict[int, _Run],
+    runs: _Runs,
     table: dict,
     idx: int,
     copy: Instruction,
@@ -514,7 +530,7 @@ def _references(text: str, name: str) -> bool:
     return re.search(r"\$(?:\{" + re.escape(name) + r"\b|" + re.escape(name) + r"(?![A-Za-z0-9_]))", text) is not None
 
 
-def _variable_secrets(ctx: Context, stage: Stage, runs: dict[int, _Run], table: dict) -> Iterator[Fix | Note]:
+def _variable_secrets(ctx: Context, stage: Stage, runs: _Runs, table: dict) -> Iterator[Fix | Note]:
     globals_ = [i for i in ctx.tree.instructions if i.keyword == "ARG" and i.start < ctx.tree.stages[0].start_line
                 and i.start < ctx.tree.stages[0].from_instruction.start]
     decls: dict[str, list[_Decl]] = {}
@@ -537,7 +553,7 @@ def _variable_secrets(ctx: Context, stage: Stage, runs: dict[int, _Run], table: 
 def _rewrite_variable(
     ctx: Context,
     stage: Stage,
-    runs: dict[int, _Run],
+    runs: _Runs,
     table: dict,
     name: str,
     decls: list[_Decl],
@@ -672,7 +688,10 @@ def _context_leak(ctx: Context, table: dict) -> Iterator[Fix | Note]:
             return False
         return _confirmed(ctx, rel, row) is not False
 
-    found = dockerignore.find_files(ctx.context_dir, wanted)
+    key = f"{ID}:context-secrets"
+    if key not in ctx.memo:  # the walk of the build context is the same in every round
+        ctx.memo[key] = dockerignore.find_files(ctx.context_dir, wanted)
+    found: list[str] = ctx.memo[key]  # type: ignore[assignment]
     original = ctx.read_side(".dockerignore")
     patterns = dockerignore.parse(original or "")
     missing = [p for p in found if not dockerignore.is_excluded(p, patterns)]
