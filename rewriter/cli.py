@@ -30,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Rewrite legacy Dockerfiles into production-grade ones.",
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts contain [y]es/[n]o: print them literally
 )
 
 
