@@ -37,6 +37,17 @@ class ImageRef:
         return "$" in self.raw
 
 
+def inside(context_dir: Path | None, rel: str) -> Path | None:
+    """``context_dir / rel`` when it stays inside the build context, else None (never escapes)."""
+    if context_dir is None:
+        return None
+    base = context_dir.resolve()
+    target = (base / rel).resolve()
+    if target != base and base not in target.parents:
+        return None
+    return target
+
+
 def parse_image(ref: str) -> ImageRef:
     """Split an image reference; the tag is what follows the last ``:`` after the last ``/``."""
     rest, _, digest = ref.partition("@")
@@ -70,6 +81,11 @@ class Context:
     def read_side(self, rel: str) -> str | None:
         """Current text of a file in the build context (``None`` if absent or unreadable)."""
         return self.side_reader(rel)
+
+    def context_file(self, rel: str) -> Path | None:
+        """A regular file of the build context (for binary inspection), or None."""
+        path = inside(self.context_dir, rel)
+        return path if path is not None and path.is_file() else None
 
     @property
     def final_stage(self) -> Stage | None:

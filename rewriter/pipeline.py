@@ -16,7 +16,7 @@ from pathlib import Path
 from rewriter.config import Config
 from rewriter.diff import unified_diff
 from rewriter.edits import Applicability, Edit, Fix, NotConverged, Note, apply_fixes
-from rewriter.facts import Context
+from rewriter.facts import Context, inside
 from rewriter.source import SourceError, read_text
 from rewriter.syntax import DockerfileSyntaxError, parse
 
@@ -99,16 +99,6 @@ def validate_text(text: str) -> None:
     tree.validate()
 
 
-def _safe_side_path(context_dir: Path | None, rel: str) -> Path | None:
-    if context_dir is None:
-        return None
-    base = context_dir.resolve()
-    target = (base / rel).resolve()
-    if target != base and base not in target.parents:
-        return None
-    return target
-
-
 def process_text(
     text: str,
     *,
@@ -135,7 +125,7 @@ def process_text(
 
     def read_original(rel: str) -> str | None:
         if rel not in side_cache:
-            target = _safe_side_path(context_dir, rel)
+            target = inside(context_dir, rel)
             try:
                 side_cache[rel] = read_text(target) if target and target.is_file() else None
             except SourceError:

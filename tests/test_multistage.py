@@ -89,3 +89,14 @@ def test_configuration_overrides_the_runtime_image(tmp_path: Path) -> None:
     r = process_text(py, transforms=[TRANSFORM], unsafe_fixes=True,
                      config=Config(images={"python-3.13": "registry.example.com/py313:nonroot"}))
     assert "FROM registry.example.com/py313:nonroot" in r.new_text
+
+
+def test_static_elf_detection(tmp_path: Path) -> None:
+    from transforms.multistage import _static_elf
+
+    static = GOLDEN / "static-binary" / "bin" / "server"
+    dynamic = GOLDEN / "dynamic-binary" / "bin" / "server"
+    assert _static_elf(static) and not _static_elf(dynamic)
+    (tmp_path / "script").write_text("#!/bin/sh\necho hi\n")
+    (tmp_path / "short").write_bytes(b"\x7fELF\x02\x01")
+    assert not _static_elf(tmp_path / "script") and not _static_elf(tmp_path / "short")

@@ -18,6 +18,8 @@ What it changes
       program arguments are kept exactly.
     * .NET (``dotnet publish -o DIR``): the published folder on the chiseled
       ``aspnet:<ver>-noble-chiseled`` image.
+    * A prebuilt static binary copied from the build context into an OS image (no RUN): the base
+      becomes ``static-debian13:nonroot`` (the binary is checked: ELF without a program interpreter).
     The runtime stage gets the builder's ENV, EXPOSE, WORKDIR, LABEL, VOLUME and STOPSIGNAL, and an
     exec-form ENTRYPOINT (distroless has no shell). Always the ``:nonroot`` variant; USER is left to
     the ``nonroot`` codemod. Images come from ``data/runtimes.yaml`` with their end-of-life dates:
@@ -47,8 +49,10 @@ import datetime
 import json
 import posixpath
 import re
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import Context, ImageRef, parse_image
@@ -59,6 +63,7 @@ from transforms._data import load
 ID = "multistage"
 TODAY = datetime.date(2026, 11, 27)
 _CARRY = {"ENV", "EXPOSE", "LABEL", "VOLUME", "STOPSIGNAL"}
+_OS_IMAGES = {"debian", "ubuntu", "busybox", "alpine"}
 _UNSUPPORTED_TOOLCHAINS = {"erlang", "elixir", "ruby", "php", "perl", "haskell", "swift", "gcc", "buildpack-deps",
                            "clojure", "julia", "r-base"}
 #: ENV of build tools: the runtime stage does not need them
@@ -76,6 +81,8 @@ class _Plan:
     copies: list[tuple[str, str]] = field(default_factory=list)  # (builder path, runtime path)
     entrypoint: list[str] = field(default_factory=list)
     builder_edits: list[Edit] = field(default_factory=list)
+    #: no builder: only the base image changes (a prebuilt static binary)
+    rebase_only: bool = False
     env: list[str] = field(default_factory=list)  # extra ENV lines for the runtime
     notes: list[str] = field(default_factory=list)
 
@@ -126,7 +133,7 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
         raise _Refuse("Windows image: no distroless runtime exists for it; left unchanged")
     if _is_runtime_image(image):
         return None  # already a runtime stage: nothing to split
-    if "alpine" in tag or name == "alpine":
+    if ("alpine" in tag or name == "alpine") and name not in _OS_IMAGES:
         raise _Refuse(f"{image.raw} is Alpine (musl): its build output does not run on glibc distroless images; "
                       "an Alpine runtime of the same version would be the option")
     runs = _run_commands(stage)
@@ -143,9 +150,63 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
         return _java(ctx, stage, image, runs, entry)
     if image.name.startswith("mcr.microsoft.com/dotnet/sdk"):
         return _dotnet(ctx, stage, image, runs, entry)
+    if name in _OS_IMAGES:
+        return _static_binary(ctx, stage, entry)
     if name in _UNSUPPORTED_TOOLCHAINS:
         raise _Refuse(f"{name} builds are not a stack this codemod splits yet (Go, Rust, Python, Node, Java, .NET)")
     return None  # not a toolchain image: nothing to split
+
+
+def _static_binary(ctx: Context, stage: Stage, entry: list[str]) -> _Plan | None:
+    """An OS image that only carries a prebuilt static binary: its base becomes distroless static."""
+    if any(i.keyword in {"RUN", "ONBUILD", "SHELL"} for i in stage.instructions):
+        return None  # the image is built with a shell: not a prebuilt binary alone
+    target = _abs(stage, entry[0]) if "/" in entry[0] else entry[0]
+    source = _copied_from_context(stage, target)
+    path = ctx.context_file(source) if source else None
+    if path is None or not _static_elf(path):
+        return None
+    plan = _Plan("static binary", _distroless("static")["image"])
+    plan.rebase_only = True
+    return plan
+
+
+def _copied_from_context(stage: Stage, target: str) -> str | None:
+    """The build-context path a COPY puts at ``target`` (file or into a folder), if any."""
+    found = None
+    for inst in stage.instructions:
+        if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
+            continue
+        words = list(inst.exec_args) if inst.exec_args else [w.text.strip("\"'") for w in inst.words]
+        if len(words) < 2:
+            continue
+        dest = _abs(stage, words[-1])
+        for src in words[:-1]:
+            rel = posixpath.normpath(src.lstrip("/"))
+            if dest == target or posixpath.join(dest, posixpath.basename(rel)) == target:
+                found = rel
+    return found
+
+
+def _static_elf(path: Path) -> bool:
+    """Is this an ELF executable without a program interpreter (statically linked)?"""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(64)
+            if head[:4] != b"\x7fELF" or head[4] not in (1, 2) or head[5] not in (1, 2):
+                return False
+            order = "<" if head[5] == 1 else ">"
+            wide = head[4] == 2
+            phoff = struct.unpack_from(order + ("Q" if wide else "I"), head, 0x20 if wide else 0x1C)[0]
+            phentsize, phnum = struct.unpack_from(order + "HH", head, 0x36 if wide else 0x2A)
+            fh.seek(phoff)
+            table = fh.read(phentsize * phnum)
+    except (OSError, struct.error):
+        return False
+    if len(table) < phentsize * phnum:
+        return False
+    types = [struct.unpack_from(order + "I", table, i * phentsize)[0] for i in range(phnum)]
+    return 3 not in types  # PT_INTERP: dynamically linked
 
 
 def _is_runtime_image(image: ImageRef) -> bool:
@@ -482,7 +543,17 @@ def _line(text: str, ctx: Context, after: Instruction) -> str:
     return text + nl if after.raw.endswith("\n") else nl + text
 
 
+def _rebase(stage: Stage, plan: _Plan) -> Fix:
+    frm = stage.from_instruction
+    word = frm.words[0]
+    return Fix(ID, f"the prebuilt static binary now runs on {plan.runtime} (no shell, no package manager)",
+               (Edit(frm.start + word.start, frm.start + word.end, plan.runtime),), Applicability.UNSAFE,
+               frm.start_line, exclusive=True)
+
+
 def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
+    if plan.rebase_only:
+        return _rebase(stage, plan)
     nl = ctx.tree.newline
     edits: list[Edit] = list(plan.builder_edits)
     frm = stage.from_instruction
