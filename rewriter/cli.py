@@ -179,86 +179,89 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
         yield advance
 
 
-def _run(
-    mode: Mode,
-    paths: list[str],
-    select: str | None,
-    ignore: str | None,
-    unsafe_fixes: bool,
-    context: Path | None,
-    quiet: bool,
-    stdin_filename: str | None,
-    report_format: str = "text",
-    output: Path | None = None,
-    jobs: int | None = None,
-    exclude: list[str] | None = None,
-    extend_exclude: list[str] | None = None,
-    shard: str | None = None,
-    summary: bool = False,
-) -> int:
+@dataclass(frozen=True)
+class _Options:
+    """The options shared by fix, diff and check."""
+
+    paths: list[str]
+    select: str | None
+    ignore: str | None
+    unsafe_fixes: bool
+    context: Path | None
+    quiet: bool
+    stdin_filename: str | None
+    report_format: str = "text"
+    output: Path | None = None
+    jobs: int | None = None
+    exclude: list[str] | None = None
+    extend_exclude: list[str] | None = None
+    shard: str | None = None
+    summary: bool = False
+
+
+def _run(mode: Mode, o: _Options) -> int:
     from rewriter.batch import Interrupted, StopSignals
     from rewriter.discover import PatternError, compile_excludes, parse_shard
     from transforms import UnknownTransform, selected
 
-    if report_format not in FORMATS:
-        _err(f"dockerfix: --format {report_format}: expected one of {', '.join(FORMATS)}")
+    if o.report_format not in FORMATS:
+        _err(f"dockerfix: --format {o.report_format}: expected one of {', '.join(FORMATS)}")
         return 2
-    if context is not None and not context.is_dir():
-        _err(f"dockerfix: --context {context}: not a folder")
+    if o.context is not None and not o.context.is_dir():
+        _err(f"dockerfix: --context {o.context}: not a folder")
         return 2
     try:  # ids given on the command line are checked once, before any file
-        selected(_ids(select), _ids(ignore) or ())
+        selected(_ids(o.select), _ids(o.ignore) or ())
     except UnknownTransform as exc:
         _err(f"dockerfix: unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
         return 2
     shard_spec = None
-    if shard is not None:
+    if o.shard is not None:
         try:
-            shard_spec = parse_shard(shard)
+            shard_spec = parse_shard(o.shard)
         except ValueError as exc:
             _err(f"dockerfix: {exc}")
             return 2
-        if "-" in paths:
+        if "-" in o.paths:
             _err("dockerfix: --shard cannot be used with '-' (standard input)")
             return 2
-    if summary and report_format != "text" and output is None:
-        _err(f"dockerfix: --summary and --format {report_format} both write to stdout: give --output FILE")
+    if o.summary and o.report_format != "text" and o.output is None:
+        _err(f"dockerfix: --summary and --format {o.report_format} both write to stdout: give --output FILE")
         return 2
     try:
-        compile_excludes(exclude, extend_exclude or ())
+        compile_excludes(o.exclude, o.extend_exclude or ())
     except PatternError as exc:
         _err(f"dockerfix: {exc}")
         return 2
 
     from rewriter.report import SummaryCounter
 
-    tally = _Tally(mode, keep_records=report_format in {"json", "sarif", "github"},
-                   text_report=report_format == "text" and output is not None,
-                   summary=SummaryCounter() if summary else None)
+    tally = _Tally(mode, keep_records=o.report_format in {"json", "sarif", "github"},
+                   text_report=o.report_format == "text" and o.output is not None,
+                   summary=SummaryCounter() if o.summary else None)
     with StopSignals() as stops:
         try:
-            _process(mode, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename, report_format,
-                     output, jobs, exclude, extend_exclude, shard_spec, tally, stops)
+            _process(mode, o, shard_spec, tally, stops)
         except Interrupted as exc:
             stops.quiet()  # a second Ctrl-C must not cut the clean-up short
             left = tally.total - tally.done
             _err(f"dockerfix: interrupted ({exc.args[0]}): {tally.changed} file(s) {tally.verb},"
                  f" {tally.errors} error(s), {left} file(s) not processed")
             return exc.exit_code
-    busy = mode == Mode.DIFF or "-" in paths  # stdout carries the patch / the rewritten file
-    report = _render(report_format, tally, output is not None)
+    busy = mode == Mode.DIFF or "-" in o.paths  # stdout carries the patch / the rewritten file
+    report = _render(o.report_format, tally, o.output is not None)
     if report is not None:
-        if output is not None:
+        if o.output is not None:
             try:
-                output.write_text(report, encoding="utf-8")
+                o.output.write_text(report, encoding="utf-8")
             except OSError as exc:
-                _err(f"dockerfix: --output {output}: {exc.strerror or exc}")
+                _err(f"dockerfix: --output {o.output}: {exc.strerror or exc}")
                 tally.errors += 1
         else:
             (sys.stderr if busy else sys.stdout).write(report)
     if tally.summary is not None:
         (sys.stderr if busy else sys.stdout).write(tally.summary.markdown(mode.value))
-    if not quiet:
+    if not o.quiet:
         _err(f"dockerfix: {tally.changed} file(s) {tally.verb}, {tally.errors} error(s)")
     if tally.errors:
         return 2
@@ -284,47 +287,30 @@ def _render(report_format: str, tally: _Tally, to_file: bool) -> str | None:
     return "".join(tally.texts) if to_file else None
 
 
-def _process(
-    mode: Mode,
-    paths: list[str],
-    select: str | None,
-    ignore: str | None,
-    unsafe_fixes: bool,
-    context: Path | None,
-    quiet: bool,
-    stdin_filename: str | None,
-    report_format: str,
-    output: Path | None,
-    jobs: int | None,
-    exclude: list[str] | None,
-    extend_exclude: list[str] | None,
-    shard: tuple[int, int] | None,
-    tally: _Tally,
-    stops: Any,
-) -> None:
+def _process(mode: Mode, o: _Options, shard: tuple[int, int] | None, tally: _Tally, stops: Any) -> None:
     from rewriter.batch import Job, Outcome, Settings, default_workers, outcome_of, run_batch
     from rewriter.discover import discover, in_shard
     from rewriter.report import file_record
 
-    files = [p for p in paths if p != "-"]
-    single_root = len(paths) == 1 and Path(paths[0]).is_dir()
+    files = [p for p in o.paths if p != "-"]
+    single_root = len(o.paths) == 1 and Path(o.paths[0]).is_dir()
     settings = Settings(
         mode=mode.value,
-        select=tuple(_ids(select) or ()) or None,
-        ignore=tuple(_ids(ignore) or ()) or None,
-        unsafe_fixes=unsafe_fixes,
-        context=str(context) if context is not None else None,
-        messages=not quiet and report_format == "text",
-        text_report=report_format == "text" and output is not None,
-        patch_base=paths[0] if single_root else None,
+        select=tuple(_ids(o.select) or ()) or None,
+        ignore=tuple(_ids(o.ignore) or ()) or None,
+        unsafe_fixes=o.unsafe_fixes,
+        context=str(o.context) if o.context is not None else None,
+        messages=not o.quiet and o.report_format == "text",
+        text_report=o.report_format == "text" and o.output is not None,
+        patch_base=o.paths[0] if single_root else None,
     )
-    found = discover(files, exclude=exclude, extend_exclude=extend_exclude or ())
+    found = discover(files, exclude=o.exclude, extend_exclude=o.extend_exclude or ())
     targets = found.targets if shard is None else in_shard(found.targets, *shard)
-    tally.total = len(targets) + paths.count("-")
+    tally.total = len(targets) + o.paths.count("-")
 
-    if "-" in paths:
-        _stdin(mode, settings, context, stdin_filename, tally, outcome_of)
-    if not quiet:
+    if "-" in o.paths:
+        _stdin(mode, settings, o.context, o.stdin_filename, tally, outcome_of)
+    if not o.quiet:
         for folder in found.empty:
             _err(f"{folder}: warning: no Dockerfile found in this folder")
         for link in found.outside_links:
@@ -358,9 +344,9 @@ def _process(
             advance()
 
     job_list = [Job(str(t.path), t.display) for t in targets]
-    show = not quiet and len(job_list) > 1 and sys.stderr.isatty()
+    show = not o.quiet and len(job_list) > 1 and sys.stderr.isatty()
     with _progress(len(job_list), show) as advance:
-        run_batch(job_list, settings, lambda o: handle(o, advance), workers=jobs or default_workers())
+        run_batch(job_list, settings, lambda o: handle(o, advance), workers=o.jobs or default_workers())
 
 
 def _write(writes: list[tuple[str, str | None, str]]) -> str | None:
@@ -453,8 +439,8 @@ def fix(
     summary: SummaryOpt = False,
 ) -> None:
     """Rewrite Dockerfiles in place ('-': read stdin, write the result to stdout)."""
-    raise typer.Exit(_run(Mode.FIX, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
-                          report_format, output, jobs, exclude, extend_exclude, shard, summary))
+    raise typer.Exit(_run(Mode.FIX, _Options(paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
+                                             report_format, output, jobs, exclude, extend_exclude, shard, summary)))
 
 
 @app.command()
@@ -480,8 +466,8 @@ def diff(
     (`dockerfix diff ROOT > p`, then `git apply p` run in ROOT). Otherwise they are relative to the
     current folder.
     """
-    raise typer.Exit(_run(Mode.DIFF, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
-                          report_format, output, jobs, exclude, extend_exclude, shard, summary))
+    raise typer.Exit(_run(Mode.DIFF, _Options(paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
+                                             report_format, output, jobs, exclude, extend_exclude, shard, summary)))
 
 
 @app.command()
@@ -502,8 +488,8 @@ def check(
     summary: SummaryOpt = False,
 ) -> None:
     """Exit 1 if any file would be rewritten (nothing is changed)."""
-    raise typer.Exit(_run(Mode.CHECK, paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
-                          report_format, output, jobs, exclude, extend_exclude, shard, summary))
+    raise typer.Exit(_run(Mode.CHECK, _Options(paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
+                                             report_format, output, jobs, exclude, extend_exclude, shard, summary)))
 
 
 @app.command("merge-reports")

@@ -38,7 +38,7 @@ from typing import IO, TYPE_CHECKING
 from rewriter.config import Config
 from rewriter.diff import unified_diff
 from rewriter.edits import Applicability, Edit, Fix, Note, apply_edits
-from rewriter.facts import Context
+from rewriter.facts import Context, inside
 from rewriter.source import SourceError, read_text
 from rewriter.syntax import Dockerfile, Instruction, parse
 
@@ -59,17 +59,6 @@ def instruction_at(tree: Dockerfile, line: int) -> Instruction | None:
         if inst.start_line <= line <= inst.end_line:
             return inst
     return None
-
-
-def safe_side_path(context_dir: Path | None, rel: str) -> Path | None:
-    """``context_dir / rel`` if it stays inside the context folder, else ``None``."""
-    if context_dir is None:
-        return None
-    base = context_dir.resolve()
-    target = (base / rel).resolve()
-    if target != base and base not in target.parents:
-        return None
-    return target
 
 
 @dataclass
@@ -98,7 +87,7 @@ class Workbench:
         if rel in self.sides:
             return self.sides[rel]
         if rel not in self.side_originals:
-            target = safe_side_path(self.context_dir, rel)
+            target = inside(self.context_dir, rel)
             try:
                 self.side_originals[rel] = read_text(target) if target and target.is_file() else None
             except SourceError:
@@ -135,7 +124,7 @@ class Workbench:
                 if p is None:
                     text = apply_edits(self.text, eds)
                     continue
-                if safe_side_path(self.context_dir, p) is None:
+                if inside(self.context_dir, p) is None:
                     raise FixNotApplicable(f"{p} is outside the build context")
                 sides[p] = apply_edits(self.read_side(p) or "", eds)
             validate_text(text)
