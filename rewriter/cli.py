@@ -421,75 +421,44 @@ def _stdin(
         sys.stdout.write(result.new_text)
 
 
-@app.command()
-def fix(
-    paths: PathsArg,
-    select: SelectOpt = None,
-    ignore: IgnoreOpt = None,
-    unsafe_fixes: UnsafeOpt = False,
-    context: ContextOpt = None,
-    quiet: QuietOpt = False,
-    stdin_filename: StdinNameOpt = None,
-    report_format: FormatOpt = "text",
-    output: OutputOpt = None,
-    jobs: JobsOpt = None,
-    exclude: ExcludeOpt = None,
-    extend_exclude: ExtendExcludeOpt = None,
-    shard: ShardOpt = None,
-    summary: SummaryOpt = False,
-) -> None:
-    """Rewrite Dockerfiles in place ('-': read stdin, write the result to stdout)."""
-    raise typer.Exit(_run(Mode.FIX, _Options(paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
-                                             report_format, output, jobs, exclude, extend_exclude, shard, summary)))
+def _file_command(mode: Mode, doc: str) -> Callable[..., None]:
+    """The fix/diff/check commands: one signature, one body, a mode each."""
+
+    def command(
+        paths: PathsArg,
+        select: SelectOpt = None,
+        ignore: IgnoreOpt = None,
+        unsafe_fixes: UnsafeOpt = False,
+        context: ContextOpt = None,
+        quiet: QuietOpt = False,
+        stdin_filename: StdinNameOpt = None,
+        report_format: FormatOpt = "text",
+        output: OutputOpt = None,
+        jobs: JobsOpt = None,
+        exclude: ExcludeOpt = None,
+        extend_exclude: ExtendExcludeOpt = None,
+        shard: ShardOpt = None,
+        summary: SummaryOpt = False,
+    ) -> None:
+        options = _Options(paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename, report_format,
+                           output, jobs, exclude, extend_exclude, shard, summary)
+        raise typer.Exit(_run(mode, options))
+
+    command.__doc__ = doc
+    command.__name__ = mode.value
+    return command
 
 
-@app.command()
-def diff(
-    paths: PathsArg,
-    select: SelectOpt = None,
-    ignore: IgnoreOpt = None,
-    unsafe_fixes: UnsafeOpt = False,
-    context: ContextOpt = None,
-    quiet: QuietOpt = False,
-    stdin_filename: StdinNameOpt = None,
-    report_format: FormatOpt = "text",
-    output: OutputOpt = None,
-    jobs: JobsOpt = None,
-    exclude: ExcludeOpt = None,
-    extend_exclude: ExtendExcludeOpt = None,
-    shard: ShardOpt = None,
-    summary: SummaryOpt = False,
-) -> None:
-    """Print a unified diff of the rewrites to stdout; change nothing.
+fix = app.command("fix")(
+    _file_command(Mode.FIX, "Rewrite Dockerfiles in place ('-': read stdin, write the result to stdout).")
+)
+diff = app.command("diff")(_file_command(Mode.DIFF, """Print a unified diff of the rewrites to stdout; change nothing.
 
     With one folder as PATH, the paths in the patch are relative to that folder: apply it there
     (`dockerfix diff ROOT > p`, then `git apply p` run in ROOT). Otherwise they are relative to the
     current folder.
-    """
-    raise typer.Exit(_run(Mode.DIFF, _Options(paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
-                                             report_format, output, jobs, exclude, extend_exclude, shard, summary)))
-
-
-@app.command()
-def check(
-    paths: PathsArg,
-    select: SelectOpt = None,
-    ignore: IgnoreOpt = None,
-    unsafe_fixes: UnsafeOpt = False,
-    context: ContextOpt = None,
-    quiet: QuietOpt = False,
-    stdin_filename: StdinNameOpt = None,
-    report_format: FormatOpt = "text",
-    output: OutputOpt = None,
-    jobs: JobsOpt = None,
-    exclude: ExcludeOpt = None,
-    extend_exclude: ExtendExcludeOpt = None,
-    shard: ShardOpt = None,
-    summary: SummaryOpt = False,
-) -> None:
-    """Exit 1 if any file would be rewritten (nothing is changed)."""
-    raise typer.Exit(_run(Mode.CHECK, _Options(paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename,
-                                             report_format, output, jobs, exclude, extend_exclude, shard, summary)))
+    """))
+check = app.command("check")(_file_command(Mode.CHECK, "Exit 1 if any file would be rewritten (nothing is changed)."))
 
 
 @app.command("merge-reports")

@@ -1,4 +1,4 @@
-"""Running hadolint and trivy (test-only tools from the test extra) on rewritten Dockerfiles."""
+"""Console tools the tests run: dockerfix itself, and hadolint and trivy (test extra) on its output."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ def tool(name: str) -> str | None:
     """Path of a console script installed beside this interpreter, or on PATH."""
     local = Path(sys.executable).parent / name
     return str(local) if local.exists() else shutil.which(name)
+
+
+def dockerfix_command() -> list[str]:
+    """The installed ``dockerfix`` console script (beside this interpreter, else on PATH, else ``-m``)."""
+    found = tool("dockerfix")
+    return [found] if found else [sys.executable, "-m", "rewriter.cli"]
 
 
 def hadolint(text: str) -> list[dict]:

@@ -13,12 +13,12 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from linters import dockerfix_command
 
 from rewriter.batch import Job, Outcome, Settings, process_chunk, run_batch, stale_write
 from rewriter.discover import discover, in_shard, is_dockerfile_name, parse_shard, shard_index, sort_key
@@ -28,15 +28,7 @@ from rewriter.pipeline import Status
 # helpers (test_reports.py uses them too)
 
 
-def _command() -> list[str]:
-    beside = Path(sys.executable).parent / "dockerfix"
-    if beside.is_file():
-        return [str(beside)]
-    found = shutil.which("dockerfix")
-    return [found] if found else [sys.executable, "-m", "rewriter.cli"]
-
-
-DOCKERFIX = _command()
+DOCKERFIX = dockerfix_command()
 
 PENDING = "FROM python:3.12\nCMD python app.py\n"
 FIXED = 'FROM python:3.12\nCMD ["python", "app.py"]\n'

@@ -11,28 +11,17 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from linters import dockerfix_command
 
 # --------------------------------------------------------------------------------------------------
 # helpers
 
 
-def _command() -> list[str]:
-    """The installed console script (next to this interpreter, else on PATH, else ``-m``)."""
-    beside = Path(sys.executable).parent / "dockerfix"
-    if beside.is_file():
-        return [str(beside)]
-    found = shutil.which("dockerfix")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "rewriter.cli"]
-
-
-DOCKERFIX = _command()
+DOCKERFIX = dockerfix_command()
 
 
 def run(*args: str | Path, cwd: Path, stdin: bytes | None = None, pin: bool = True) -> subprocess.CompletedProcess[str]:

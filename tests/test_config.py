@@ -7,27 +7,15 @@ are also tested directly.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from linters import dockerfix_command
 
 from rewriter.config import Config, ConfigError, find_config, load_file
 
-
-def _command() -> list[str]:
-    beside = Path(sys.executable).parent / "dockerfix"
-    if beside.is_file():
-        return [str(beside)]
-    found = shutil.which("dockerfix")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "rewriter.cli"]
-
-
-DOCKERFIX = _command()
+DOCKERFIX = dockerfix_command()
 
 PENDING = "FROM python:3.12\nCMD python app.py\n"
 FIXED = 'FROM python:3.12\nCMD ["python", "app.py"]\n'

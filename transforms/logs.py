@@ -44,19 +44,16 @@ from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import Context, parse_image
 from rewriter.shell import Command, Script, needs_shell, parse_shell, split_words
 from rewriter.syntax import Instruction, Stage, split_lines
+from transforms._base import Codemod
 from transforms._data import first_match, load
 
 ID = "logs"
 _SHELLS = {"sh", "bash", "/bin/sh", "/bin/bash", "ash", "dash"}
 
 
-class LogsTransform:
+class LogsTransform(Codemod):
     id = ID
     description = "Send application logs to stdout/stderr instead of files inside the container."
-
-    @property
-    def explain(self) -> str:
-        return __doc__ or ""
 
     def run(self, ctx: Context) -> Iterator[Fix | Note]:
         stage = ctx.final_stage

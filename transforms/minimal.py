@@ -60,6 +60,7 @@ from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import Context, parse_image
 from rewriter.shell import Command, Script, Word, parse_shell
 from rewriter.syntax import Instruction, Stage
+from transforms._base import Codemod
 
 ID = "minimal"
 
@@ -524,13 +525,9 @@ def _rpm_clean(script: Script, calls: list[_Call], facts: _StageFacts) -> list[_
 # --------------------------------------------------------------------------- the transform
 
 
-class MinimalTransform:
+class MinimalTransform(Codemod):
     id = ID
     description = "No extra packages, caches or package lists in the runtime image."
-
-    @property
-    def explain(self) -> str:
-        return __doc__ or ""
 
     def run(self, ctx: Context) -> Iterator[Fix | Note]:
         stage = ctx.final_stage

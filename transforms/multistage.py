@@ -58,6 +58,7 @@ from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import Context, ImageRef, parse_image
 from rewriter.shell import Command, needs_shell, parse_shell, split_words
 from rewriter.syntax import Instruction, Stage
+from transforms._base import Codemod
 from transforms._data import load
 
 ID = "multistage"
@@ -91,13 +92,9 @@ class _Refuse(Exception):
     """Leave the file unchanged; the message is the note."""
 
 
-class MultistageTransform:
+class MultistageTransform(Codemod):
     id = ID
     description = "Split a build-and-run image into a builder stage and a distroless (or slim) runtime stage."
-
-    @property
-    def explain(self) -> str:
-        return __doc__ or ""
 
     def run(self, ctx: Context) -> Iterator[Fix | Note]:
         stage = ctx.final_stage

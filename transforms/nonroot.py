@@ -42,6 +42,7 @@ from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import Context, ImageRef, parse_image
 from rewriter.shell import parse_shell
 from rewriter.syntax import Instruction, Stage
+from transforms._base import Codemod
 from transforms._data import first_match, load
 
 ID = "nonroot"
@@ -60,13 +61,9 @@ class _User:
     name: str
 
 
-class NonrootTransform:
+class NonrootTransform(Codemod):
     id = ID
     description = "Run the final stage as a numeric non-root user that exists and owns what the app writes."
-
-    @property
-    def explain(self) -> str:
-        return __doc__ or ""
 
     def run(self, ctx: Context) -> Iterator[Fix | Note]:
         stage = ctx.final_stage

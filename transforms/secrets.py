@@ -54,6 +54,7 @@ from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import COMPOSE_NAMES, Context
 from rewriter.shell import Command, Script, parse_shell
 from rewriter.syntax import Instruction, Stage
+from transforms._base import Codemod
 from transforms._data import load
 
 ID = "secrets"
@@ -138,13 +139,9 @@ class _Change:
     mounted: set[int] = field(default_factory=set)
 
 
-class SecretsTransform:
+class SecretsTransform(Codemod):
     id = ID
     description = "Move build secrets (files, ARG/ENV, SSH keys) into BuildKit secret/ssh mounts."
-
-    @property
-    def explain(self) -> str:
-        return __doc__ or ""
 
     def run(self, ctx: Context) -> Iterator[Fix | Note]:
         table = load("secrets")

@@ -41,6 +41,7 @@ from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import Context
 from rewriter.shell import Script, needs_shell, parse_shell, split_words
 from rewriter.syntax import Instruction, Stage, split_lines
+from transforms._base import Codemod
 
 ID = "signals"
 _POSIX_SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh"}
@@ -55,13 +56,9 @@ _NOT_APPS = {"sleep", "echo", "printf", "true", ":", "exit"}
 _TINI = "run it under an init: `docker run --init`, or install tini and use ENTRYPOINT [\"tini\", \"--\", ...]"
 
 
-class SignalsTransform:
+class SignalsTransform(Codemod):
     id = ID
     description = "Run the app as PID 1 (exec form / exec) so SIGTERM reaches it and shutdown is graceful."
-
-    @property
-    def explain(self) -> str:
-        return __doc__ or ""
 
     def run(self, ctx: Context) -> Iterator[Fix | Note]:
         for stage in ctx.tree.stages:
