@@ -224,6 +224,27 @@ def _self_overlapping(fix: Fix) -> bool:
     return any(_overlaps(a, b) for i, a in enumerate(eds) for b in eds[i + 1 :])
 
 
+def _valid_alone(
+    text: str, fixes: list[Fix], validate: Callable[[str], None], rejected: set[tuple[str, str]], result: FixResult
+) -> list[Fix]:
+    """The fixes whose edits, applied alone, leave a valid file; the others are reported and rejected."""
+    good: list[Fix] = []
+    for fix in fixes:
+        own = [e for e in fix.edits if e.path is None]
+        if own:
+            try:
+                validate(apply_edits(text, own))
+            except Exception as exc:
+                rejected.add((fix.transform, fix.message))
+                result.internal_errors.append(
+                    f"internal error: {fix.transform} fix at line {fix.line} discarded:"
+                    f" the result does not parse ({exc})"
+                )
+                continue
+        good.append(fix)
+    return good
+
+
 def apply_fixes(
     texts: dict[str | None, str],
     propose: Callable[[dict[str | None, str]], Iterable[Fix | Note]],
@@ -261,29 +282,20 @@ def apply_fixes(
         if rnd == max_rounds:
             raise NotConverged(f"fixes did not converge after {max_rounds} rounds")
         chosen, _deferred = select_round(fixes, order)
-        good: list[Fix] = []
-        for fix in chosen:
-            trial = current.get(None, "")
-            own = [e for e in fix.edits if e.path is None]
-            if own:
+        dockerfile = current.get(None, "")
+        try:  # the usual case: all of this round's fixes together give a valid file (one parse)
+            validate(apply_edits(dockerfile, [e for f in chosen for e in f.edits if e.path is None]))
+            good = chosen
+        except Exception:
+            good = _valid_alone(dockerfile, chosen, validate, rejected, result)
+            if good:
+                combined = apply_edits(dockerfile, [e for f in good for e in f.edits if e.path is None])
                 try:
-                    validate(apply_edits(trial, own))
+                    validate(combined)
                 except Exception as exc:
-                    rejected.add((fix.transform, fix.message))
-                    result.internal_errors.append(
-                        f"internal error: {fix.transform} fix at line {fix.line} discarded:"
-                        f" the result does not parse ({exc})"
-                    )
-                    continue
-            good.append(fix)
-        if good:
-            combined = apply_edits(current.get(None, ""), [e for f in good for e in f.edits if e.path is None])
-            try:
-                validate(combined)
-            except Exception as exc:
-                # each fix parsed alone but not together: keep the first, defer the others
-                result.internal_errors.append(f"internal error: fixes conflict ({exc}); applying one per round")
-                good = good[:1]
+                    # each fix parses alone but not together: keep the first, defer the others
+                    result.internal_errors.append(f"internal error: fixes conflict ({exc}); applying one per round")
+                    good = good[:1]
         for fix in good:
             for path in fix.files():
                 if path not in tracked:
