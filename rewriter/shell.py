@@ -351,6 +351,8 @@ def _repair_substitutions(text: str) -> str:
     runs it past the backtick, and fails on a substitution without a command. Comments outside
     substitutions are left alone: tree-sitter handles them.
     """
+    if "`" not in text and "$(" not in text and "<(" not in text and ">(" not in text:
+        return text  # no substitution: nothing to repair (most RUNs)
     chars = list(text)
     stack: list[tuple[str, int]] = []  # open contexts: (opener, index of the opener)
     i, n, glued = 0, len(text), -1  # glued: just after a substitution closed inside a word
