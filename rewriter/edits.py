@@ -94,6 +94,8 @@ class FixResult:
     texts: dict[str | None, str]
     applied: list[Fix] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    #: fixes the last round proposed but ``accept`` declined (unsafe, suggestion-only)
+    remaining: list[Fix] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     rounds: int = 0
     #: per file, the applied edits expressed in the ORIGINAL text's coordinates (for diffs)
@@ -258,20 +260,19 @@ def apply_fixes(
 
     ``propose`` sees the current texts (``None`` = the Dockerfile, other keys = side files read
     on demand by the transforms) and returns fixes and notes. ``validate`` raises for an
-    unusable Dockerfile text. Notes are taken from the first round (the file as the user wrote
-    it) plus any new refusal later. Raises :class:`NotConverged` past ``max_rounds``.
+    unusable Dockerfile text. Notes, and the fixes left unapplied (``remaining``: unsafe or
+    suggestion-only), are those of the last round: they describe the file as it ends up, so a
+    refusal that a later round overcame is not reported. Raises :class:`NotConverged` past
+    ``max_rounds``.
     """
     tracked = {k: Tracked(v) for k, v in texts.items()}
     result = FixResult(texts=dict(texts))
-    seen_notes: set[tuple[str, str, int]] = set()
     rejected: set[tuple[str, str]] = set()
     for rnd in range(max_rounds + 1):
         current = {k: t.text for k, t in tracked.items()}
         proposals = list(propose(current))
-        for item in proposals:
-            if isinstance(item, Note) and (item.transform, item.message, item.line) not in seen_notes:
-                seen_notes.add((item.transform, item.message, item.line))
-                result.notes.append(item)
+        result.notes = list(dict.fromkeys(item for item in proposals if isinstance(item, Note)))
+        result.remaining = [f for f in proposals if isinstance(f, Fix) and not accept(f)]
         fixes = [
             f for f in proposals
             if isinstance(f, Fix) and accept(f) and f.edits and (f.transform, f.message) not in rejected

@@ -133,13 +133,9 @@ def process_text(
         return side_cache[rel]
 
     memo: dict[str, object] = {}
-    first_round: list[Fix] = []
     created: set[str] = set()
-    calls = 0
 
     def propose(texts: dict[str | None, str]) -> list[Fix | Note]:
-        nonlocal calls
-        calls += 1
         tree = parse(texts[None])
 
         def reader(rel: str) -> str | None:
@@ -149,8 +145,6 @@ def process_text(
         out: list[Fix | Note] = []
         for t in transforms:
             out.extend(t.run(ctx))  # type: ignore[attr-defined]
-        if calls == 1:
-            first_round.extend(f for f in out if isinstance(f, Fix))
         # fixes to side files need the side file's original text registered
         for f in out:
             if isinstance(f, Fix):
@@ -176,7 +170,7 @@ def process_text(
     except Exception as exc:
         return FileResult(path, Status.ERROR, original=text, error=f"internal error: {type(exc).__name__}: {exc}")
     new_text = res.texts.get(None, text)
-    suggestions = [f for f in first_round if not accept(f)]
+    suggestions = res.remaining
     side: dict[str, tuple[str, str, list[Edit]]] = {}
     for key, new in res.texts.items():
         if key is None:

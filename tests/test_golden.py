@@ -49,7 +49,7 @@ def test_golden(case: Path, update_golden: bool, tmp_path: Path) -> None:
     assert not result.internal_errors
     expected_path = case / "expected.Dockerfile"
     # what the user is told: notes, refusals and the fixes not applied (unsafe, suggestions)
-    notes = [n.message for n in result.notes] + [f.message for f in result.suggestions]
+    notes = [n.message for n in result.notes] + [f.message for f in result.suggestions + result.fixes]
     if update_golden:
         if result.new_text != source:
             _write(expected_path, result.new_text)

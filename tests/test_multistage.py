@@ -100,3 +100,15 @@ def test_static_elf_detection(tmp_path: Path) -> None:
     (tmp_path / "script").write_text("#!/bin/sh\necho hi\n")
     (tmp_path / "short").write_bytes(b"\x7fELF\x02\x01")
     assert not _static_elf(tmp_path / "script") and not _static_elf(tmp_path / "short")
+
+
+def test_a_refusal_that_a_later_round_overcame_is_not_reported() -> None:
+    """Round 1: the CMD redirect needs a shell, so the split refuses; logs removes the redirect and
+    the split happens in a later round. The report describes the result: no stale refusal."""
+    text = ("FROM python:3.13-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+            "CMD python app.py >> /var/log/app.log 2>&1\n")
+    r = process_text(text, unsafe_fixes=True)
+    assert any(f.transform == "multistage" for f in r.fixes)
+    assert not any(n.transform == "multistage" for n in r.notes), r.notes
+    only_split = process_text(text, transforms=[TRANSFORM], unsafe_fixes=True)
+    assert not only_split.changed and any("needs a shell" in n.message for n in only_split.notes)

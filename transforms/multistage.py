@@ -107,7 +107,6 @@ class MultistageTransform(Codemod):
             return
         if plan is None:
             return
-        yield from (Note(ID, n, stage.start_line) for n in plan.notes)
         yield _fix(ctx, stage, plan)
 
 
@@ -587,6 +586,8 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
         text = nl + text[: -len(nl)]
     edits.append(Edit.insert(at, text))
     msg = f"{plan.stack} app split into builder `{builder}` and runtime {plan.runtime}"
+    if plan.notes:
+        msg += " (" + "; ".join(plan.notes) + ")"
     if health is not None and re.search(r"\b(curl|wget|sh|bash)\b", health.arguments):
         msg += "; its HEALTHCHECK needs curl/wget/a shell, which the runtime lacks, so it was left out"
     elif health is not None:

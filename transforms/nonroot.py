@@ -322,7 +322,7 @@ def _add_user(
     has_shell = family not in {"distroless", "scratch"}
     workdir = _workdir(chain)
     volumes = _volumes(stage)
-    owned = [d for d in [workdir, *volumes] if d and d != "/"]
+    owned = [d for d in [workdir, *volumes, *_start_command_writes(stage)] if d and d != "/"]
     framework = _framework_dirs(stage, workdir) if workdir else []
     if (owned or framework) and has_shell:
         grp = f":{gid}" if gid is not None else ""
@@ -409,6 +409,28 @@ def _framework_dirs(stage: Stage, workdir: str) -> list[str]:
         if words & set(row["markers"]):
             out += [workdir.rstrip("/") + "/" + d for d in row["dirs"]]
     return list(dict.fromkeys(out))
+
+
+def _start_command_writes(stage: Stage) -> list[str]:
+    """Folders the start command writes files into (``>> /var/log/app/app.log``): the user needs them."""
+    out: list[str] = []
+    for inst in (stage.last("ENTRYPOINT"), stage.last("CMD")):
+        if inst is None:
+            continue
+        argv = inst.exec_args
+        if argv is not None and len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in {"sh", "bash"} and argv[1] == "-c":
+            text = argv[2]
+        elif argv is None:
+            text = inst.arguments
+        else:
+            continue
+        for cmd in parse_shell(text).commands:
+            for r in cmd.redirects:
+                target = r.target.text if r.target is not None else ""
+                if r.op in {">", ">>", "&>", "&>>"} and target.startswith("/") and not target.startswith(
+                        ("/dev/", "/proc/")) and "$" not in target:
+                    out.append(target.rsplit("/", 1)[0] or "/")
+    return out
 
 
 def _volumes(stage: Stage) -> list[str]:
