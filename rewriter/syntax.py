@@ -319,7 +319,11 @@ class Instruction(_Node):
         continuation become spaces, the continuation escape becomes a backslash right before the
         newline, CR before LF becomes a space).
         """
-        return _shell_view(self), self.args_start
+        return self._shell_view, self.args_start
+
+    @functools.cached_property
+    def _shell_view(self) -> str:
+        return _shell_view(self)
 
 
 def _split_words(text: str, start: int) -> Iterator[tuple[str, int, int]]:
@@ -752,15 +756,16 @@ def parse(source: str) -> Dockerfile:
                     continue
                 _, ended = _continuation_split(_strip_newline(nxt), escape)
             head = lines[idx:j]
-            logical, cmap, _head_end = _logical_line(head, escape)
-            raw_head = "".join(head)
-            keyword, _f, args_i, _a, exec_args = _parse_head(logical, cmap, raw_head)
-            if _opens_heredocs(keyword, _a, exec_args, logical):
-                _docs, used, missing = _read_bodies(lines[j:], _heredoc_specs(logical, args_i), 0)
-                if missing is not None:
-                    raise DockerfileSyntaxError(f"unterminated heredoc <<{missing}", lineno)
-                j += used
-            raw = "".join(lines[idx:j])
+            raw = "".join(head)
+            if "<<" in raw:  # may open heredocs: their bodies belong to the instruction
+                logical, cmap, _head_end = _logical_line(head, escape)
+                keyword, _f, args_i, _a, exec_args = _parse_head(logical, cmap, raw)
+                if _opens_heredocs(keyword, _a, exec_args, logical):
+                    _docs, used, missing = _read_bodies(lines[j:], _heredoc_specs(logical, args_i), 0)
+                    if missing is not None:
+                        raise DockerfileSyntaxError(f"unterminated heredoc <<{missing}", lineno)
+                    j += used
+                    raw = "".join(lines[idx:j])
             inst = Instruction(raw, pos + len(bom), lineno, escape)
             nodes.append(inst)
             pos += len(raw)
