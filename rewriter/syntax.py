@@ -288,6 +288,13 @@ class Instruction(_Node):
             for t, s, e in _split_words(self.logical, self._args_logical_start())
         )
 
+    @functools.cached_property
+    def argv(self) -> tuple[str, ...]:
+        """The arguments as the builder sees them: exec-form list, or words with quotes removed."""
+        if self.exec_args is not None:
+            return self.exec_args
+        return tuple(_shell_unquote(w.text)[0] for w in self.words)
+
     def _args_logical_start(self) -> int:
         for i, off in enumerate(self._map):
             if off >= self.args_start:

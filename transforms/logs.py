@@ -279,10 +279,7 @@ def _config_files(ctx: Context, stage: Stage, table: dict, linked: set[str], has
     for inst in stage.instructions:
         if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs or inst.is_json:
             continue
-        try:
-            words = shlex.split(inst.arguments)
-        except ValueError:
-            continue
+        words = list(inst.argv)
         found: list[tuple[str, str]] = []
         for src in words[:-1]:
             rel = posixpath.normpath(src.lstrip("/"))

@@ -219,10 +219,7 @@ def _script_text(ctx: Context, stage: Stage, target: str) -> str | None:
     base = target.rsplit("/", 1)[-1]
     for inst in stage.instructions:
         if inst.keyword in {"COPY", "ADD"} and not inst.flag("from"):
-            try:
-                words = list(inst.exec_args) if inst.exec_args else shlex.split(inst.arguments)
-            except ValueError:
-                continue
+            words = list(inst.argv)
             for src in words[:-1]:
                 if src.rsplit("/", 1)[-1] == base:
                     return ctx.read_side(src.lstrip("./") if src.startswith("./") else src)

@@ -46,7 +46,6 @@ import fnmatch
 import functools
 import posixpath
 import re
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -292,14 +291,7 @@ def _copy_words(inst: Instruction) -> list[tuple[str, int, int]] | None:
     """(text, start, end) of a COPY's source/destination words, offsets in raw; None for JSON form."""
     if inst.is_json:
         return None
-    out = []
-    for w in inst.words:
-        try:
-            parts = shlex.split(w.text)
-        except ValueError:
-            return None
-        out.append((parts[0] if parts else w.text, w.start, w.end))
-    return out
+    return [(text, w.start, w.end) for text, w in zip(inst.argv, inst.words, strict=True)]
 
 
 def _file_secrets(ctx: Context, stage: Stage, runs: _Runs, table: dict) -> Iterator[Fix | Note]:

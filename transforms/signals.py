@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-import shlex
 from collections.abc import Generator, Iterator
 
 from rewriter.edits import Applicability, Edit, Fix, Note
@@ -298,10 +297,7 @@ def _context_source(ctx: Context, stage: Stage, target: str) -> str | None:
         if inst.keyword == "WORKDIR" and inst.arguments:
             workdir = _join(workdir, inst.arguments.strip().strip("\"'"))
         elif inst.keyword in {"COPY", "ADD"} and not inst.flag("from") and not inst.heredocs:
-            try:
-                words = list(inst.exec_args) if inst.exec_args else shlex.split(inst.arguments)
-            except ValueError:
-                continue
+            words = list(inst.argv)
             if len(words) >= 2:
                 copies.append((words[:-1], _join(workdir, words[-1])))
         elif inst is stage.last("ENTRYPOINT") or inst is stage.last("CMD"):
