@@ -169,7 +169,7 @@ def _process_job(settings: Settings, job: Job) -> Outcome:
             raise ConfigError(f"{cfg.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)") from None
     except ConfigError as exc:
         return _error(job.display, str(exc))
-    ctx = Path(settings.context) if settings.context is not None else path.parent
+    ctx = Path(settings.context) if settings.context is not None else (cfg.context or path.parent)
     result = process_file(path, context_dir=ctx, config=cfg, transforms=chosen, display=job.display)
     return outcome_of(result, settings, dockerfile=path)
 

@@ -396,7 +396,7 @@ def _stdin(
         tally.errors += 1
         tally.add(file_record(FileResult(name, Status.ERROR, error=msg)))
         return
-    ctx_dir = context if context is not None else path.parent
+    ctx_dir = context if context is not None else (cfg.context or path.parent)
     try:
         text = decode(sys.stdin.buffer.read())
     except SourceError as exc:

@@ -8,7 +8,10 @@ wins (``.dockerfix.yaml`` before ``pyproject.toml`` in the same folder). Keys::
     unsafe-fixes: false
     uid: 10001                     # default non-root user
     gid: 10001
-    images: {python: "gcr.io/distroless/python3-debian13:nonroot"}   # image-table overrides
+    images: {python-3.13: "gcr.io/distroless/python3-debian13:nonroot"}   # image-table overrides
+    context: ..                    # build context, relative to this file (default: the Dockerfile's folder)
+    tables:                        # additions to transforms/data/*.yaml (lists prepended, maps merged)
+      secrets: {files: [{pattern: ".mytoolrc", id: mytoolrc, used_by: [mytool]}]}
 
 Command-line options override the file. An invalid file is an error naming the file.
 """
@@ -33,6 +36,10 @@ class Config:
     uid: int = 10001
     gid: int = 10001
     images: dict[str, str] = field(default_factory=dict)
+    #: build context for the Dockerfiles under this configuration (absolute); None: each one's folder
+    context: Path | None = None
+    #: additions to the codemods' data tables: {"secrets": {"files": [...]}, "logs": {...}}
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: Path | None = None
 
     def merged(self, **overrides: Any) -> Config:
@@ -60,7 +67,7 @@ def _from_mapping(data: Any, where: Path) -> Config:
         return Config(source=where)
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: the dockerfix settings must be a mapping")
-    known = {"select", "ignore", "unsafe-fixes", "unsafe_fixes", "uid", "gid", "images"}
+    known = {"select", "ignore", "unsafe-fixes", "unsafe_fixes", "uid", "gid", "images", "context", "tables"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown setting {unknown[0]!r}")
@@ -79,6 +86,20 @@ def _from_mapping(data: Any, where: Path) -> Config:
             if not isinstance(val, int) or isinstance(val, bool) or not 0 < val < 2**31:
                 raise ConfigError(f"{where}: '{key}' must be a positive integer (not 0, which is root)")
             cfg = replace(cfg, **{key: val})
+    if "context" in data:
+        if not isinstance(data["context"], str) or not data["context"].strip():
+            raise ConfigError(f"{where}: 'context' must be a folder path (relative to this file)")
+        folder = (where.parent / data["context"]).resolve()
+        if not folder.is_dir():
+            raise ConfigError(f"{where}: context {data['context']!r} is not a folder")
+        cfg = replace(cfg, context=folder)
+    if "tables" in data:
+        tables = data["tables"]
+        if not isinstance(tables, dict) or not all(isinstance(k, str) and isinstance(v, dict)
+                                                   for k, v in tables.items()):
+            raise ConfigError(f"{where}: 'tables' must map a table name (secrets, logs, users, runtimes) to "
+                              "the entries to add")
+        cfg = replace(cfg, tables={k: dict(v) for k, v in tables.items()})
     if "images" in data:
         images = data["images"]
         valid = isinstance(images, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in images.items())

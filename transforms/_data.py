@@ -19,6 +19,23 @@ def load(name: str) -> Any:
     return YAML(typ="safe").load(text)
 
 
+def merged(name: str, extra: dict[str, Any] | None) -> Any:
+    """Table ``name`` with a configuration's additions: lists prepended (they win), maps merged."""
+    base = load(name)
+    if not extra:
+        return base
+    out = dict(base)
+    for key, value in extra.items():
+        current = base.get(key)
+        if isinstance(current, list) and isinstance(value, list):
+            out[key] = [*value, *current]
+        elif isinstance(current, dict) and isinstance(value, dict):
+            out[key] = {**current, **value}
+        else:
+            out[key] = value
+    return out
+
+
 def image_matches(entry: dict[str, Any], ref: ImageRef) -> bool:
     """Does a table row's ``name`` (and optional ``tag``) pattern match an image reference?
 

@@ -45,7 +45,7 @@ from rewriter.facts import Context, parse_image
 from rewriter.shell import Command, Script, needs_shell, parse_shell, split_words
 from rewriter.syntax import Instruction, Stage, split_lines
 from transforms._base import Codemod
-from transforms._data import first_match, load
+from transforms._data import first_match, merged
 
 ID = "logs"
 _SHELLS = {"sh", "bash", "/bin/sh", "/bin/bash", "ash", "dash"}
@@ -59,7 +59,7 @@ class LogsTransform(Codemod):
         stage = ctx.final_stage
         if stage is None or ctx.is_windows(stage):
             return
-        table = load("logs")
+        table = merged("logs", ctx.config.tables.get("logs"))
         base = parse_image(ctx.resolved_base(stage))
         has_shell = not ("distroless" in base.name or base.name == "scratch" or "chainguard" in base.name)
         linked = _linked(stage) | set((first_match(table["prelinked"], base) or {}).get("files", []))

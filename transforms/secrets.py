@@ -54,7 +54,7 @@ from rewriter.facts import COMPOSE_NAMES, Context
 from rewriter.shell import Command, Script, parse_shell
 from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
-from transforms._data import load
+from transforms._data import load, merged
 
 ID = "secrets"
 
@@ -143,7 +143,7 @@ class SecretsTransform(Codemod):
     description = "Move build secrets (files, ARG/ENV, SSH keys) into BuildKit secret/ssh mounts."
 
     def run(self, ctx: Context) -> Iterator[Fix | Note]:
-        table = load("secrets")
+        table = merged("secrets", ctx.config.tables.get("secrets"))
         for stage in ctx.tree.stages:
             if ctx.is_windows(stage):
                 continue
@@ -260,12 +260,19 @@ def _to_compose(secret: _Secret):
 
 def _file_row(src: str, table: dict) -> dict | None:
     """The secret-file row a source path matches (by its tail), or None."""
-    return _file_row_for(src.strip("\"'").rstrip("/").lower())
+    tail = src.strip("\"'").rstrip("/").lower()
+    if table is load("secrets"):
+        return _file_row_for(tail)
+    return _match_file_row(tail, table["files"])  # configuration added rows: not cached
 
 
 @functools.lru_cache(maxsize=4096)
 def _file_row_for(tail: str) -> dict | None:
-    for row in load("secrets")["files"]:
+    return _match_file_row(tail, load("secrets")["files"])
+
+
+def _match_file_row(tail: str, rows: list[dict]) -> dict | None:
+    for row in rows:
         pat = row["pattern"].lower()
         if "/" in pat:
             if tail == pat or tail.endswith("/" + pat):
