@@ -79,6 +79,10 @@ _SPACE = (
 )
 
 
+#: what BuildKit's flag and word scanner (byte by byte) takes for whitespace: ASCII only
+_ASCII_SPACE = "\t\n\v\f\r "
+
+
 def _lstrip(line: str) -> str:
     return line.lstrip(_SPACE)
 
@@ -333,10 +337,10 @@ class Instruction(_Node):
         return _shell_view(self)
 
 
-def _split_words(text: str, start: int) -> Iterator[tuple[str, int, int]]:
+def _split_words(text: str, start: int, space: str = _ASCII_SPACE) -> Iterator[tuple[str, int, int]]:
     i, n = start, len(text)
     while i < n:
-        while i < n and text[i] in " \t":
+        while i < n and text[i] in space:
             i += 1
         if i >= n:
             break
@@ -351,7 +355,7 @@ def _split_words(text: str, start: int) -> Iterator[tuple[str, int, int]]:
                     quote = ""
             elif ch in "\"'":
                 quote = ch
-            elif ch in " \t":
+            elif ch in space:
                 break
             j += 1
         yield text[i:j], i, j
@@ -399,7 +403,7 @@ def _parse_head(logical: str, cmap: list[int], raw: str) -> tuple[str, list[Flag
     flags: list[Flag] = []
     while True:
         j = i
-        while j < n and logical[j] in " \t":
+        while j < n and logical[j] in _ASCII_SPACE:
             j += 1
         if not logical.startswith("--", j) or keyword in _NO_FLAGS:
             i = j
@@ -412,11 +416,11 @@ def _parse_head(logical: str, cmap: list[int], raw: str) -> tuple[str, list[Flag
         raw_s, raw_e = cmap[s], cmap[e - 1] + 1
         flags.append(Flag(name.lower(), _unquote(value) if eq else None, raw[raw_s:raw_e], raw_s, raw_e))
         i = e
-    arguments = logical[i:].rstrip(" \t")
+    arguments = logical[i:].rstrip(_SPACE)
     exec_args: tuple[str, ...] | None = None
-    if arguments.startswith("[") and keyword not in _NO_FLAGS:
+    if arguments.lstrip(_SPACE).startswith("[") and keyword not in _NO_FLAGS:
         try:
-            parsed = json.loads(arguments)
+            parsed = json.loads(arguments.lstrip(_SPACE))
         except ValueError:
             parsed = None
         if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed):
@@ -427,7 +431,7 @@ def _parse_head(logical: str, cmap: list[int], raw: str) -> tuple[str, list[Flag
 def _heredoc_specs(logical: str, args_i: int) -> list[tuple[str, bool, bool, int]]:
     """(name, chomp, expand, fd) of each heredoc the logical line opens, in order."""
     specs = []
-    for text, _s, _e in _split_words(logical, args_i):
+    for text, _s, _e in _split_words(logical, args_i, _SPACE):  # BuildKit's shell lexer: Unicode spaces
         m = _HEREDOC_RE.match(text)
         if m and m.group(3):
             name, quoted = _shell_unquote(m.group(3))
@@ -441,8 +445,9 @@ def _opens_heredocs(keyword: str, arguments: str, exec_args: tuple[str, ...] | N
     if "<<" not in logical:
         return False
     if keyword == "ONBUILD":
-        sub, _, rest = arguments.partition(" ")
-        return sub.upper() in HEREDOC_INSTRUCTIONS and not rest.lstrip().startswith("[")
+        parts = arguments.split(None, 1)
+        return bool(parts) and parts[0].upper() in HEREDOC_INSTRUCTIONS and not (
+            len(parts) > 1 and parts[1].lstrip().startswith("["))
     return keyword in HEREDOC_INSTRUCTIONS and exec_args is None
 
 

