@@ -112,3 +112,13 @@ def test_a_refusal_that_a_later_round_overcame_is_not_reported() -> None:
     assert not any(n.transform == "multistage" for n in r.notes), r.notes
     only_split = process_text(text, transforms=[TRANSFORM], unsafe_fixes=True)
     assert not only_split.changed and any("needs a shell" in n.message for n in only_split.notes)
+
+
+def test_trailing_user_of_the_builder_is_dropped_and_runtime_stays_nonroot() -> None:
+    text = ("FROM golang:1.24\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\n"
+            "RUN useradd -u 1001 app\nUSER 1001\nCMD [\"/out/app\"]\n")
+    r = process_text(text, unsafe_fixes=True)
+    stages = parse(r.new_text).stages
+    assert [i.keyword for i in stages[0].instructions].count("USER") == 0
+    assert stages[-1].base == "gcr.io/distroless/static-debian13:nonroot"
+    assert process_text(r.new_text, unsafe_fixes=True).new_text == r.new_text

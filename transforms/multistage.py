@@ -22,8 +22,9 @@ What it changes
       becomes ``static-debian13:nonroot`` (the binary is checked: ELF without a program interpreter).
     The runtime stage gets the builder's ENV, EXPOSE, WORKDIR, LABEL, VOLUME and STOPSIGNAL, and an
     exec-form ENTRYPOINT (distroless has no shell). Always the ``:nonroot`` variant; USER is left to
-    the ``nonroot`` codemod. Images come from ``data/runtimes.yaml`` with their end-of-life dates:
-    an image past its date is never emitted and a language version is never changed.
+    the ``nonroot`` codemod (a USER after the builder's last RUN is dropped from the builder).
+    Images come from ``data/runtimes.yaml`` with their end-of-life dates: an image past its date
+    is never emitted and a language version is never changed.
 
 When it refuses (a note, file unchanged)
     Windows images; Alpine (musl) builders; an unknown stack or a build output it cannot locate
@@ -560,12 +561,15 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
         edits.append(Edit.insert(frm.start + frm.args_end, f" AS {builder}"))
     carried: list[str] = []
     health: Instruction | None = None
+    runs = [i for i in stage.instructions if i.keyword == "RUN"]
+    last_run = runs[-1].start if runs else -1
     for inst in stage.instructions[1:]:
         if inst.keyword in _CARRY and not _build_env(inst):
             carried.append(inst.raw.rstrip("\r\n").lstrip())
         if inst.keyword == "HEALTHCHECK":
             health = inst
-        if inst.keyword in _MOVE:
+        # a USER after the builder's last RUN only chose who runs the app: the runtime decides now
+        if inst.keyword in _MOVE or (inst.keyword == "USER" and inst.start > last_run):
             edits.append(Edit.delete(inst.start, inst.end))
     lines = ["", f"FROM {plan.runtime}"]
     for note_line in plan.env:
