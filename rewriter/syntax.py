@@ -416,6 +416,8 @@ def _parse_head(logical: str, cmap: list[int], raw: str) -> tuple[str, list[Flag
         raw_s, raw_e = cmap[s], cmap[e - 1] + 1
         flags.append(Flag(name.lower(), _unquote(value) if eq else None, raw[raw_s:raw_e], raw_s, raw_e))
         i = e
+    while i < n and logical[i] in _SPACE:  # the value is trimmed of any Unicode space (not the flags)
+        i += 1
     arguments = logical[i:].rstrip(_SPACE)
     exec_args: tuple[str, ...] | None = None
     if arguments.lstrip(_SPACE).startswith("[") and keyword not in _NO_FLAGS:

@@ -29,11 +29,9 @@ words = st.builds(
 quoted = st.lists(words, min_size=1, max_size=3).map(lambda ws: '"' + " ".join(ws) + '"')
 arg_words = st.one_of(words, words, words, quoted)
 spaces = st.sampled_from([" ", " ", "  ", "\t", " \t"])
-#: indentation before a keyword (BuildKit trims any Unicode space there) ...
+#: indentation before a keyword or a continued part (BuildKit trims any Unicode space from a
+#: value, but its flag scanner only skips ASCII spaces)
 indent = st.sampled_from(["", " ", "  ", "    ", "\t", "\x0c", "\xa0", "\u3000 "])
-#: ... and at the start of a continuation line, where only ASCII spaces are generated: BuildKit's
-#: flag scanner and its value trimming treat non-ASCII spaces there inconsistently
-cont_indent = st.sampled_from(["", " ", "  ", "    ", "\t", "\x0c"])
 comment_lines = st.builds(lambda ind, body: f"{ind}#{body}", indent, st.sampled_from(["", " comment", " RUN x", "#"]))
 blank_lines = st.sampled_from(["", " ", "\t", "  \t ", "\x0c", "\xa0\t"])
 
@@ -63,7 +61,7 @@ def _continued(draw: st.DrawFn, head: str, parts: list[str], escape: str) -> lis
             trail = draw(st.sampled_from(["", "", " ", "\t", "  "]))
             lines.append(cur + draw(spaces) + escape + trail)
             lines.extend(draw(st.lists(st.one_of(comment_lines, blank_lines), max_size=2)))
-            cur = draw(cont_indent) + part
+            cur = draw(indent) + part
         else:
             cur = cur + draw(spaces) + part
     lines.append(cur)
