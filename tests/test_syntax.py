@@ -28,6 +28,25 @@ def buildkit_spans(source: str) -> list[tuple[str, int, int]]:
     return [(c.cmd.upper(), c.start_line, c.end_line) for c in dockerfile.parse_string(source)]
 
 
+def assert_matches_buildkit(tree, commands, where: str = "") -> None:
+    """Spans, flags, exec form, shell arguments and heredocs agree with BuildKit's parse."""
+    assert spans(tree) == [(c.cmd.upper(), c.start_line, c.end_line) for c in commands], where
+    for inst, cmd in zip(tree.instructions, commands, strict=True):
+        at = f"{where}:{inst.start_line}"
+        assert [unquote_all(f.raw) for f in inst.flags] == list(cmd.flags), at
+        if inst.keyword not in {"HEALTHCHECK", "ONBUILD"}:
+            # for these two BuildKit's ``json`` describes the nested command (``CMD [...]``)
+            assert inst.is_json == cmd.json, at
+        shell_form = inst.keyword in {"RUN", "CMD", "ENTRYPOINT"} and not inst.is_json and not inst.heredocs
+        if shell_form and len(cmd.value) == 1:
+            assert inst.arguments == cmd.value[0], at
+        if inst.keyword != "ONBUILD" and (inst.heredocs or cmd.heredocs):
+            # (the package exposes an ONBUILD's heredocs only on its child node)
+            assert [(h.name, h.fd, h.content) for h in inst.heredocs] == [
+                (h.name, h.file_descriptor, h.content) for h in cmd.heredocs
+            ], at
+
+
 def unquote_all(flag: str) -> str:
     return flag.replace('"', "").replace("'", "")
 
@@ -55,21 +74,7 @@ def test_corpus_matches_buildkit(cf: CorpusFile) -> None:
     assert tree.code == source
     assert_lossless(tree, source)
 
-    commands = dockerfile.parse_string(source)
-    assert spans(tree) == [(c.cmd.upper(), c.start_line, c.end_line) for c in commands]
-    for inst, cmd in zip(tree.instructions, commands, strict=True):
-        where = f"{cf.rel}:{inst.start_line}"
-        assert [unquote_all(f.raw) for f in inst.flags] == list(cmd.flags), where
-        if inst.keyword not in {"HEALTHCHECK", "ONBUILD"}:
-            # for these two BuildKit's ``json`` describes the nested command (``CMD [...]``)
-            assert inst.is_json == cmd.json, where
-        shell_form = inst.keyword in {"RUN", "CMD", "ENTRYPOINT"} and not inst.is_json and not inst.heredocs
-        if shell_form and len(cmd.value) == 1:
-            assert inst.arguments == cmd.value[0], where
-        if inst.heredocs or cmd.heredocs:
-            assert [(h.name, h.fd, h.content) for h in inst.heredocs] == [
-                (h.name, h.file_descriptor, h.content) for h in cmd.heredocs
-            ], where
+    assert_matches_buildkit(tree, dockerfile.parse_string(source), cf.rel)
 
 
 # --------------------------------------------------------------------------- dockerfile-parse defects
@@ -605,15 +610,7 @@ def test_generated_dockerfiles(source: str) -> None:
     except dockerfile.GoParseError:
         assume(False)
         return
-    assert spans(tree) == [(c.cmd.upper(), c.start_line, c.end_line) for c in commands]
-    for inst, cmd in zip(tree.instructions, commands, strict=True):
-        assert [unquote_all(f.raw) for f in inst.flags] == list(cmd.flags)
-        if inst.keyword != "ONBUILD":  # the package exposes an ONBUILD's heredocs only on its child node
-            assert [(h.name, h.content) for h in inst.heredocs] == [(h.name, h.content) for h in cmd.heredocs]
-        if inst.keyword in {"RUN", "CMD", "ENTRYPOINT"}:
-            assert inst.is_json == cmd.json
-            if not inst.is_json and not inst.heredocs and len(cmd.value) == 1:
-                assert inst.arguments == cmd.value[0]
+    assert_matches_buildkit(tree, commands)
 
 
 @pytest.mark.parametrize(
@@ -630,10 +627,4 @@ def test_generated_dockerfiles(source: str) -> None:
 def test_buildkit_whitespace_rules_for_flags_json_and_heredocs(source: str) -> None:
     """Flags are split on ASCII whitespace, JSON is found after any Unicode space, heredoc words
     are split like BuildKit's shell lexer; spans, flags and JSON form all agree with BuildKit."""
-    tree = parse(source)
-    commands = dockerfile.parse_string(source)
-    assert spans(tree) == [(c.cmd.upper(), c.start_line, c.end_line) for c in commands]
-    for inst, cmd in zip(tree.instructions, commands, strict=True):
-        assert [unquote_all(f.raw) for f in inst.flags] == list(cmd.flags)
-        if inst.keyword in {"RUN", "CMD", "ENTRYPOINT"}:
-            assert inst.is_json == cmd.json
+    assert_matches_buildkit(parse(source), dockerfile.parse_string(source))
