@@ -124,15 +124,12 @@ def patch_for(result: FileResult, base: str | None, dockerfile: Path | None = No
 @lru_cache(maxsize=4096)
 def _config_for(folder: str) -> Any:
     """:func:`rewriter.config.find_config` with each folder's answer cached (shared by siblings)."""
-    from rewriter.config import Config, load_file
+    from rewriter.config import Config, config_in
 
     here = Path(folder)
-    for name in (".dockerfix.yaml", ".dockerfix.yml", "pyproject.toml"):
-        candidate = here / name
-        if candidate.is_file():
-            cfg = load_file(candidate)
-            if cfg is not None:
-                return cfg
+    cfg = config_in(here)
+    if cfg is not None:
+        return cfg
     if here.parent == here:
         return Config()
     return _config_for(str(here.parent))

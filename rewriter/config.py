@@ -135,14 +135,26 @@ def load_file(path: Path) -> Config | None:
     return _from_mapping(data, path)
 
 
+#: configuration files in one folder, in order of precedence
+CONFIG_NAMES = (".dockerfix.yaml", ".dockerfix.yml", "pyproject.toml")
+
+
+def config_in(folder: Path) -> Config | None:
+    """The configuration a folder itself holds (None when no file there has a dockerfix section)."""
+    for name in CONFIG_NAMES:
+        candidate = folder / name
+        if candidate.is_file():
+            cfg = load_file(candidate)
+            if cfg is not None:
+                return cfg
+    return None
+
+
 def find_config(start: Path) -> Config:
     """The configuration that applies to a Dockerfile in folder ``start`` (defaults if none)."""
     folder = start.resolve()
     for d in (folder, *folder.parents):
-        for name in (".dockerfix.yaml", ".dockerfix.yml", "pyproject.toml"):
-            candidate = d / name
-            if candidate.is_file():
-                cfg = load_file(candidate)
-                if cfg is not None:
-                    return cfg
+        cfg = config_in(d)
+        if cfg is not None:
+            return cfg
     return Config()
