@@ -80,3 +80,11 @@ def test_config_link_keeps_missing_final_newline(tmp_path: Path) -> None:
     text = "FROM debian:trixie-slim\nCOPY site.conf /etc/nginx/conf.d/site.conf"
     new = _run(text, tmp_path).new_text
     assert new == text + "\nRUN mkdir -p /var/log/site \\\n && ln -sf /dev/stderr /var/log/site/error.log"
+
+
+def test_keep_alive_inside_sh_c_exec_form_runs_the_daemon_in_the_foreground() -> None:
+    text = 'FROM debian:trixie-slim\nCMD ["sh", "-c", "service nginx start && tail -f /var/log/nginx/access.log"]\n'
+    r = _run(text, unsafe=True)
+    assert r.new_text.splitlines()[-1] == 'CMD ["nginx", "-g", "daemon off;"]'
+    assert "ln -sf /dev/stdout /var/log/nginx/access.log" in r.new_text
+    assert "\0" not in r.new_text and "\\u0000" not in r.new_text

@@ -39,10 +39,11 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import Context, parse_image
-from rewriter.shell import Command, Script, needs_shell, parse_shell, split_words
+from rewriter.shell import Command, needs_shell, parse_shell, split_words
 from rewriter.syntax import Instruction, Stage, split_lines
 from transforms._base import Codemod
 from transforms._data import first_match, merged
@@ -123,51 +124,64 @@ def _argv_without_log_files(argv: list[str], table: dict) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class _Rewrite:
+    """A start command without log files; ``unsafe`` when a daemon now runs in the foreground, and
+    ``tailed`` the log files it still writes (linked to the output, as `tail -f` showed them)."""
+
+    text: str
+    unsafe: bool = False
+    tailed: tuple[str, ...] = ()
+
+
 def _entry(inst: Instruction, table: dict, nl: str) -> Iterator[Fix | Note]:
     span = (inst.start + inst.args_start, inst.start + inst.args_end)
+    rewrite: _Rewrite | None = None
     if inst.is_json:
         argv = list(inst.exec_args or ())
         if len(argv) == 3 and argv[0] in _SHELLS and argv[1] == "-c":
-            new_script, notes = _script_without_log_files(argv[2], table, inst)
+            rewrite, notes = _script_without_log_files(argv[2], table, inst)
             yield from notes
-            if new_script is None:
+            if rewrite is None:
                 return
-            try:
-                new = split_words(new_script) if not needs_shell(new_script) else [*argv[:2], new_script]
-            except ValueError:
-                new = [*argv[:2], new_script]
+            new = _exec_form(rewrite.text) or [*argv[:2], rewrite.text]
         else:
             new = _argv_without_log_files(argv, table)
-        if new != argv:
-            yield Fix(ID, f"{inst.keyword} logs to stdout/stderr instead of files",
-                      (Edit(*span, json.dumps(new, ensure_ascii=False)),), Applicability.SAFE, inst.start_line)
-        return
-    if inst.heredocs or "\n" in inst.raw[inst.args_start : inst.args_end].rstrip("\n"):
-        return  # multi-line shell commands keep their layout; signals/exec handle them
-    new_script, notes = _script_without_log_files(inst.arguments, table, inst)
-    yield from notes
-    if new_script is None or new_script == inst.arguments:
-        return
-    unsafe = new_script.startswith("\0")
-    new_script, _, tailed = new_script.lstrip("\0").partition("\0")
-    try:
-        argv = split_words(new_script) if not needs_shell(new_script) else None
-    except ValueError:
-        argv = None
-    text = json.dumps(argv, ensure_ascii=False) if argv else new_script
+        if new == argv:
+            return
+        text = json.dumps(new, ensure_ascii=False)
+    else:
+        if inst.heredocs or "\n" in inst.raw[inst.args_start : inst.args_end].rstrip("\n"):
+            return  # multi-line shell commands keep their layout; signals/exec handle them
+        rewrite, notes = _script_without_log_files(inst.arguments, table, inst)
+        yield from notes
+        if rewrite is None or rewrite.text == inst.arguments:
+            return
+        argv = _exec_form(rewrite.text)
+        text = json.dumps(argv, ensure_ascii=False) if argv else rewrite.text
     edits = [Edit(*span, text)]
-    if tailed:  # the daemon still writes the file `tail -f` showed: link it to the output
-        edits.append(Edit.insert(inst.start, _links_run([(p, "stdout") for p in tailed.split("\0")], nl)))
+    if rewrite is not None and rewrite.tailed:  # the daemon still writes them: link them to the output
+        edits.append(Edit.insert(inst.start, _links_run([(p, "stdout") for p in rewrite.tailed], nl)))
+    unsafe = rewrite is not None and rewrite.unsafe
     yield Fix(ID, f"{inst.keyword} logs to the container's output instead of files"
               + (" (the daemon now runs in the foreground: check its start options)" if unsafe else ""),
               tuple(edits), Applicability.UNSAFE if unsafe else Applicability.SAFE, inst.start_line)
 
 
-def _script_without_log_files(script_text: str, table: dict, inst: Instruction) -> tuple[str | None, list[Note]]:
+def _exec_form(command: str) -> list[str] | None:
+    """The command as an argument vector, or None when it needs a shell."""
+    try:
+        return split_words(command) if not needs_shell(command) else None
+    except ValueError:
+        return None
+
+
+def _script_without_log_files(
+    script_text: str, table: dict, inst: Instruction
+) -> tuple[_Rewrite | None, list[Note]]:
     """The start command with log-file flags, file redirects and ``tail -f`` keep-alives removed.
 
-    Returns (new text or None when unchanged/refused, notes). A result starting with ``\\0`` is an
-    unsafe rewrite (daemon run in the foreground); the log files it writes follow, ``\\0``-separated.
+    Returns (the rewrite, or None when unchanged or refused; notes).
     """
     script = parse_shell(script_text)
     if script.has_error:
@@ -177,7 +191,7 @@ def _script_without_log_files(script_text: str, table: dict, inst: Instruction) 
     tail = top[-1] if top and top[-1].name == "tail" and any(a.text in {"-f", "-F", "--follow"}
                                                              for a in top[-1].args) else None
     if tail is not None:
-        return _keep_alive(script, top, tail, table, inst)
+        return _keep_alive(top, tail, table, inst)
     if len([c for c in top if c.name == "service"]) >= 2:
         notes.append(Note(ID, f"{inst.keyword} starts several services: run one application per container, "
                               "each logging to stdout", inst.start_line))
@@ -188,7 +202,7 @@ def _script_without_log_files(script_text: str, table: dict, inst: Instruction) 
         edits += _redirect_edits(script_text, cmd, table)
     if not edits:
         return None, notes
-    return _apply(script_text, edits), notes
+    return _Rewrite(_apply(script_text, edits)), notes
 
 
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
@@ -226,8 +240,8 @@ def _redirect_edits(text: str, cmd: Command, table: dict) -> list[tuple[int, int
 
 
 def _keep_alive(
-    script: Script, top: list[Command], tail: Command, table: dict, inst: Instruction
-) -> tuple[str | None, list[Note]]:
+    top: list[Command], tail: Command, table: dict, inst: Instruction
+) -> tuple[_Rewrite | None, list[Note]]:
     before = top[:-1]
     if len(before) != 1:
         return None, [Note(ID, f"{inst.keyword} keeps the container alive with `tail -f` after several commands: "
@@ -240,11 +254,11 @@ def _keep_alive(
         argv = list(app.argv)
         if not argv or needs_shell(" ".join(shlex.quote(a) for a in argv)):
             return None, []
-        return " ".join(shlex.quote(a) for a in argv), []
+        return _Rewrite(" ".join(shlex.quote(a) for a in argv)), []
     if daemon in table["foreground"]:
         files = [a.text for a in tail.args if not a.text.startswith("-") and _is_log_path(a.text)]
         command = " ".join(shlex.quote(a) for a in table["foreground"][daemon])
-        return "\0" + "\0".join([command, *files]), []
+        return _Rewrite(command, unsafe=True, tailed=tuple(files)), []
     return None, [Note(ID, f"{inst.keyword} starts `{daemon}` and keeps the container alive with `tail -f`: run "
                            "the application in the foreground so its logs and exit reach the container",
                        inst.start_line)]
