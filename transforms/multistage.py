@@ -85,7 +85,7 @@ class _Plan:
     builder_edits: list[Edit] = field(default_factory=list)
     #: no builder: only the base image changes (a prebuilt static binary)
     rebase_only: bool = False
-    env: list[str] = field(default_factory=list)  # extra ENV lines for the runtime
+    packages: list[str] = field(default_factory=list)  # runtime libraries a slim runtime installs
     notes: list[str] = field(default_factory=list)
 
 
@@ -111,12 +111,9 @@ class MultistageTransform(Codemod):
         yield _fix(ctx, stage, plan)
 
 
-def _today(ctx: Context) -> datetime.date:
-    return TODAY
-
-
-def _alive(row: dict, ctx: Context) -> bool:
-    return datetime.date.fromisoformat(str(row["eol"])) > _today(ctx)
+def _alive(row: dict) -> bool:
+    """Is a runtime-table row still updated by its publisher (its end of life after TODAY)?"""
+    return datetime.date.fromisoformat(str(row["eol"])) > TODAY
 
 
 # --------------------------------------------------------------------------- analysis
@@ -333,7 +330,7 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
         raise _Refuse("pip installs to a custom location (--target/--prefix/--user); move it by hand")
     rows = load("runtimes")["python"]
     row = rows.get(version)
-    if row is None or not _alive(row, ctx):
+    if row is None or not _alive(row):
         raise _Refuse(f"no supported runtime image for Python {version} (end of life or none published); move "
                       "the builder to Python 3.13 for distroless")
     if not row.get("distroless") and image.short_name == "python" and (image.tag or "").endswith("-slim") and \
@@ -345,7 +342,7 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
         raise _Refuse(f"the builder {image.raw} has a newer glibc than the runtime")
     libs = _runtime_libraries(runs, bool(row.get("distroless")))
     if libs:
-        plan.env.append(f"__APT__ {' '.join(libs)}")
+        plan.packages = libs
     site_builder = f"/usr/local/lib/python{version}/site-packages"
     plan.copies.append((site_builder, row["site"]))
     workdir = _workdir(stage)
@@ -413,7 +410,7 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     if not installs:
         raise _Refuse("node image without `npm ci`/`npm install`/`yarn install`: nothing to split")
     row = load("runtimes")["node"].get(version)
-    if row is None or not _alive(row, ctx):
+    if row is None or not _alive(row):
         raise _Refuse(f"Node {version} is past end of life (or has no runtime image): move the builder to Node 22 "
                       "or later, which distroless publishes, and run again")
     runtime_image = _override(ctx, f"node-{version}", row["image"])
@@ -465,7 +462,7 @@ def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     if not jar.endswith(".jar") or any(ch in jar for ch in "*?$"):
         raise _Refuse("the jar to run is not named exactly in the start command")
     row = load("runtimes")["java"].get(version)
-    if row is None or not _alive(row, ctx):
+    if row is None or not _alive(row):
         raise _Refuse(f"no supported runtime image for Java {version}")
     plan = _Plan("java", _override(ctx, f"java-{version}", row["image"]))
     jar_abs = _abs(stage, jar)
@@ -484,19 +481,15 @@ def _dotnet(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
     if out is None:
         raise _Refuse("`dotnet publish` has no `-o`: the published folder is not known")
     row = load("runtimes")["dotnet"].get(version)
-    if row is None or not _alive(row, ctx):
+    if row is None or not _alive(row):
         raise _Refuse(f".NET {version} is past end of life: move to .NET 10 and run again")
     if entry[0] != "dotnet":
         raise _Refuse("the start command is not `dotnet App.dll`")
     plan = _Plan("dotnet", _override(ctx, f"dotnet-{version}", row["aspnet"]))
     folder = _abs(stage, out)
     plan.copies.append((folder, folder))
-    plan.entrypoint = ["dotnet", *[_abs_if_in(stage, a, folder) for a in entry[1:]]]
+    plan.entrypoint = ["dotnet", *[_abs(stage, a) if a.endswith(".dll") else a for a in entry[1:]]]
     return plan
-
-
-def _abs_if_in(stage: Stage, arg: str, folder: str) -> str:
-    return _abs(stage, arg) if arg.endswith(".dll") else arg
 
 
 def _rebase_entry(stage: Stage, entry: list[str], binaries: set[str]) -> list[str]:
@@ -572,11 +565,9 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
         if inst.keyword in _MOVE or (inst.keyword == "USER" and inst.start > last_run):
             edits.append(Edit.delete(inst.start, inst.end))
     lines = ["", f"FROM {plan.runtime}"]
-    for note_line in plan.env:
-        if note_line.startswith("__APT__ "):
-            pkgs = note_line.removeprefix("__APT__ ")
-            lines.append(f"RUN apt-get update && apt-get install -y --no-install-recommends {pkgs} "
-                         "&& rm -rf /var/lib/apt/lists/*")
+    if plan.packages:
+        lines.append(f"RUN apt-get update && apt-get install -y --no-install-recommends {' '.join(plan.packages)} "
+                     "&& rm -rf /var/lib/apt/lists/*")
     for src, dest in plan.copies:
         lines.append(f"COPY --from={builder} {src} {dest}")
     workdir = _workdir(stage)
