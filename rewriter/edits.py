@@ -57,7 +57,6 @@ class Fix:
     edits: tuple[Edit, ...]
     applicability: Applicability = Applicability.SAFE
     line: int = 0
-    explanation: str = ""
     #: what the build needs from now on, as ``docker build`` flags (``--secret id=npmrc,src=.npmrc``)
     build_flags: tuple[str, ...] = ()
     #: a structural change (a new stage): applied alone in its round, after the fixes of the

@@ -79,11 +79,6 @@ def dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def to_json(results: Sequence[FileResult]) -> str:
-    """The JSON report of a run, files in the order given."""
-    return dumps(document([file_record(r) for r in results]))
-
-
 # --------------------------------------------------------------------------------------------------
 # merging the reports of shards
 

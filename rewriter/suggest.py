@@ -378,9 +378,6 @@ class Review:
         t.diff(fix_hunks(self.wb, fix))
 
     def explain(self, fix: Fix) -> None:
-        if fix.explanation:
-            self.term.write(fix.explanation.strip())
-            self.term.write()
         text = self.explains.get(fix.transform, "").strip()
         self.term.write(text or f"(no explanation for {fix.transform})")
 
