@@ -56,10 +56,10 @@ def _changes(original: str, edits: Sequence[Edit]) -> list[_Change]:
                 b = min(line_of(e.end) + 1, n) if n else 0
             a = min(a, b)
         spans.append((a, b, e))
-    # group edits that share or touch lines
     groups: list[tuple[int, int, list[Edit]]] = []
     for a, b, e in spans:
-        if groups and (a < groups[-1][1] or (a == groups[-1][1] and a == b and groups[-1][0] == groups[-1][1])):
+        # edits that share or touch lines form one change, so changes that cancel out show nothing
+        if groups and a <= groups[-1][1]:
             ga, gb, ge = groups[-1]
             groups[-1] = (min(ga, a), max(gb, b), [*ge, e])
         else:

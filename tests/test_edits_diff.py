@@ -517,3 +517,9 @@ def test_no_fixes_means_zero_rounds_and_unchanged_text() -> None:
     assert result.texts == {None: DOCKERFILE}
     assert result.net_edits == {None: []}
     assert result.applied == []
+
+
+def test_edits_that_cancel_out_give_no_diff() -> None:
+    """An insertion and a deletion that touch the same line and undo each other show nothing."""
+    assert unified_diff("x", "\n", [Edit(0, 0, "\n"), Edit(0, 1, "")]) == ""
+    assert unified_diff("x", "a\nb\n", [Edit(2, 2, "b\n"), Edit(2, 4, "")]) == ""
