@@ -19,7 +19,7 @@ from transforms.nonroot import TRANSFORM
 
 
 def _run(text: str, ctx: Path | None = None, config: Config | None = None):
-    return process_text(text, context_dir=ctx, transforms=[TRANSFORM], config=config)
+    return process_text(text, context_dir=ctx, transforms=[TRANSFORM], config=config, unsafe_fixes=True)
 
 
 @pytest.fixture(scope="module")

@@ -62,14 +62,14 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_accept_one_reject_one_quit(project: Path) -> None:
-    shown, rest, code = _review(project, ["n", "y", "q"])
+    shown, rest, code = _review(project, ["n", "y", "q"], "--unsafe-fixes")
     assert code == 0
     # offered top to bottom: the two apt-get fixes, then nonroot
     assert "[minimal]" in shown[0] and "--no-install-recommends" in shown[0]
     assert "[minimal]" in shown[1] and "rm -rf /var/lib/apt/lists/*" in shown[1]
     assert "[nonroot]" in shown[2]
     # each fix is shown with its safety and its own hunk only, in colour on a terminal
-    assert "safe fix" in shown[0]
+    assert "unsafe fix" in shown[0]
     assert "\x1b[32m+RUN apt-get update && apt-get install --no-install-recommends -y curl" in shown[0]
     assert "rm -rf" not in shown[0]
     assert "--- a/Dockerfile" in shown[1] and "@@ -1,4 +1,4 @@" in shown[1]
@@ -81,7 +81,7 @@ def test_accept_one_reject_one_quit(project: Path) -> None:
 
 
 def test_accept_then_later_fixes_see_the_new_text(project: Path) -> None:
-    shown, _rest, code = _review(project, ["y", "y", "n", "y"])
+    shown, _rest, code = _review(project, ["y", "y", "n", "y"], "--unsafe-fixes")
     assert code == 0
     # after the first apt-get fix the second one is computed on the changed line
     assert "+RUN apt-get update && apt-get install --no-install-recommends -y curl && rm -rf" in shown[1]
@@ -95,7 +95,7 @@ def test_accept_then_later_fixes_see_the_new_text(project: Path) -> None:
 
 
 def test_all_applies_the_rest_but_not_the_rejected(project: Path) -> None:
-    shown, rest, code = _review(project, ["n", "a"])
+    shown, rest, code = _review(project, ["n", "a"], "--unsafe-fixes")
     assert code == 0
     assert len(shown) == 2
     assert "applied [nonroot]" in rest and "applied [signals]" in rest

@@ -42,11 +42,12 @@ Fix safety
     **safe**: the same packages and files end up in the image, only caches are gone. (ADD extracts
     local tar archives by their content; a source without an archive extension is taken not to be
     one. A later RUN that calls a script which installs with apt without updating is not seen.)
-    ``--no-install-recommends`` is **safe**, except **unsafe** when it drops a recommended package
-    that commonly matters at run time and that is neither named in the stage nor shipped by the base
-    image: ``ca-certificates`` for ``curl``/``wget``/``git`` (https would fail), ``build-essential`` and
-    the Python headers for ``python3-pip``. ``--omit=dev`` is **unsafe**: a later step or the start
-    command may still need a dev dependency.
+    ``--no-install-recommends`` is **unsafe**: it changes the set of installed packages, and a
+    recommended package is often what the build or the app needs (``gcc`` recommends ``libc6-dev``,
+    without which ``stdio.h`` is missing; ``git`` recommends ``openssh-client``; PHP's Apache module
+    recommends ``apache2``; ``curl`` recommends ``ca-certificates``). The message names the
+    recommendations known to matter (``transforms/minimal.py``'s table) so they can be added by name.
+    ``--omit=dev`` is **unsafe**: a later step or the start command may still need a dev dependency.
 """
 
 from __future__ import annotations
@@ -98,7 +99,10 @@ _APT_CONSUMERS = {"install", "reinstall", "build-dep", "source", "download", "sa
 _NEEDED_RECOMMENDS: dict[str, tuple[str, ...]] = {
     "curl": ("ca-certificates",),
     "wget": ("ca-certificates",),
-    "git": ("ca-certificates",),
+    "git": ("ca-certificates", "openssh-client"),
+    "gcc": ("libc6-dev",),
+    "g++": ("libc6-dev",),
+    "libapache2-mod-php": ("apache2",),
     "python3-pip": ("build-essential", "python3-dev"),
     "python-pip": ("build-essential", "python-dev"),
 }
@@ -338,17 +342,16 @@ def _no_recommends(call: _Call, facts: _StageFacts) -> list[_Finding]:
     assert call.sub is not None
     missing = []
     for pkg in _named_packages(call):
-        for rec in _NEEDED_RECOMMENDS.get(pkg, ()):
+        for rec in _NEEDED_RECOMMENDS.get(pkg) or _NEEDED_RECOMMENDS.get(re.sub(r"[\d.]+$", "", pkg), ()):
             if rec in facts.apt_named or (rec == "ca-certificates" and facts.base_has_ca):
                 continue
             missing.append(f"{pkg} recommends {rec}")
-    message = f"{call.program} install {_RECOMMENDS}: install only the packages that are needed (DL3015)"
-    applicability = Applicability.SAFE
+    message = (f"{call.program} install {_RECOMMENDS}: install only the packages that are needed (DL3015; "
+               "unsafe: a recommended package the build or the app needs is no longer installed")
     if missing:
-        applicability = Applicability.UNSAFE
-        message += f" ({'; '.join(missing)}: name it too if the image needs it)"
+        message += f"; {'; '.join(missing)}: name it too if the image needs it"
     return [_Finding("DL3015", f"{call.program} install without {_RECOMMENDS}", call.sub.end,
-                     " " + _RECOMMENDS, message, applicability)]
+                     " " + _RECOMMENDS, message + ")", Applicability.UNSAFE)]
 
 
 def _pip(script: Script, call: _Call, facts: _StageFacts) -> list[_Finding]:

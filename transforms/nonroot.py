@@ -97,7 +97,8 @@ class NonrootTransform(Codemod):
                               Applicability.DISPLAY_ONLY, last_user.start_line)
                 return
         elif existing and existing.get("default"):
-            return  # the image already runs as its unprivileged user
+            yield from _pin_default_user(ctx, stage, existing)
+            return
         if image.name == "scratch" and not stage.instructions[1:]:
             return
         triggers = [i for i in stage.instructions if i.keyword == "ONBUILD"]
@@ -105,10 +106,18 @@ class NonrootTransform(Codemod):
             yield Note(ID, "this is a base image with ONBUILD triggers that run as its user in every image built "
                            "from it; set the non-root USER in those images instead", triggers[0].start_line)
             return
-        dropper = _privilege_dropper(ctx, stage)
-        if dropper:
-            yield Note(ID, f"the entry point drops privileges itself ({dropper}); starting as root is intended, "
-                           "left unchanged", stage.start_line)
+        texts = _start_texts(stage, chain)
+        root_image = first_match(table["root_images"], image)
+        if texts is None or (root_image and _last_in(chain, "ENTRYPOINT") is None):
+            why = (root_image["reason"] if root_image else "the final stage sets no CMD or ENTRYPOINT: its start "
+                   "command comes from the base image, or it is an image to build upon (a child image's RUN "
+                   "apt-get would fail as non-root)")
+            yield Note(ID, f"left as root: {why}; set the non-root USER where the start command is known",
+                       stage.start_line, refusal=bool(root_image))
+            return
+        needs_root = _needs_root_at_start(ctx, chain, texts)
+        if needs_root:
+            yield Note(ID, f"left as root: {needs_root[0]}", stage.start_line, refusal=needs_root[1])
             return
         port = _privileged_port(stage, image.name, table)
         if port is not None:
@@ -191,38 +200,107 @@ def _created_users(stages: list[Stage]) -> dict[str, _User]:
     return out
 
 
-def _privilege_dropper(ctx: Context, stage: Stage) -> str | None:
-    droppers = set(load("users")["privilege_droppers"])
-    texts: list[str] = []
-    for inst in (stage.last("ENTRYPOINT"), stage.last("CMD")):
-        if inst is None:
-            continue
-        texts.append(" ".join(inst.exec_args) if inst.exec_args is not None else inst.arguments)
-        words = list(inst.exec_args or ()) or inst.arguments.split()
-        for w in words:
-            if w.endswith((".sh", "entrypoint")) or "entrypoint" in w:
-                script = _script_text(ctx, stage, w)
-                if script:
-                    texts.append(script)
-    for text in texts:
-        script = parse_shell(text)
-        for cmd in script.commands:
-            prog = cmd.name.rsplit("/", 1)[-1]
-            if prog in droppers:
-                return prog
-            if prog == "exec" and len(cmd.argv) > 1 and cmd.argv[1].rsplit("/", 1)[-1] in droppers:
-                return cmd.argv[1].rsplit("/", 1)[-1]
+_WRAPPERS = {"exec", "tini", "dumb-init", "env", "nohup", "nice", "stdbuf", "command", "--"}
+_SHELLS = {"sh", "bash", "dash", "ash"}
+
+
+def _start_texts(stage: Stage, chain: list[Stage]) -> list[str] | None:
+    """The start command's shell texts (ENTRYPOINT, CMD); None when the Dockerfile sets neither."""
+    insts = [i for i in (_last_in(chain, "ENTRYPOINT"), _last_in(chain, "CMD")) if i is not None]
+    if not insts:
+        return None
+    texts = []
+    for inst in insts:
+        argv = inst.exec_args
+        if argv is None:
+            texts.append(inst.arguments)
+        elif len(argv) >= 3 and _base(argv[0]) in _SHELLS and argv[1] == "-c":
+            texts.append(argv[2])
+        else:
+            texts.append(shlex.join(argv))
+    return texts
+
+
+def _last_in(chain: list[Stage], keyword: str) -> Instruction | None:
+    for st in reversed(chain):
+        inst = st.last(keyword)
+        if inst is not None:
+            return inst
     return None
 
 
-def _script_text(ctx: Context, stage: Stage, target: str) -> str | None:
-    base = target.rsplit("/", 1)[-1]
-    for inst in stage.instructions:
-        if inst.keyword in {"COPY", "ADD"} and not inst.flag("from"):
+def _base(word: str) -> str:
+    return word.rsplit("/", 1)[-1]
+
+
+def _needs_root_at_start(ctx: Context, chain: list[Stage], texts: list[str]) -> tuple[str, bool] | None:
+    """Why the start command needs root (a privilege dropper, a root-only service or command, found in
+    the start command or in any script of the build context that it runs, followed three deep)."""
+    table = load("users")
+    droppers = set(table["privilege_droppers"])
+    root_commands: dict[str, str] = table["root_commands"]
+    workdir = _workdir(chain) or "/"
+    queue = [(t, "the start command", 0) for t in texts]
+    seen: set[str] = set()
+    while queue:
+        text, where, depth = queue.pop(0)
+        for cmd in parse_shell(text).commands:
+            argv = list(cmd.argv)
+            i = 0
+            while i < len(argv) and (_base(argv[i]) in _WRAPPERS or argv[i].startswith("-")
+                                     or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", argv[i])):
+                i += 1
+            prog = _base(argv[i]) if i < len(argv) else ""
+            if prog in droppers:
+                return f"{where} drops privileges itself ({prog}); starting as root is intended", False
+            if prog in root_commands:
+                return f"{where} runs `{prog}`, which needs root: {root_commands[prog]}", True
+            if depth >= 3:
+                continue
+            for word in argv:
+                if "/" not in word and not word.endswith(".sh") and "entrypoint" not in word:
+                    continue
+                found = _context_script(ctx, chain, word, workdir)
+                if found is not None and found[0] not in seen:
+                    seen.add(found[0])
+                    queue.append((found[1], f"the script {found[0]} (run at start)", depth + 1))
+    return None
+
+
+def _context_script(ctx: Context, chain: list[Stage], target: str, workdir: str) -> tuple[str, str] | None:
+    """(context path, text) of the build-context file that a COPY/ADD put at ``target`` (an absolute
+    path, one relative to WORKDIR, or a bare name looked up by its base name)."""
+    if "$" in target:
+        return None
+    path = target if target.startswith("/") else workdir.rstrip("/") + "/" + target.removeprefix("./")
+    for st in reversed(chain):
+        for inst in reversed(st.instructions):
+            if inst.keyword not in {"COPY", "ADD"} or inst.flag("from"):
+                continue
             words = list(inst.argv)
-            for src in words[:-1]:
-                if src.rsplit("/", 1)[-1] == base:
-                    return ctx.read_side(src.lstrip("./") if src.startswith("./") else src)
+            if len(words) < 2:
+                continue
+            srcs, dest = words[:-1], words[-1]
+            dest_abs = dest if dest.startswith("/") else workdir.rstrip("/") + "/" + dest.removeprefix("./")
+            dest_abs = dest_abs.rstrip("/") or "/"
+            into_dir = dest.endswith("/") or len(srcs) > 1 or dest in {".", "./"}
+            for src in srcs:
+                src_dir = src.rstrip("/")
+                candidates = []
+                if not into_dir and path == dest_abs:
+                    candidates.append(src)
+                if path.startswith(dest_abs.rstrip("/") + "/"):
+                    rest = path[len(dest_abs.rstrip("/")) + 1:]
+                    candidates.append(rest if src_dir in {".", ""} else f"{src_dir}/{rest}")
+                    if into_dir and "/" not in rest and _base(src) == rest:
+                        candidates.append(src)
+                if "/" not in target and _base(src) == target:
+                    candidates.append(src)
+                for rel in candidates:
+                    rel = rel.removeprefix("./")
+                    text = ctx.read_side(rel) if rel and "*" not in rel else None
+                    if text is not None:
+                        return rel, text
     return None
 
 
@@ -357,8 +435,23 @@ def _add_user(
     msg = f"run the final stage as non-root {user_spec} ({who})"
     if owned and has_shell:
         msg += f"; it owns {', '.join(dict.fromkeys(owned))}"
-    applicability = Applicability.SAFE if has_shell or not volumes else Applicability.UNSAFE
-    yield Fix(ID, msg, (edit,), applicability, anchor.start_line)
+    msg += "; unsafe: check that the app writes nowhere else and needs no root-only resource"
+    yield Fix(ID, msg, (edit,), Applicability.UNSAFE, anchor.start_line)
+
+
+def _pin_default_user(ctx: Context, stage: Stage, existing: dict) -> Iterator[Fix]:
+    """The image already runs as its unprivileged user: say so with its numeric id (safe: same user),
+    so that linters and Kubernetes' runAsNonRoot can see it in the Dockerfile."""
+    user_spec = f"{existing['uid']}:{existing['gid']}"
+    nl = ctx.tree.newline
+    anchor = _anchor(stage)
+    text = f"USER {user_spec}{nl}"
+    if ctx.text.endswith("\n") or anchor.end < len(ctx.text):
+        edit = Edit.insert(anchor.end, text)
+    else:
+        edit = Edit.insert(anchor.end, nl + text[: -len(nl)])
+    yield Fix(ID, f"USER {user_spec}: the image's own unprivileged user, by number (it already runs as it)",
+              (edit,), Applicability.SAFE, anchor.start_line)
 
 
 def _with_ending(text: str, replaced_raw: str, nl: str) -> str:

@@ -1,4 +1,5 @@
 FROM alpine:3.22
+CMD ["app"]
 RUN apk add --no-cache curl
 COPY app /usr/local/bin/app
 RUN addgroup -S -g 10001 app \
