@@ -535,9 +535,13 @@ def suggest(
 
 @app.command()
 def lsp() -> None:
-    """Run the language server (LSP over stdio) for editors."""
-    from rewriter.lsp import serve
-
+    """Run the language server (LSP over stdio) for editors (needs the `lsp` extra)."""
+    try:
+        from rewriter.lsp import serve
+    except ModuleNotFoundError as exc:
+        typer.echo(f"dockerfix lsp: the language server needs the `lsp` extra ({exc.name} is not installed): "
+                   "pip install 'dockerfix[lsp]'", err=True)
+        raise typer.Exit(2) from None
     serve()
 
 

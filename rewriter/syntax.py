@@ -283,6 +283,19 @@ class Instruction(_Node):
             return self._map[-1] + 1 if self._map else 0
         return self._map[logical_index]
 
+    @property
+    def keyword_span(self) -> tuple[int, int] | None:
+        """Offsets into ``raw`` of the keyword when it is written in one piece; None when a line
+        continuation splits it (``R\\`` + newline + ``UN``): an edit that rewrites the keyword needs it whole."""
+        at = self.raw_offset(0)
+        end = at + len(self.keyword)
+        return (at, end) if self.raw[at:end].upper() == self.keyword else None
+
+    @property
+    def after_keyword(self) -> int:
+        """Offset into ``raw`` just past the keyword's last character (also when a continuation splits it)."""
+        return self.raw_offset(len(self.keyword) - 1) + 1
+
     # -- questions
     @functools.cached_property
     def words(self) -> tuple[Word, ...]:

@@ -261,3 +261,16 @@ def test_untitled_buffer_has_no_folder() -> None:
     a = analyse("untitled:Untitled-1", "FROM alpine:3.20\nCMD echo hi\n")
     assert a.wb is not None and a.wb.context_dir is None
     assert any(d.code == "signals" for d in a.diagnostics)
+
+
+def test_lsp_without_the_extra_says_how_to_install_it() -> None:
+    """Without pygls/lsprotocol: one line naming the extra, exit 2, no traceback."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['pygls'] = None; sys.modules['lsprotocol'] = None\n"
+            "sys.argv = ['dockerfix', 'lsp']\nfrom rewriter.cli import main\nmain()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "pip install 'dockerfix[lsp]'" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

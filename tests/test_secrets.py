@@ -83,7 +83,8 @@ def test_corpus_outputs_parse_and_are_stable(cf) -> None:
 def test_other_sources_of_a_copy_are_kept(tmp_path: Path) -> None:
     (tmp_path / ".netrc").write_text("machine x login a password b\n")
     text = "FROM python:3.13-slim\nWORKDIR /app\nCOPY requirements.txt .netrc ./\nRUN pip install -r requirements.txt\n"
-    r = _run(text, tmp_path)
+    assert _run(text, tmp_path).new_text == text  # no cleanup in the final stage: the app may read it (unsafe)
+    r = _run(text, tmp_path, unsafe=True)
     insts = parse(r.new_text).instructions
     assert insts[2].raw == "COPY requirements.txt ./\n"
     assert insts[3].mounts == [{"type": "secret", "id": "netrc", "target": "/app/.netrc", "required": "true"}]
@@ -207,3 +208,30 @@ def test_unused_secret_arg_gets_a_note() -> None:
     text = "FROM python:3.13-slim\nARG API_TOKEN\nRUN echo hello\n"
     r = _run(text)
     assert r.new_text == text and any("no RUN here uses it" in n.message for n in r.notes)
+
+
+def test_a_script_run_between_copy_and_cleanup_gets_the_mount(tmp_path: Path) -> None:
+    """pip.conf read by `sh install-deps.sh`: the script may read it, so it gets the mount; the COPY is
+    never removed without a RUN that gets the mount."""
+    (tmp_path / "pip.conf").write_text("[global]\nindex-url = https://u:FIXTURE_pw@pypi.internal/simple\n")
+    text = ("FROM python:3.13-slim\nWORKDIR /app\nCOPY pip.conf /etc/pip.conf\nRUN apt-get update\n"
+            "RUN sh install-deps.sh\nRUN rm /etc/pip.conf\nCMD [\"python\", \"app.py\"]\n")
+    r = _run(text, tmp_path)
+    runs = {i.arguments: i.mounts for i in parse(r.new_text).instructions if i.keyword == "RUN"}
+    assert runs == {"apt-get update": [], "sh install-deps.sh": [
+        {"type": "secret", "id": "pipconf", "target": "/etc/pip.conf", "required": "true"}]}
+    only_utils = text.replace("RUN sh install-deps.sh\n", "RUN mkdir -p /data\n")
+    r = _run(only_utils, tmp_path)
+    assert r.new_text == only_utils
+    assert any("no RUN in between reads it" in n.message for n in r.notes)
+
+
+def test_the_folder_a_removed_copy_created_is_kept(tmp_path: Path) -> None:
+    (tmp_path / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nFIXTURE_k\n")
+    text = ("FROM debian:trixie-slim AS deps\nCOPY id_rsa /root/.ssh/id_rsa\n"
+            "RUN ssh-keyscan example.com >> /root/.ssh/known_hosts\nRUN git clone git@example.com:a/b.git /b\n"
+            "FROM debian:trixie-slim\nCOPY --from=deps /b /b\n")
+    lines = _run(text, tmp_path).new_text.splitlines()
+    assert "RUN mkdir -p /root/.ssh" in lines and "COPY id_rsa /root/.ssh/id_rsa" not in lines
+    made = text.replace("AS deps\n", "AS deps\nRUN mkdir -p /root/.ssh\n")
+    assert _run(made, tmp_path).new_text.count("mkdir -p /root/.ssh") == 1

@@ -710,7 +710,11 @@ def _add(inst: Instruction) -> Iterator[Fix | Note]:
         if reason:
             yield Note(ID, f"ADD {src} left as ADD: {reason}", line)
             return
-    keyword_at = len(inst.raw) - len(inst.raw.lstrip(" \t"))
+    span = inst.keyword_span
+    if span is None:
+        yield Note(ID, "ADD left as ADD: a line continuation splits its keyword", line)
+        return
+    keyword_at = span[0]
     written = inst.raw[keyword_at : keyword_at + 3]
     copy = "copy" if written.islower() else "COPY" if written.isupper() else "Copy"
     start = inst.start + keyword_at

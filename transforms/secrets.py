@@ -17,7 +17,7 @@ What it changes
       ``composer`` …) get ``--mount=type=ssh``. ``ssh-keyscan`` lines stay.
     * ``# syntax=docker/dockerfile:1`` is added as the first line when mounts are introduced.
     * ``COPY . .`` while secret-looking files in the build context are not excluded: they are
-      added to ``.dockerignore`` (created if needed), shown in the diff as a second file.
+      added to ``.dockerignore`` (created if needed), shown in the diff as a second file (unsafe).
     * Compose files in the build context that build this Dockerfile get ``build.secrets`` and a
       top-level ``secrets`` entry for each new secret (round trip: comments and order survive).
     * The messages say how to build now (``docker build --secret id=npmrc,src=.npmrc .``).
@@ -35,8 +35,16 @@ When it refuses (a note, file unchanged)
 
 Fix safety
     **Safe** when every use is found and mounted: the build reads the same bytes at the same
-    path; only the layers stop holding them. The build now needs ``--secret``/``--ssh`` flags,
-    which every message and the compose wiring spell out. Never prints a secret's value: messages
+    path; only the layers stop holding them. A copied file's uses are every RUN between the COPY and
+    its cleanup that runs a program that reads it, or anything that might (a script from the build
+    context, ``make``, an interpreter: only known file and package utilities are passed over), so a
+    consumer hidden in ``sh install-deps.sh`` still gets the mount. A COPY whose file no RUN reads is
+    never removed, and the folder it created (``/root/.ssh``) is kept with ``RUN mkdir -p`` when a
+    later step may write into it. **Unsafe**: a file whose content could not be checked, a secret
+    copied into a final stage without a cleanup (the app may read it at run time) and the
+    ``.dockerignore`` exclusion (a RUN after ``COPY .`` or the app may read the file from the tree).
+    The build now needs ``--secret``/``--ssh`` flags, which every message and the compose wiring
+    spell out. Never prints a secret's value: messages
     name files and variables only.
 """
 
@@ -158,9 +166,7 @@ class SecretsTransform(Codemod):
 
 def _mount_edit(inst: Instruction, mount: str) -> Edit:
     """Insert `` <mount>`` right after the RUN keyword."""
-    lead = len(inst.raw) - len(inst.raw.lstrip(" \t"))
-    at = inst.start + lead + len(inst.keyword)
-    return Edit.insert(at, f" {mount}")
+    return Edit.insert(inst.start + inst.after_keyword, f" {mount}")
 
 
 def _has_mount(inst: Instruction, kind: str, ident: str | None) -> bool:
@@ -370,7 +376,7 @@ def _rewrite_file(
     users: list[_Run] = []
     cleanup_found = False
     blocked: str | None = None
-    workdir = _workdir_at(stage, idx)
+    workdir = workdir_at_copy = _workdir_at(stage, idx)
     for later in stage.instructions[idx + 1 :]:
         if later.keyword == "WORKDIR" and later.arguments.strip():
             workdir = _join(workdir, later.arguments.strip())
@@ -383,7 +389,7 @@ def _rewrite_file(
             if src_rel.rsplit("/", 1)[-1] in later.raw:
                 blocked = "a heredoc or exec-form RUN uses it"
             continue
-        uses = bool(run.programs & used_by) or (is_ssh and _uses_ssh(run, table))
+        uses = bool(run.programs & used_by) or (is_ssh and _uses_ssh(run, table)) or _opaque(run, table, row)
         removal: list[Edit] = []
         for cmd in run.script.commands:
             if cmd.name in _REMOVERS or (is_ssh and cmd.name == "chmod"):
@@ -414,9 +420,18 @@ def _rewrite_file(
             yield Note(ID, f"secret file {src} is copied into the image and no RUN here reads it; remove the COPY, "
                            "or mount it on the RUN that needs it", copy.start_line)
         return
-    # the COPY (or just this source of it)
+    if not users:
+        yield Note(ID, f"secret file {src} is copied and removed again but no RUN in between reads it; remove "
+                       "both by hand", copy.start_line)
+        return
+    # the COPY (or just this source of it); a folder it created stays for the steps after it
     if n_srcs == 1:
-        change.edits.append(Edit.delete(copy.start, copy.end))
+        parent = posixpath.dirname(target)
+        made = parent in _ALWAYS_THERE or parent == workdir_at_copy or _made_before(stage, runs, idx, parent)
+        keep = "" if made else parent
+        ending = copy.raw[len(copy.raw.rstrip("\r\n")):]
+        change.edits.append(Edit(copy.start, copy.end, f"RUN mkdir -p {keep}{ending}") if keep
+                            else Edit.delete(copy.start, copy.end))
     else:
         s = word[1]
         while s > 0 and copy.raw[s - 1] in " \t":
@@ -442,9 +457,60 @@ def _rewrite_file(
     if not verified:
         msg += (f" (unsafe: {src} is not in the build context, so its content could not be checked; it may hold "
                 "no credential at all)")
+    stays = final and not cleanup_found
+    if stays:
+        msg += (f" (unsafe: {src} stayed in the final image, so the app may read it at run time; give it the file "
+                "from the orchestrator if so)")
     yield from _syntax_note(ctx)
-    yield Fix(ID, msg, tuple(_dedupe(change.edits)), Applicability.SAFE if verified else Applicability.UNSAFE,
+    yield Fix(ID, msg, tuple(_dedupe(change.edits)),
+              Applicability.SAFE if verified and not stays else Applicability.UNSAFE,
               copy.start_line, build_flags=(build,))
+
+
+#: folders every Linux base image has: a COPY into them created nothing that must be kept
+_ALWAYS_THERE = {"/", "/root", "/etc", "/tmp", "/usr", "/usr/local", "/usr/local/bin", "/usr/local/etc", "/var",
+                 "/home", "/usr/share"}
+#: programs that read no other tool's credentials file (file, shell and package utilities); a RUN that
+#: runs anything else (a script, make, an interpreter) may read the secret, so it gets the mount too
+_NON_READERS = {
+    "apt-get", "apt", "apk", "yum", "dnf", "microdnf", "dpkg", "rpm", "mkdir", "cp", "mv", "ln", "chmod", "chown",
+    "chgrp", "rm", "shred", "unlink", "echo", "printf", "touch", "test", "[", "true", "false", "cd", "export",
+    "set", "useradd", "groupadd", "adduser", "addgroup", "usermod", "ssh-keyscan", "sed", "grep", "tar", "gzip",
+    "gunzip", "unzip", "cat", "ls", "find", "xargs", "tee", "sort", "head", "tail", "wc", "mktemp", "install",
+    "update-ca-certificates", "ldconfig", "locale-gen", "rmdir", "sleep", "id", "whoami", "date", "which",
+    "ssh-keygen", "chsh", "passwd", "ulimit", "umask", "awk", "cut", "tr", "basename", "dirname",
+}  # fmt: skip
+_INTERPRETERS = {"python", "python3", "node", "ruby", "perl", "php", "sh", "bash", "make", "java"}
+
+
+def _made_before(stage: Stage, runs: _Runs, idx: int, folder: str) -> bool:
+    """Whether a RUN before instruction ``idx`` makes ``folder`` with ``mkdir`` (absolute paths only)."""
+    for inst in stage.instructions[:idx]:
+        if inst.keyword != "RUN":
+            continue
+        run = runs[inst.start]
+        if run.script is not None and any(
+            c.name.rsplit("/", 1)[-1] == "mkdir" and folder in {a.rstrip("/") for a in c.argv[1:]}
+            for c in run.script.commands
+        ):
+            return True
+    return False
+
+
+def _opaque(run: _Run, table: dict, row: dict) -> bool:
+    """Whether the RUN runs a program that may read the secret without being known to (a script from
+    the context, ``make``, an interpreter, a tool not in any table)."""
+    assert run.script is not None
+    known = set(_NON_READERS)
+    for other in table["files"]:
+        known |= set(other.get("used_by") or [])
+    known -= _INTERPRETERS
+    known -= set(row.get("used_by") or [])
+    for cmd in run.script.commands:
+        name = cmd.name.rsplit("/", 1)[-1]
+        if name and name not in known and not name.startswith("$"):
+            return True
+    return False
 
 
 def _dedupe(edits: list[Edit]) -> list[Edit]:
@@ -699,8 +765,9 @@ def _context_leak(ctx: Context, table: dict) -> Iterator[Fix | Note]:
     edit = Edit(0, len(original or ""), new, ".dockerignore") if original is None else _append_edit(original, new)
     names = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
     yield Fix(ID, f"`COPY .` at line {copies_all[0].start_line} would send {names} into the image: excluded in "
-                  ".dockerignore (a file the app needs at run time comes from the orchestrator instead, e.g. "
-                  "`docker run --env-file`)", (edit,), Applicability.SAFE, copies_all[0].start_line)
+                  ".dockerignore (unsafe: a RUN after the COPY, or the app at run time, may read it from the "
+                  "copied tree; give a build step a secret mount, and the app the file from the orchestrator, e.g. "
+                  "`docker run --env-file`)", (edit,), Applicability.UNSAFE, copies_all[0].start_line)
 
 
 def _append_edit(original: str, new: str) -> Edit:

@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 FROM maven:3.9-eclipse-temurin-21 AS build
 WORKDIR /build
+RUN mkdir -p /root/.m2
 COPY pom.xml .
 RUN --mount=type=secret,id=maven-settings,target=/root/.m2/settings.xml,required=true mvn -B dependency:go-offline
 COPY src ./src
