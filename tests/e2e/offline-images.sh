@@ -6,7 +6,8 @@
 # overlay (DRIVER=vfs also works) storage under $W, chroot isolation for RUN steps, runc for `podman run`.
 # Base images (Debian 12 and 13, Python 3.11 and 3.13, distroless static/base/cc/python3/nodejs22/java21
 # for debian13, Node 22 on bookworm, and the Debian 13 build toolchains Go 1.24, OpenJDK 21 and
-# Maven 3.9 as golang:1.24 / eclipse-temurin:21-jdk / maven:3.9-eclipse-temurin-21) are assembled
+# Maven 3.9 as golang:1.24 / eclipse-temurin:21-jdk / maven:3.9-eclipse-temurin-21, and the web servers
+# php:8.4-apache (Apache + mod_php 8.4) and nginx:1.27 (Debian's nginx 1.26)) are assembled
 # locally from Debian packages (debootstrap / apt-get download / apt-get install) and the npm
 # registry (Node's own linux-x64 build, npm), and tagged with the names that real Dockerfiles use.
 # Versions are the ones Debian ships.  Nothing is pulled from a container registry.
@@ -21,6 +22,7 @@
 #         SMOKE=1 bash tests/e2e/offline-images.sh  # also: build+run with a secret mount, leak check
 #         NODE=0 ...                                # skip the Node 22 stand-ins (node:22, distroless nodejs22)
 #         GO=0 ... / JAVA=0 ...                     # skip golang:1.24 / the JDK, Maven and distroless java21
+#         WEB=0 ...                                 # skip the php:8.4-apache and nginx:1.27 stand-ins
 #         . $W/env.sh                               # afterwards, in any shell / test
 #         buildah bud --pull=never --secret id=netrc,src=./netrc -t app:test ctxdir
 #         podman run --rm app:test
@@ -31,6 +33,7 @@ SMOKE=${SMOKE:-0}
 NODE=${NODE:-1}
 GO=${GO:-1}
 JAVA=${JAVA:-1}
+WEB=${WEB:-1}
 DRIVER=${DRIVER:-overlay}             # overlay (kernel, rootful) is ~4x faster/smaller; DRIVER=vfs also works
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 TRUST_HOST_CA=${TRUST_HOST_CA:-1}     # copy /usr/local/share/ca-certificates/*.crt (sandbox egress CA) into bases
@@ -462,6 +465,393 @@ DOCKERFILE
   t "node:22-bookworm-slim ready (node $ver)"
 }
 if [ "$NODE" = 1 ]; then node_base; fi
+
+# ---------------------------------------------------------------- 5b. php:8.4-apache and nginx:1.27 stand-ins (Debian 13's)
+# Server images FROM debian:trixie-slim with Debian 13's own packages, laid out like the official images
+# (docker-library/php 8.4/trixie/apache, nginx/docker-nginx mainline/debian): same users, paths, entry scripts,
+# ENTRYPOINT/CMD/STOPSIGNAL/EXPOSE/WORKDIR, logs on the container's stdout/stderr.  The versions are Debian's
+# (PHP 8.4.x, nginx 1.26.x: "nginx:1.27" is a name here, NGINX_VERSION says what it is).  WEB=0 skips them.
+php_apache_base() { # php:8.4-apache: Debian's apache2 + libapache2-mod-php8.4, the official image's layout
+  # Differs from the official image: PHP comes from Debian's packages (php8.4-*), not compiled from source
+  # into /usr/local: the binary is /usr/bin/php (/usr/local/bin/php is a link to it), the Apache module
+  # is Debian's libphp8.4.so (mods-enabled/php8.4.load), and the extensions are Debian's php8.4-* set
+  # (opcache, readline, mbstring, curl, xml, sqlite3; sodium, iconv etc. are built in).  php.ini: Debian's
+  # /etc/php/8.4/{apache2,cli}/php.ini is read (production settings); $PHP_INI_DIR (/usr/local/etc/php) holds
+  # php.ini-development/-production like the official image, and its conf.d/ is scanned too
+  # (PHP_INI_SCAN_DIR=":$PHP_INI_DIR/conf.d"), but a php.ini copied there is not read.  The docker-php-ext-*
+  # and docker-php-source helpers (and pecl/pear) are omitted.  The "no Debian php*" apt pin is added after
+  # the install, so `apt-get install php-foo` fails as on the official image.
+  local P=$W/ctx/php-apache ver
+  buildah inspect -t image docker.io/library/php:apache >/dev/null 2>&1 && return 0   # the last tag made
+  rm -rf "$P"; mkdir -p "$P"
+  # the official docker-php-entrypoint and apache2-foreground, verbatim
+  cat > "$P/docker-php-entrypoint" <<'SH'
+#!/bin/sh
+set -e
+
+# first arg is `-f` or `--some-option`
+if [ "${1#-}" != "$1" ]; then
+	set -- apache2-foreground "$@"
+fi
+
+exec "$@"
+SH
+  cat > "$P/apache2-foreground" <<'SH'
+#!/bin/bash
+set -e
+
+# Note: we don't just use "apache2ctl" here because it itself is just a shell-script wrapper around apache2 which provides extra functionality like "apache2ctl start" for launching apache2 in the background.
+# (also, when run as "apache2ctl <apache args>", it does not use "exec", which leaves an undesirable resident shell process)
+
+: "${APACHE_CONFDIR:=/etc/apache2}"
+: "${APACHE_ENVVARS:=$APACHE_CONFDIR/envvars}"
+if test -f "$APACHE_ENVVARS"; then
+	. "$APACHE_ENVVARS"
+fi
+
+# Apache gets grumpy about PID files pre-existing
+: "${APACHE_RUN_DIR:=/var/run/apache2}"
+: "${APACHE_PID_FILE:=$APACHE_RUN_DIR/apache2.pid}"
+rm -f "$APACHE_PID_FILE"
+
+# create missing directories
+# (especially APACHE_RUN_DIR, APACHE_LOCK_DIR, and APACHE_LOG_DIR)
+for e in "${!APACHE_@}"; do
+	if [[ "$e" == *_DIR ]] && [[ "${!e}" == /* ]]; then
+		# handle "/var/lock" being a symlink to "/run/lock", but "/run/lock" not existing beforehand, so "/var/lock/something" fails to mkdir
+		#   mkdir: cannot create directory '/var/lock': File exists
+		dir="${!e}"
+		while [ "$dir" != "$(dirname "$dir")" ]; do
+			dir="$(dirname "$dir")"
+			if [ -d "$dir" ]; then
+				break
+			fi
+			absDir="$(readlink -f "$dir" 2>/dev/null || :)"
+			if [ -n "$absDir" ]; then
+				mkdir -p "$absDir"
+			fi
+		done
+
+		mkdir -p "${!e}"
+	fi
+done
+
+exec apache2 -DFOREGROUND "$@"
+SH
+  chmod 755 "$P/docker-php-entrypoint" "$P/apache2-foreground"
+  cat > "$P/Dockerfile" <<'DOCKERFILE'
+FROM docker.io/library/debian:trixie-slim
+ARG DEBIAN_FRONTEND=noninteractive
+# dependencies required for running "phpize" (installed, like the official image's persistent deps)
+ENV PHPIZE_DEPS="autoconf dpkg-dev file g++ gcc libc-dev make pkg-config re2c"
+RUN set -eux; apt-get update; \
+    apt-get install -y --no-install-recommends $PHPIZE_DEPS ca-certificates curl xz-utils; \
+    apt-get dist-clean
+ENV PHP_INI_DIR=/usr/local/etc/php
+RUN set -eux; \
+    mkdir -p "$PHP_INI_DIR/conf.d"; \
+# allow running as an arbitrary user (https://github.com/docker-library/php/issues/743)
+    [ ! -d /var/www/html ]; \
+    mkdir -p /var/www/html; \
+    chown www-data:www-data /var/www/html; \
+    chmod 1777 /var/www/html
+ENV APACHE_CONFDIR=/etc/apache2
+ENV APACHE_ENVVARS=$APACHE_CONFDIR/envvars
+# the official RUN, with Debian's PHP (mod_php + CLI) installed alongside apache2
+RUN set -eux; \
+    apt-get update; \
+    apt-get install -y --no-install-recommends apache2 libapache2-mod-php8.4 php8.4-cli php8.4-opcache \
+        php8.4-readline php8.4-mbstring php8.4-curl php8.4-xml php8.4-sqlite3; \
+    apt-get dist-clean; \
+    sed -ri 's/^export ([^=]+)=(.*)$/: ${\1:=\2}\nexport \1/' "$APACHE_ENVVARS"; \
+    . "$APACHE_ENVVARS"; \
+    for dir in "$APACHE_LOCK_DIR" "$APACHE_RUN_DIR" "$APACHE_LOG_DIR" "$APACHE_RUN_DIR/socks"; do \
+        rm -rvf "$dir"; mkdir -p "$dir"; chown "$APACHE_RUN_USER:$APACHE_RUN_GROUP" "$dir"; chmod 1777 "$dir"; \
+    done; \
+# delete the "index.html" that installing Apache drops in here
+    rm -rvf /var/www/html/*; \
+# logs should go to stdout / stderr
+    ln -sfT /dev/stderr "$APACHE_LOG_DIR/error.log"; \
+    ln -sfT /dev/stdout "$APACHE_LOG_DIR/access.log"; \
+    ln -sfT /dev/stdout "$APACHE_LOG_DIR/other_vhosts_access.log"; \
+    chown -R --no-dereference "$APACHE_RUN_USER:$APACHE_RUN_GROUP" "$APACHE_LOG_DIR"; \
+# stand-in: the official paths for Debian's PHP
+    ln -s /usr/bin/php /usr/local/bin/php; \
+    cp /usr/lib/php/8.4/php.ini-development /usr/lib/php/8.4/php.ini-production "$PHP_INI_DIR/"; \
+# prevent Debian's PHP packages from being installed (https://github.com/docker-library/php/pull/542)
+    { echo 'Package: php*'; echo 'Pin: release *'; echo 'Pin-Priority: -1'; } > /etc/apt/preferences.d/no-debian-php
+ENV PHP_INI_SCAN_DIR=:/usr/local/etc/php/conf.d
+# Apache + PHP requires preforking Apache for best results
+RUN a2dismod mpm_event && a2enmod mpm_prefork
+# PHP files should be handled by PHP, and should be preferred over any other file type
+RUN { \
+        echo '<FilesMatch \.php$>'; \
+        echo '\tSetHandler application/x-httpd-php'; \
+        echo '</FilesMatch>'; \
+        echo; \
+        echo 'DirectoryIndex disabled'; \
+        echo 'DirectoryIndex index.php index.html'; \
+        echo; \
+        echo '<Directory /var/www/>'; \
+        echo '\tOptions -Indexes'; \
+        echo '\tAllowOverride All'; \
+        echo '</Directory>'; \
+    } | tee "$APACHE_CONFDIR/conf-available/docker-php.conf" \
+    && a2enconf docker-php && php --version && apache2ctl -M 2>/dev/null | grep -E 'php|prefork'
+COPY docker-php-entrypoint /usr/local/bin/
+ENTRYPOINT ["docker-php-entrypoint"]
+# https://httpd.apache.org/docs/2.4/stopping.html#gracefulstop
+STOPSIGNAL SIGWINCH
+COPY apache2-foreground /usr/local/bin/
+WORKDIR /var/www/html
+EXPOSE 80
+CMD ["apache2-foreground"]
+DOCKERFILE
+  ver=$(bud_stamped "$P" docker.io/library/php:8.4-apache-trixie PHP_VERSION php -r 'echo PHP_VERSION;')
+  buildah tag docker.io/library/php:8.4-apache-trixie "docker.io/library/php:$ver-apache" \
+    docker.io/library/php:8.4-apache docker.io/library/php:8-apache docker.io/library/php:apache
+  rm -rf "$P"
+  t "php:8.4-apache ready (php $ver)"
+}
+nginx_base() { # nginx:1.27: Debian's nginx laid out like nginx.org's package in the official image
+  # Differs from the official image: the binary is Debian's (version 1.26.x, Debian's module set, compiled-in
+  # temp paths /var/lib/nginx/{body,proxy,fastcgi,uwsgi,scgi} instead of /var/cache/nginx/*_temp).
+  # nginx.conf is nginx.org's with the five *_temp_path directives added (pointing at /var/cache/nginx/*_temp
+  # like the official build's defaults), and /var/lib/nginx is a link to /var/cache/nginx, so a user's own
+  # nginx.conf without them still keeps its temp files under /var/cache/nginx (as body/, proxy/, ...).
+  # Debian's extras (sites-*, snippets, modules-*, /var/www) are removed; /etc/nginx/modules links to
+  # /usr/lib/nginx/modules.  The /docker-entrypoint.d scripts are short versions of the official ones
+  # (IPv6 listen, local resolvers, envsubst templates); 30-tune-worker-processes.sh is omitted.
+  local N=$W/ctx/nginx ver
+  buildah inspect -t image docker.io/library/nginx:stable >/dev/null 2>&1 && return 0   # the last tag made
+  rm -rf "$N"; mkdir -p "$N/docker-entrypoint.d"
+  cat > "$N/docker-entrypoint.sh" <<'SH'
+#!/bin/sh
+# vim:sw=4:ts=4:et
+
+set -e
+
+entrypoint_log() {
+    if [ -z "${NGINX_ENTRYPOINT_QUIET_LOGS:-}" ]; then
+        echo "$@"
+    fi
+}
+
+if [ "$1" = "nginx" ] || [ "$1" = "nginx-debug" ]; then
+    if /usr/bin/find "/docker-entrypoint.d/" -mindepth 1 -maxdepth 1 -type f -print -quit 2>/dev/null | read v; then
+        entrypoint_log "$0: /docker-entrypoint.d/ is not empty, will attempt to perform configuration"
+
+        entrypoint_log "$0: Looking for shell scripts in /docker-entrypoint.d/"
+        find "/docker-entrypoint.d/" -follow -type f -print | sort -V | while read -r f; do
+            case "$f" in
+                *.envsh)
+                    if [ -x "$f" ]; then
+                        entrypoint_log "$0: Sourcing $f";
+                        . "$f"
+                    else
+                        # warn on shell scripts without exec bit
+                        entrypoint_log "$0: Ignoring $f, not executable";
+                    fi
+                    ;;
+                *.sh)
+                    if [ -x "$f" ]; then
+                        entrypoint_log "$0: Launching $f";
+                        "$f"
+                    else
+                        # warn on shell scripts without exec bit
+                        entrypoint_log "$0: Ignoring $f, not executable";
+                    fi
+                    ;;
+                *) entrypoint_log "$0: Ignoring $f";;
+            esac
+        done
+
+        entrypoint_log "$0: Configuration complete; ready for start up"
+    else
+        entrypoint_log "$0: No files found in /docker-entrypoint.d/, skipping configuration"
+    fi
+fi
+
+exec "$@"
+SH
+  cat > "$N/docker-entrypoint.d/10-listen-on-ipv6-by-default.sh" <<'SH'
+#!/bin/sh
+# short version of the official script: add `listen [::]:80;` to an unmodified default.conf
+set -e
+ME=$(basename "$0"); DEFAULT_CONF_FILE=/etc/nginx/conf.d/default.conf
+log() { [ -n "${NGINX_ENTRYPOINT_QUIET_LOGS:-}" ] || echo "$@"; }
+[ -f /proc/net/if_inet6 ] || { log "$ME: info: ipv6 not available"; exit 0; }
+[ -f "$DEFAULT_CONF_FILE" ] || { log "$ME: info: $DEFAULT_CONF_FILE is not a file or does not exist"; exit 0; }
+touch "$DEFAULT_CONF_FILE" 2>/dev/null || { log "$ME: info: can not modify $DEFAULT_CONF_FILE (read-only file system?)"; exit 0; }
+grep -q "listen  \[::\]:80;" "$DEFAULT_CONF_FILE" && { log "$ME: info: IPv6 listen already enabled"; exit 0; }
+# the official script compares the file with the package's checksum; here: with the copy kept at build time
+cmp -s "$DEFAULT_CONF_FILE" /usr/share/nginx/default.conf.orig || { log "$ME: info: $DEFAULT_CONF_FILE differs from the packaged version"; exit 0; }
+sed -i -E 's,listen       80;,listen       80;\n    listen  [::]:80;,' "$DEFAULT_CONF_FILE"
+log "$ME: info: Enabled listen on IPv6 in $DEFAULT_CONF_FILE"
+SH
+  cat > "$N/docker-entrypoint.d/15-local-resolvers.envsh" <<'SH'
+#!/bin/sh
+# vim:sw=2:ts=2:sts=2:et
+
+set -eu
+
+LC_ALL=C
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+[ "${NGINX_ENTRYPOINT_LOCAL_RESOLVERS:-}" ] || return 0
+
+NGINX_LOCAL_RESOLVERS=$(awk 'BEGIN{ORS=" "} $1=="nameserver" {if ($2 ~ ":") {print "["$2"]"} else {print $2}}' /etc/resolv.conf)
+
+NGINX_LOCAL_RESOLVERS="${NGINX_LOCAL_RESOLVERS% }"
+
+export NGINX_LOCAL_RESOLVERS
+SH
+  cat > "$N/docker-entrypoint.d/20-envsubst-on-templates.sh" <<'SH'
+#!/bin/sh
+# short version of the official script: /etc/nginx/templates/*.template -> /etc/nginx/conf.d/* (no stream templates)
+set -e
+ME=$(basename "$0")
+log() { [ -n "${NGINX_ENTRYPOINT_QUIET_LOGS:-}" ] || echo "$@"; }
+template_dir="${NGINX_ENVSUBST_TEMPLATE_DIR:-/etc/nginx/templates}"
+suffix="${NGINX_ENVSUBST_TEMPLATE_SUFFIX:-.template}"
+output_dir="${NGINX_ENVSUBST_OUTPUT_DIR:-/etc/nginx/conf.d}"
+filter="${NGINX_ENVSUBST_FILTER:-}"
+# shellcheck disable=SC2016,SC2046
+defined_envs=$(printf '${%s} ' $(awk "END { for (name in ENVIRON) { print ( name ~ /${filter}/ ) ? name : \"\" } }" < /dev/null ))
+[ -d "$template_dir" ] || exit 0
+[ -w "$output_dir" ] || { log "$ME: ERROR: $template_dir exists, but $output_dir is not writable"; exit 0; }
+find "$template_dir" -follow -type f -name "*$suffix" -print | while read -r template; do
+  relative_path="${template#"$template_dir/"}"
+  output_path="$output_dir/${relative_path%"$suffix"}"
+  mkdir -p "$output_dir/$(dirname "$relative_path")"
+  log "$ME: Running envsubst on $template to $output_path"
+  envsubst "$defined_envs" < "$template" > "$output_path"
+done
+SH
+  chmod 755 "$N/docker-entrypoint.sh" "$N"/docker-entrypoint.d/*
+  # nginx.org's debian/nginx.conf (pid /run/nginx.pid since 1.27.5), + the official build's temp paths
+  cat > "$N/nginx.conf" <<'CONF'
+
+user  nginx;
+worker_processes  auto;
+
+error_log  /var/log/nginx/error.log notice;
+pid        /run/nginx.pid;
+
+
+events {
+    worker_connections  1024;
+}
+
+
+http {
+    include       /etc/nginx/mime.types;
+    default_type  application/octet-stream;
+
+    log_format  main  '$remote_addr - $remote_user [$time_local] "$request" '
+                      '$status $body_bytes_sent "$http_referer" '
+                      '"$http_user_agent" "$http_x_forwarded_for"';
+
+    access_log  /var/log/nginx/access.log  main;
+
+    # stand-in: Debian's binary defaults to /var/lib/nginx/*; the official build's compiled-in paths
+    client_body_temp_path  /var/cache/nginx/client_temp;
+    proxy_temp_path        /var/cache/nginx/proxy_temp;
+    fastcgi_temp_path      /var/cache/nginx/fastcgi_temp;
+    uwsgi_temp_path        /var/cache/nginx/uwsgi_temp;
+    scgi_temp_path         /var/cache/nginx/scgi_temp;
+
+    sendfile        on;
+    #tcp_nopush     on;
+
+    keepalive_timeout  65;
+
+    #gzip  on;
+
+    include /etc/nginx/conf.d/*.conf;
+}
+CONF
+  cat > "$N/default.conf" <<'CONF'
+server {
+    listen       80;
+    server_name  localhost;
+
+    #access_log  /var/log/nginx/host.access.log  main;
+
+    location / {
+        root   /usr/share/nginx/html;
+        index  index.html index.htm;
+    }
+
+    #error_page  404              /404.html;
+
+    # redirect server error pages to the static page /50x.html
+    #
+    error_page   500 502 503 504  /50x.html;
+    location = /50x.html {
+        root   /usr/share/nginx/html;
+    }
+
+    # deny access to .htaccess files, if Apache's document root
+    # concurs with nginx's one
+    #
+    #location ~ /\.ht {
+    #    deny  all;
+    #}
+}
+CONF
+  printf '%s\n' '<!DOCTYPE html>' '<html>' '<head>' '<title>Welcome to nginx!</title>' '</head>' '<body>' \
+    '<h1>Welcome to nginx!</h1>' '<p>If you see this page, the nginx web server is successfully installed and' \
+    'working. Further configuration is required.</p>' '</body>' '</html>' > "$N/index.html"
+  printf '%s\n' '<!DOCTYPE html>' '<html>' '<head>' '<title>Error</title>' '</head>' '<body>' \
+    '<h1>An error occurred.</h1>' '<p>Sorry, the page you are looking for is currently unavailable.<br/>' \
+    'Please try again later.</p>' '</body>' '</html>' > "$N/50x.html"
+  cat > "$N/Dockerfile" <<'DOCKERFILE'
+FROM docker.io/library/debian:trixie-slim
+LABEL maintainer="NGINX Docker Maintainers <docker-maint@nginx.com>"
+ARG DEBIAN_FRONTEND=noninteractive
+RUN set -x \
+# create nginx user/group first, to be consistent throughout docker variants
+    && groupadd --system --gid 101 nginx \
+    && useradd --system --gid nginx --no-create-home --home /nonexistent --comment "nginx user" --shell /bin/false --uid 101 nginx \
+    && apt-get update \
+    && apt-get install --no-install-recommends --no-install-suggests -y nginx gettext-base curl ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+# stand-in: nginx.org's package layout for Debian's nginx
+    && rm -rf /etc/nginx/sites-available /etc/nginx/sites-enabled /etc/nginx/snippets /etc/nginx/modules-available \
+        /etc/nginx/modules-enabled /etc/nginx/conf.d/* /var/www /var/lib/nginx /usr/share/nginx/html/* \
+    && ln -s ../../usr/lib/nginx/modules /etc/nginx/modules \
+    && mkdir -p /var/cache/nginx /usr/lib/nginx/modules && chown root:root /var/cache/nginx /var/log/nginx \
+    && chmod 755 /var/cache/nginx /var/log/nginx && ln -s /var/cache/nginx /var/lib/nginx \
+    && rm -f /var/log/nginx/* \
+# forward request and error logs to docker log collector
+    && ln -sf /dev/stdout /var/log/nginx/access.log \
+    && ln -sf /dev/stderr /var/log/nginx/error.log \
+# create a docker-entrypoint.d directory
+    && mkdir /docker-entrypoint.d
+COPY nginx.conf /etc/nginx/nginx.conf
+COPY default.conf /etc/nginx/conf.d/default.conf
+COPY default.conf /usr/share/nginx/default.conf.orig
+COPY index.html 50x.html /usr/share/nginx/html/
+RUN nginx -t && rm -rf /var/cache/nginx/*
+COPY docker-entrypoint.sh /
+COPY docker-entrypoint.d/ /docker-entrypoint.d/
+ENTRYPOINT ["/docker-entrypoint.sh"]
+
+EXPOSE 80
+
+STOPSIGNAL SIGQUIT
+
+CMD ["nginx", "-g", "daemon off;"]
+DOCKERFILE
+  # shellcheck disable=SC2016  # expanded by the container's sh
+  ver=$(bud_stamped "$N" docker.io/library/nginx:1.27-trixie NGINX_VERSION sh -c 'v=$(nginx -v 2>&1); echo "${v##*/}"')
+  buildah tag docker.io/library/nginx:1.27-trixie "docker.io/library/nginx:$ver" docker.io/library/nginx:1.27 \
+    docker.io/library/nginx:mainline docker.io/library/nginx:latest docker.io/library/nginx:stable
+  rm -rf "$N"
+  t "nginx:1.27 ready (Debian's nginx $ver)"
+}
+if [ "$WEB" = 1 ]; then php_apache_base; nginx_base; fi
 buildah images
 
 if [ "$SMOKE" = 1 ]; then
