@@ -340,18 +340,20 @@ def _no_recommends(call: _Call, facts: _StageFacts) -> list[_Finding]:
         if m and m.group(1).lower() in _OFF:
             return []
     assert call.sub is not None
-    missing = []
-    for pkg in _named_packages(call):
+    missing: dict[str, str] = {}
+    named = _named_packages(call)
+    for pkg in named:
         for rec in _NEEDED_RECOMMENDS.get(pkg) or _NEEDED_RECOMMENDS.get(re.sub(r"[\d.]+$", "", pkg), ()):
-            if rec in facts.apt_named or (rec == "ca-certificates" and facts.base_has_ca):
+            if rec in facts.apt_named or rec in named or (rec == "ca-certificates" and facts.base_has_ca):
                 continue
-            missing.append(f"{pkg} recommends {rec}")
+            missing.setdefault(rec, pkg)
     message = (f"{call.program} install {_RECOMMENDS}: install only the packages that are needed (DL3015; "
                "unsafe: a recommended package the build or the app needs is no longer installed")
     if missing:
-        message += f"; {'; '.join(missing)}: name it too if the image needs it"
+        named_too = ", ".join(f"{rec} (recommended by {pkg})" for rec, pkg in missing.items())
+        message += f"; installs by name what is known to be needed: {named_too}"
     return [_Finding("DL3015", f"{call.program} install without {_RECOMMENDS}", call.sub.end,
-                     " " + _RECOMMENDS, message + ")", Applicability.UNSAFE)]
+                     " " + " ".join([_RECOMMENDS, *missing]), message + ")", Applicability.UNSAFE)]
 
 
 def _pip(script: Script, call: _Call, facts: _StageFacts) -> list[_Finding]:

@@ -398,8 +398,11 @@ def _add_user(
     workdir = _workdir(chain)
     volumes = _volumes(stage)
     owned = [d for d in [workdir, *volumes, *_start_command_writes(stage)] if d and d != "/"]
-    framework = _framework_dirs(stage, workdir) if workdir else []
-    if (owned or framework) and has_shell:
+    made_dirs, made_files = _made_paths(chain, workdir)
+    framework = [*(_framework_dirs(stage, workdir) if workdir else []), *made_dirs]
+    framework = [d for d in dict.fromkeys(framework) if d not in owned]
+    files = [f for f in made_files if not any(f.startswith(d.rstrip("/") + "/") for d in framework)]
+    if (owned or framework or files) and has_shell:
         grp = f":{gid}" if gid is not None else ""
         own = []
         if owned:
@@ -409,6 +412,9 @@ def _add_user(
             dirs = " ".join(shlex.quote(d) for d in framework)
             own.append(f"mkdir -p {dirs} && chown -R {uid}{grp} {dirs}")
             owned += framework
+        if files:
+            own.append(f"chown {uid}{grp} {' '.join(shlex.quote(f) for f in files)}")
+            owned += files
         create_cmd = " && ".join([*([create_cmd] if create_cmd else []), *own])
     user_spec = f"{uid}:{gid}" if gid is not None else str(uid)
     esc = ctx.tree.escape
@@ -499,6 +505,35 @@ def _framework_dirs(stage: Stage, workdir: str) -> list[str]:
         if words & set(row["markers"]):
             out += [workdir.rstrip("/") + "/" + d for d in row["dirs"]]
     return list(dict.fromkeys(out))
+
+
+#: where a folder or file the Dockerfile makes (mkdir, touch) is the app's to write: handed to the user
+_APP_PLACES = ("/var/log/", "/var/lib/", "/var/cache/", "/var/run/", "/run/", "/data", "/srv/", "/app", "/opt/",
+               "/home/", "/tmp/", "/var/www/")
+#: system places under those that belong to the system (package manager state)
+_SYSTEM_PLACES = ("/var/lib/apt", "/var/lib/dpkg", "/var/cache/apt", "/var/cache/debconf", "/var/lib/rpm",
+                  "/var/cache/apk", "/var/lib/dnf", "/var/cache/dnf", "/var/cache/yum")
+
+
+def _made_paths(chain: list[Stage], workdir: str | None) -> tuple[list[str], list[str]]:
+    """Folders (``mkdir``) and files (``touch``) the stages make for the app (under WORKDIR, or in a
+    place apps write: logs, state, caches, data): the user gets them (folders recursively)."""
+    dirs: list[str] = []
+    files: list[str] = []
+    for _inst, argv in _run_commands(chain):
+        if not argv or _base(argv[0]) not in {"mkdir", "touch"}:
+            continue
+        for arg in argv[1:]:
+            if arg.startswith("-") or "$" in arg or "*" in arg or not arg:
+                continue
+            path = arg if arg.startswith("/") else (f"{workdir.rstrip('/')}/{arg}" if workdir else "")
+            path = path.rstrip("/")
+            if not path or path.startswith(_SYSTEM_PLACES):
+                continue
+            if (workdir and workdir != "/" and path.startswith(workdir.rstrip("/") + "/")) or path.startswith(
+                    _APP_PLACES):
+                (dirs if _base(argv[0]) == "mkdir" else files).append(path)
+    return dirs, list(dict.fromkeys(files))
 
 
 def _start_command_writes(stage: Stage) -> list[str]:
