@@ -6,7 +6,8 @@ What it changes
     * Go (``go build -o BIN``): ``CGO_ENABLED=0`` is set on the build when nothing needs cgo, and
       the binary runs on ``gcr.io/distroless/static-debian13:nonroot`` (cgo: ``cc-debian13``).
     * Rust (``cargo build --release``): the binary named by the start command, on ``cc-debian13``.
-    * Python (``pip install``): the installed packages (site-packages) and the app folder, on
+    * Python (``pip install``): the installed packages (site-packages, and those of a virtualenv the
+      builder makes: ``python -m venv``, ``virtualenv``, ``uv venv``, ``ENV VIRTUAL_ENV``) and the app folder, on
       ``python3-debian13`` for Python 3.13, else the same version's ``-slim`` image (plus the runtime
       libraries of the ``-dev`` packages the builder installed). Console scripts run as
       ``python3 -m gunicorn …`` (their shebangs name the builder's interpreter).
@@ -345,6 +346,10 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
         plan.packages = libs
     site_builder = f"/usr/local/lib/python{version}/site-packages"
     plan.copies.append((site_builder, row["site"]))
+    for venv in _virtualenvs(stage, runs):
+        # a venv's interpreter links point at the builder's python: its packages join the runtime's site
+        plan.copies.append((f"{venv}/lib/python{version}/site-packages", row["site"]))
+        plan.notes.append(f"the virtualenv {venv}'s packages are installed into the runtime's {row['site']}")
     workdir = _workdir(stage)
     if workdir != "/":
         plan.copies.append((workdir, workdir))
@@ -364,6 +369,31 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
     else:
         plan.notes.append(f"distroless publishes Python 3.13 only: Python {version} gets {runtime_image}")
     return plan
+
+
+def _virtualenvs(stage: Stage, runs: list) -> list[str]:
+    """Virtualenvs the builder creates (``python -m venv DIR``, ``virtualenv DIR``, ``uv venv DIR``) or
+    names in ``ENV VIRTUAL_ENV``, as absolute paths."""
+    found: list[str] = []
+    for _i, c in runs:
+        argv = list(c.argv)
+        prog = argv[0].rsplit("/", 1)[-1] if argv else ""
+        if re.fullmatch(r"python[0-9.]*", prog) and argv[1:3] == ["-m", "venv"]:
+            rest = argv[3:]
+        elif prog == "virtualenv" or (prog == "uv" and argv[1:2] == ["venv"]):
+            rest = argv[2:] if prog == "uv" else argv[1:]
+        else:
+            continue
+        dirs = [a for a in rest if not a.startswith("-")]
+        if dirs and "$" not in dirs[-1]:
+            found.append(_abs(stage, dirs[-1]))
+    for inst in stage.instructions:
+        if inst.keyword == "ENV":
+            for w in inst.words:
+                name, eq, value = w.text.partition("=")
+                if eq and name == "VIRTUAL_ENV" and value.strip("\"'").startswith("/"):
+                    found.append(posixpath.normpath(value.strip("\"'")))
+    return list(dict.fromkeys(found))
 
 
 def _is_pip_install(c: Command) -> bool:
