@@ -122,3 +122,25 @@ def test_trailing_user_of_the_builder_is_dropped_and_runtime_stays_nonroot() -> 
     assert [i.keyword for i in stages[0].instructions].count("USER") == 0
     assert stages[-1].base == "gcr.io/distroless/static-debian13:nonroot"
     assert process_text(r.new_text, unsafe_fixes=True).new_text == r.new_text
+
+
+@pytest.mark.parametrize(
+    ("check", "kept"),
+    [
+        ("CMD curl -f http://localhost:8000/health || exit 1", True),
+        ("CMD curl --fail -s http://localhost:8000/", True),
+        ('CMD ["wget", "-q", "--spider", "http://localhost:8000/"]', True),
+        ("CMD curl http://localhost:8000/health", False),  # no -f: curl passes on HTTP errors
+        ("CMD curl -f http://localhost:8000/ | grep ok", False),
+        ("CMD pg_isready", False),
+    ],
+)
+def test_health_check_probe_in_the_runtime(check: str, kept: bool) -> None:
+    text = ("FROM python:3.13-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+            f"HEALTHCHECK {check}\nCMD [\"python\", \"app.py\"]\n")
+    r = _run(text)
+    runtime = r.new_text.split("FROM gcr.io/distroless/python3-debian13:nonroot", 1)[1]
+    assert ("HEALTHCHECK CMD [\"/usr/bin/python3\", \"-c\"" in runtime) is kept
+    if not kept:
+        assert "HEALTHCHECK" not in runtime
+        assert any("HEALTHCHECK" in f.message and "left out" in f.message for f in r.fixes)

@@ -35,8 +35,10 @@ When it refuses (a note, file unchanged)
     no image (Node 20, Python 3.10, .NET 8/9 in late 2026); native libraries the runtime lacks (a
     ``-dev`` package without a known runtime library, or any on distroless); a builder whose glibc is
     newer than the runtime's; a final stage that is already a runtime (distroless, chiseled,
-    scratch, ``-slim``/``-jre`` with ``COPY --from``), or that is the slim fallback itself; a
-    HEALTHCHECK that needs curl/wget/a shell is left out of the runtime, with a note.
+    scratch, ``-slim``/``-jre`` with ``COPY --from``), or that is the slim fallback itself. A
+    ``HEALTHCHECK CMD curl -f URL`` (or ``wget``) of a Python or Node app becomes an exec-form probe
+    run by the runtime's own interpreter (urllib / http.get, failing on HTTP errors like ``curl -f``);
+    any other HEALTHCHECK that needs curl/wget/a shell is left out of the runtime, with a note.
 
 Fix safety
     **Unsafe**: the app now runs from a different image, without a shell, package manager or the
@@ -571,6 +573,50 @@ def _rebase(stage: Stage, plan: _Plan) -> Fix:
                frm.start_line, exclusive=True)
 
 
+_HEALTH = re.compile(r"^(?P<flags>(?:--\S+\s+)*)CMD\s+(?P<cmd>.+?)\s*$", re.IGNORECASE | re.DOTALL)
+_URL = re.compile(r"^https?://[A-Za-z0-9.\-_:\[\]]+(?:/[A-Za-z0-9._~%/\-?=&]*)?$")
+#: probes that fail (exit non-zero) unless GET URL answers < 400, in the runtime's own language
+_PROBES = {
+    "python": "import urllib.request; urllib.request.urlopen({url!r}, timeout=10)",
+    "node": "require('http').get({url!r}, r => process.exit(r.statusCode < 400 ? 0 : 1))"
+            ".on('error', () => process.exit(1))",
+}
+
+
+def _health_probe(health: Instruction, plan: _Plan) -> str | None:
+    """``HEALTHCHECK CMD curl -f URL [|| exit 1]`` (or ``wget -q[O-] URL``) as an exec-form probe run
+    by the runtime's interpreter; None when the check is anything else or the runtime has no probe."""
+    m = _HEALTH.match(health.arguments)
+    template = _PROBES.get(plan.stack)
+    if m is None or template is None or not plan.entrypoint:
+        return None
+    cmd = m["cmd"]
+    if cmd.startswith("["):
+        try:
+            argv = [str(a) for a in json.loads(cmd)]
+        except json.JSONDecodeError:
+            return None
+    else:
+        try:
+            argv = split_words(re.sub(r"\s*\|\|\s*(?:exit\s+1|false)\s*$", "", cmd))
+        except ValueError:
+            return None
+    if len(argv) < 2 or argv[0].rsplit("/", 1)[-1] not in {"curl", "wget"}:
+        return None
+    options, urls = [a for a in argv[1:] if a.startswith("-")], [a for a in argv[1:] if not a.startswith("-")]
+    if len(urls) != 1 or not _URL.match(urls[0]) or not set(options) <= {"-f", "--fail", "-s", "-S", "-sf", "-fs",
+                                                                         "-fsS", "-sSf", "--silent", "-q", "-O-",
+                                                                         "-qO-", "-O", "--spider"}:
+        return None
+    if argv[0].rsplit("/", 1)[-1] == "curl" and not {"-f", "--fail", "-sf", "-fs", "-fsS", "-sSf"} & set(options):
+        return None  # without -f curl succeeds on HTTP errors: a stricter probe would change the result
+    interpreter = plan.entrypoint[0]
+    flag = "-c" if plan.stack == "python" else "-e"
+    probe = json.dumps([interpreter, flag, template.format(url=urls[0])], ensure_ascii=False)
+    flags = "".join(f"{f.raw} " for f in health.flags) + m["flags"]
+    return f"HEALTHCHECK {flags}CMD {probe}"
+
+
 def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
     if plan.rebase_only:
         return _rebase(stage, plan)
@@ -604,6 +650,9 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
     if workdir != "/" and any(dest == workdir for _src, dest in plan.copies):
         lines.append(f"WORKDIR {workdir}")
     lines += [c for c in carried if not c.upper().startswith(("HEALTHCHECK",))]
+    probe = _health_probe(health, plan) if health is not None else None
+    if probe is not None:
+        lines.append(probe)
     lines.append(f"ENTRYPOINT {json.dumps(plan.entrypoint, ensure_ascii=False)}")
     text = nl.join(lines) + nl
     at = stage.instructions[-1].end
@@ -613,7 +662,9 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
     msg = f"{plan.stack} app split into builder `{builder}` and runtime {plan.runtime}"
     if plan.notes:
         msg += " (" + "; ".join(plan.notes) + ")"
-    if health is not None and re.search(r"\b(curl|wget|sh|bash)\b", health.arguments):
+    if probe is not None:
+        msg += "; its HEALTHCHECK's HTTP probe is done by the runtime's own interpreter (no curl there)"
+    elif health is not None and re.search(r"\b(curl|wget|sh|bash)\b", health.arguments):
         msg += "; its HEALTHCHECK needs curl/wget/a shell, which the runtime lacks, so it was left out"
     elif health is not None:
         msg += "; HEALTHCHECK left out of the runtime (check it still has what it runs)"
