@@ -182,11 +182,16 @@ def test_lists_are_kept_when_a_later_run_installs_without_updating() -> None:
     needs = run(source + "RUN apt-get install -y --no-install-recommends b\n")
     assert "rm -rf" not in needs.new_text
     assert notes(needs) == [
-        "package lists not removed: the RUN at line 3 installs with apt without running apt-get update"
+        "package lists not removed: the RUN at line 3 installs with apt without running apt-get update, "
+        "or runs a script that may"
     ]
     assert needs.notes[0].line == 2 and needs.notes[0].refusal
     refreshed = run(source + "RUN apt-get update && apt-get install -y --no-install-recommends b\n")
     assert refreshed.new_text.count("&& rm -rf /var/lib/apt/lists/*") == 2
+    for script in ("RUN sh install-deps.sh\n", "RUN ./setup\n", "RUN /opt/build.sh --all\n", "RUN bash -e x\n"):
+        assert "rm -rf" not in run(source + script).new_text, script
+    for harmless in ("RUN sh -c 'echo hi'\n", "RUN pip install x\n"):
+        assert "rm -rf" in run(source + harmless).new_text, harmless
 
 
 def test_update_alone_is_not_followed_by_a_cleanup() -> None:

@@ -41,7 +41,8 @@ Fix safety
     ``--no-cache``, ``--no-cache-dir``, removing the apt lists, ``clean all`` and ``ADD`` -> ``COPY`` are
     **safe**: the same packages and files end up in the image, only caches are gone. (ADD extracts
     local tar archives by their content; a source without an archive extension is taken not to be
-    one. A later RUN that calls a script which installs with apt without updating is not seen.)
+    one. A later RUN that runs a script keeps the lists: the script may install with apt without
+    updating.)
     ``--no-install-recommends`` is **unsafe**: it changes the set of installed packages, and a
     recommended package is often what the build or the app needs (``gcc`` recommends ``libc6-dev``,
     without which ``stdio.h`` is missing; ``git`` recommends ``openssh-client``; PHP's Apache module
@@ -487,7 +488,7 @@ def _apt_lists(script: Script, calls: list[_Call], facts: _StageFacts) -> list[_
                          f"remove {_APT_LISTS}/* in one RUN")]
     if later is not None:
         return [_Finding("DL3009", what, note=f"package lists not removed: the RUN at line {later} installs "
-                         f"with apt without running {program} update")]
+                         f"with apt without running {program} update, or runs a script that may")]
     at, why = _append_point(script, apt[-1].index)
     if at is None:
         return [_Finding("DL3009", what, note=f"package lists not removed: the last {apt[-1].program} is not "
@@ -637,7 +638,17 @@ def _apt_needed_later(stage: Stage, scripts: list[list[Script]], pos: int) -> in
                     return None
                 if (call.tool in _APT and call.subcommand in _APT_CONSUMERS) or call.program == "apt-cache":
                     return inst.start_line
+            if any(_runs_a_script(cmd) for cmd in script.commands):
+                return inst.start_line  # a script may install with apt without updating: it is not seen
     return None
+
+
+def _runs_a_script(cmd: Command) -> bool:
+    """``sh x.sh``, ``bash -e setup``, ``./install``, ``/opt/setup.sh``: a script whose commands are not seen."""
+    name = _basename(cmd.name)
+    if name in {"sh", "bash", "dash"}:
+        return any(not a.startswith("-") for a in cmd.argv[1:]) and "-c" not in cmd.argv[1:]
+    return cmd.name.startswith("./") or name.endswith(".sh")
 
 
 def _npm_runs_later(stage: Stage, scripts: list[list[Script]], pos: int) -> tuple[str, int] | None:

@@ -13,22 +13,36 @@ What it changes
       use it numerically (``node`` 1000, distroless/Chainguard 65532, .NET 1654). A user the
       Dockerfile already creates with a fixed uid (``useradd -u 1001 app``) is reused.
     * The user gets ownership of what the app writes: its ``WORKDIR`` (the folder itself, not
-      recursively) and declared ``VOLUME`` folders, in the same ``RUN`` that creates the user.
+      recursively), declared ``VOLUME`` folders, folders the start command writes into, and the
+      folders and files the Dockerfile makes for the app (``mkdir``/``touch`` under WORKDIR or in
+      log, state, cache and data places: recursively), in the same ``RUN`` that creates the user.
+    * An image that already runs as its unprivileged user (distroless ``:nonroot``, Chainguard,
+      chiseled .NET) gets that user's numeric ``USER`` written out.
 
 When it refuses (a note, file unchanged)
-    * Windows stages; a ``USER`` set from a variable; an entry point that drops privileges itself
-      (gosu, su-exec, setpriv, runuser, su, chpst, s6-setuidgid) — root at start is intended there.
-    * The app binds a port below 1024 (``EXPOSE 80``, ``--port 443``, nginx/httpd bases): a
-      non-root process could not bind it. Use an unprivileged port or image (e.g.
-      ``nginxinc/nginx-unprivileged`` on 8080) and run again.
+    * Windows stages; a ``USER`` set from a variable; ONBUILD bases.
+    * The final stage sets no ``CMD``/``ENTRYPOINT``: its start command comes from the base image, or
+      it is an image to build upon, whose children's ``RUN apt-get`` would fail as non-root.
+    * The start command needs root, found in ``CMD``/``ENTRYPOINT`` and in every script of the build
+      context they run (followed through the COPY/ADD that put it there, three deep): a privilege
+      dropper (gosu, su-exec, setpriv, runuser, su, chpst, s6-setuidgid: root at start is intended),
+      ``chown``/``useradd`` at start, services (``service``, cron, supervisord, sshd, syslog) and
+      servers whose master needs root-owned run/pid/temp paths (nginx, Apache/httpd) —
+      ``transforms/data/users.yaml`` ``root_commands``.
+    * The base image's own start needs root (``root_images``: nginx, httpd, ``php:*-apache``, the
+      database images whose entry points drop privileges) and the Dockerfile sets no ENTRYPOINT.
+    * The app binds a port below 1024 (``EXPOSE 80``, ``--port 443``): a non-root process could not
+      bind it. Use an unprivileged port or image (e.g. ``nginxinc/nginx-unprivileged`` on 8080).
     * The base image's family is unknown and the stage uses no package manager that tells it.
     * The stage creates a user without a fixed uid: its uid is unknown until build time.
 
 Fix safety
-    Adding ``USER`` is **unsafe** in general (the app may write where only root can); it is
-    marked **safe** when the app's writable places are known and handed over (WORKDIR, VOLUMEs)
-    and no instruction after the insertion point needs root. A named ``USER`` at the end only
-    gets a suggestion to use the numeric id. Builder stages are never changed.
+    Adding ``USER`` is **unsafe**: it changes who runs the app, and only running it shows that the
+    app writes nowhere else and needs no root-only resource (a socket, a low port, a file owned by
+    root that it rewrites). The end-to-end suite's real-world apps show the refusals above keep such
+    apps running. Writing out the numeric id of the user an image already runs as is **safe** (the
+    same user). A named ``USER`` at the end only gets a suggestion to use the numeric id. Builder
+    stages are never changed.
 """
 
 from __future__ import annotations
