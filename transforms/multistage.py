@@ -583,6 +583,21 @@ _PROBES = {
 }
 
 
+def _split_cmd(stage: Stage, argv: list[str]) -> tuple[list[str], list[str]]:
+    """Keep CMD as CMD: with an exec-form ENTRYPOINT, the CMD's arguments stay replaceable by
+    ``docker run IMAGE ARGS`` when the runtime's start command still ends with them."""
+    ep, cmd = stage.last("ENTRYPOINT"), stage.last("CMD")
+    if ep is None or not ep.is_json or cmd is None:
+        return argv, []
+    try:
+        tail = list(cmd.exec_args) if cmd.exec_args is not None else split_words(cmd.arguments)
+    except ValueError:
+        return argv, []
+    if tail and len(argv) > len(tail) and argv[-len(tail):] == tail:
+        return argv[: -len(tail)], tail
+    return argv, []
+
+
 def _health_probe(health: Instruction, plan: _Plan) -> str | None:
     """``HEALTHCHECK CMD curl -f URL [|| exit 1]`` (or ``wget -q[O-] URL``) as an exec-form probe run
     by the runtime's interpreter; None when the check is anything else or the runtime has no probe."""
@@ -653,7 +668,10 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
     probe = _health_probe(health, plan) if health is not None else None
     if probe is not None:
         lines.append(probe)
-    lines.append(f"ENTRYPOINT {json.dumps(plan.entrypoint, ensure_ascii=False)}")
+    entrypoint, cmd = _split_cmd(stage, plan.entrypoint)
+    lines.append(f"ENTRYPOINT {json.dumps(entrypoint, ensure_ascii=False)}")
+    if cmd:
+        lines.append(f"CMD {json.dumps(cmd, ensure_ascii=False)}")
     text = nl.join(lines) + nl
     at = stage.instructions[-1].end
     if not ctx.text.endswith("\n") and at == len(ctx.text):
