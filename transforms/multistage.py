@@ -306,11 +306,27 @@ def _go(ctx: Context, stage: Stage, runs: list, entry: list[str]) -> _Plan:
 
 
 def _rust(ctx: Context, stage: Stage, runs: list, entry: list[str]) -> _Plan:
-    if not any(c.name == "cargo" and "build" in c.argv and "--release" in c.argv for _i, c in runs):
-        raise _Refuse("rust image without `cargo build --release`: nothing to move to a runtime stage")
+    builds = any(c.name == "cargo" and "build" in c.argv and "--release" in c.argv for _i, c in runs)
+    installs = any(c.name == "cargo" and "install" in c.argv for _i, c in runs)
+    if not builds and not installs:
+        raise _Refuse("rust image without `cargo build --release` or `cargo install`: nothing to move to a "
+                      "runtime stage")
     target = _abs(stage, entry[0])
-    if "/target/release/" not in target and not any(c.name in {"cp", "mv", "install"} and any(
-            _abs(stage, w.text) == target for w in c.args) for _i, c in runs):
+    if "/" not in entry[0]:
+        # a bare name found on PATH: where a cp/mv/install of the release build put it, or cargo install's bin
+        for _i, c in runs:
+            words = [w for w in c.argv[1:] if not w.startswith("-")]
+            if c.name in {"cp", "mv", "install"} and len(words) >= 2 and "target/release/" in " ".join(words[:-1]):
+                dest = _abs(stage, words[-1])
+                if posixpath.basename(dest) == entry[0]:
+                    target = dest
+                elif posixpath.basename(words[-2]) == entry[0]:
+                    target = posixpath.join(dest, entry[0])
+        if target == _abs(stage, entry[0]) and installs:
+            target = f"/usr/local/cargo/bin/{entry[0]}"
+    if "/target/release/" not in target and not target.startswith("/usr/local/cargo/bin/") and not any(
+            c.name in {"cp", "mv", "install"} and any(_abs(stage, w.text) in {target, posixpath.dirname(target)}
+                                                      for w in c.args) for _i, c in runs):
         raise _Refuse(f"cannot tell that {entry[0]} is the binary `cargo build --release` produced")
     plan = _Plan("rust", _distroless("cc")["image"])
     plan.copies.append((target, target))
