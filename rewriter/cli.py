@@ -594,6 +594,53 @@ def verify(
                                 context=context, secrets=secret or [], keep=keep))
 
 
+@app.command()
+def migrate(
+    paths: Annotated[list[str], typer.Argument(help="Dockerfiles, or folders to search for them.")],
+    builder: BuilderOpt = None,
+    run_args: RunArgsOpt = "",
+    smoke_cmd: SmokeOpt = None,
+    port: Annotated[
+        list[int] | None,
+        typer.Option("--port", min=1, max=65535, help="A container port to compare (repeatable; default: the"
+                     " ports the original image exposes): GET / must answer with the same status class."),
+    ] = None,
+    env: Annotated[
+        list[str] | None, typer.Option("--env", metavar="NAME=VALUE", help="Environment for both containers"
+                                       " (repeatable).")
+    ] = None,
+    settle: Annotated[float, typer.Option("--settle", min=0.5, help="Seconds a container runs before its state"
+                                          " (running, or exited with a code) is compared.")] = 5.0,
+    timeout: TimeoutOpt = 60.0,
+    max_builds: Annotated[int, typer.Option("--max-builds", min=2, help="Builds per file at most, the"
+                                            " original's included.")] = 6,
+    no_verify: Annotated[bool, typer.Option("--no-verify", help="Write the full migration without building it"
+                                            " (labelled unverified).")] = False,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    context: ContextOpt = None,
+    secret: SecretOpt = None,
+    keep: KeepOpt = False,
+    report_format: Annotated[str, typer.Option("--format", help="text (a table per file) or json.")] = "text",
+    output: OutputOpt = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Files migrated in parallel (each builds"
+                                      " one image at a time).")] = 1,
+    exclude: ExcludeOpt = None,
+    extend_exclude: ExtendExcludeOpt = None,
+) -> None:
+    """Migrate for real: build and run each original and its full migration, compare them, and write the
+    largest set of codemods whose rewrite still behaves like the original (0 done, 1 a file was not
+    fully migrated, 2 an error)."""
+    from rewriter.migrate_cli import run_migrate
+
+    raise typer.Exit(run_migrate(
+        paths, builder=builder, run_args=run_args, smoke_cmd=smoke_cmd, ports=port or [], env=env or [],
+        settle=settle, timeout=timeout, max_builds=max_builds, no_verify=no_verify, select=_ids(select),
+        ignore=_ids(ignore), context=context, secrets=secret or [], keep=keep, report_format=report_format,
+        output=output, jobs=jobs, exclude=exclude, extend_exclude=extend_exclude or [],
+    ))  # fmt: skip
+
+
 def main() -> None:
     """Console entry point: typer's usage errors exit 2; nothing else may raise to the user."""
     try:

@@ -8,7 +8,7 @@ is never touched here (writing is the caller's decision, see :mod:`rewriter.sour
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -109,8 +109,12 @@ def process_text(
     unsafe_fixes: bool | None = None,
     max_rounds: int = 10,
     dockerfile_path: Path | None = None,
+    unsafe_for: Collection[str] | None = None,
 ) -> FileResult:
-    """Run ``transforms`` (default: the configured selection) over Dockerfile ``text``."""
+    """Run ``transforms`` (default: the configured selection) over Dockerfile ``text``.
+
+    ``unsafe_for`` limits the unsafe fixes applied (with ``unsafe_fixes``) to those transform ids;
+    ``dockerfix migrate`` uses it to keep the unsafe fixes of the codemods whose rewrite was verified."""
     cfg = config or Config()
     try:
         validate_text(text)
@@ -159,7 +163,8 @@ def process_text(
     def accept(f: Fix) -> bool:
         if f.applicability == Applicability.SAFE:
             return True
-        return unsafe and f.applicability == Applicability.UNSAFE
+        return (unsafe and f.applicability == Applicability.UNSAFE
+                and (unsafe_for is None or f.transform in unsafe_for))
 
     texts_orig: dict[str | None, str] = {None: text}
     try:
@@ -209,6 +214,7 @@ def process_file(
     transforms: Sequence[object] | None = None,
     unsafe_fixes: bool | None = None,
     display: str | None = None,
+    unsafe_for: Collection[str] | None = None,
 ) -> FileResult:
     """Read ``path`` and run :func:`process_text`; read problems become an error result."""
     name = display or _display(path)
@@ -224,4 +230,5 @@ def process_file(
         transforms=transforms,
         unsafe_fixes=unsafe_fixes,
         dockerfile_path=path,
+        unsafe_for=unsafe_for,
     )

@@ -47,6 +47,7 @@ the README's table records.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import http.server
 import io
@@ -300,6 +301,15 @@ class Outcome:
         return f"[realworld] {name} {self.variant}: {self.status}{size}; applied {self.applied or '-'}"
 
 
+def _digest(ctx: Path, spec: dict) -> str:
+    """A digest of the build context's files, the secret files (random per variant) left out."""
+    secrets = {ctx / rel for rel in spec.get("secrets") or {}}
+    h = hashlib.sha256()
+    for path in sorted(p for p in ctx.rglob("*") if p.is_file() and p not in secrets):
+        h.update(str(path.relative_to(ctx)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 class Lab:
     """Builds and probes each case's variants once per module."""
 
@@ -308,6 +318,7 @@ class Lab:
         self.root = root
         self.services = services
         self.done: dict[tuple[str, str], Outcome] = {}
+        self.built: dict[tuple[str, str], Outcome] = {}
 
     def context(self, name: str, variant: str, spec: dict) -> Path:
         ctx = self.root / variant / name
@@ -376,6 +387,17 @@ class Lab:
                 else:
                     flags += ["--secret", f"id={s['id']},src={ctx / s['src']}"]
         dockerfile = (ctx / "Dockerfile").read_text()
+        # the same build context as a variant already built (e.g. --unsafe-fixes adds nothing to the
+        # safe fixes): the same image, so the same outcome
+        same = self.built.get((name, _digest(ctx, spec)))
+        if same is not None:
+            return dataclasses.replace(same, variant=variant, applied=applied)
+        outcome = self._build_and_probe(name, variant, spec, ctx, flags, applied, dockerfile)
+        self.built[(name, _digest(ctx, spec))] = outcome
+        return outcome
+
+    def _build_and_probe(self, name: str, variant: str, spec: dict, ctx: Path, flags: list[str],
+                         applied: list[str], dockerfile: str) -> Outcome:
         tag = self.engine.tag(f"{name}-{variant}")
         ok, log = self.build(ctx, tag, flags)
         if not ok:

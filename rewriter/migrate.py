@@ -1,0 +1,378 @@
+"""``dockerfix migrate``: the full migration, proved by building and running it, keeping what works.
+
+For each Dockerfile: compute the full migration (every selected codemod, unsafe fixes included),
+build and run the original and the candidate with the builder found (the machinery of
+:mod:`rewriter.verify`), compare them with checks that need no knowledge of the app, and write the
+largest set of codemods whose rewrite still behaves like the original.
+
+The comparison (:func:`differences`)
+    * the candidate builds;
+    * started with the same arguments, it is in the same state after ``settle`` seconds (still
+      running, or exited with the same code);
+    * every TCP port the original image exposes (or ``--port``) answers ``GET /`` with the same HTTP
+      status class (2xx, 3xx, ...) when the original answers at all;
+    * its output shows no error signature (permission denied, not found, a traceback, a panic...)
+      that the original's does not;
+    * with ``--smoke-cmd``, that command prints the same and exits the same.
+
+Keeping what works
+    The full candidate first. When it fails, the codemods whose unsafe fixes it applied are added
+    back one at a time in pipeline order onto the safe fixes (which every candidate keeps), each
+    kept only when its candidate behaves like the original: at most ``--max-builds`` builds per
+    file, the original's included. What is dropped is reported with the evidence (the failed checks
+    and the first lines of the build or container output).
+
+    When the original itself does not build or run here, nothing is guessed: only the safe fixes are
+    written, and the file is reported "not verified". A build secret whose source is missing (a
+    file no longer copied, a variable not set, no SSH agent) leaves the ``secrets`` codemod out.
+    ``--no-verify`` writes the full migration without building, labelled unverified.
+
+Nothing is written to a file before its verification ends; every image and container made is
+removed at the end, also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rewriter.edits import Applicability
+from rewriter.pipeline import FileResult, Status, process_file
+from rewriter.verify import (
+    Builder,
+    VerifyError,
+    copy_context,
+    plan_secrets,
+    redact,
+)
+
+#: output lines that mean something went wrong in the container
+ERROR_SIGNATURES = re.compile(
+    r"permission denied|operation not permitted|no such file or directory|not found|command not found|"
+    r"traceback \(most recent call last\)|^panic:|segmentation fault|cannot open|read-only file system|"
+    r"eacces|enoent|address already in use|unable to|failed to",
+    re.IGNORECASE | re.MULTILINE,
+)
+TAG_PREFIX = "localhost/dockerfix-migrate"
+
+
+@dataclass
+class Options:
+    """What the user said (see ``dockerfix migrate --help``)."""
+
+    run_args: list[str] = field(default_factory=list)
+    smoke_cmd: list[str] | None = None
+    ports: list[int] = field(default_factory=list)
+    settle: float = 5.0
+    timeout: float = 60.0
+    max_builds: int = 6
+    no_verify: bool = False
+    select: Sequence[str] | None = None
+    ignore: Sequence[str] | None = None
+    context: Path | None = None
+    secrets: list[str] = field(default_factory=list)
+    keep: bool = False
+    build_timeout: float = 1800.0
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Observation:
+    """What one image did: built or not, its state after the settle time, its answers, its output."""
+
+    built: bool
+    detail: str = ""  # first lines of the build output when it failed
+    state: str = ""  # "running", "exited 0", "error: ..."
+    answers: dict[int, str] = field(default_factory=dict)  # port -> "2xx" / "no answer"
+    output: str = ""
+    smoke: str | None = None  # exit code and stdout of --smoke-cmd
+    size: int | None = None
+    user: str = ""
+    ports: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """One file's migration."""
+
+    path: str
+    status: str  # migrated, partially migrated, unchanged, not verified, unverified, error
+    reason: str = ""
+    kept: list[str] = field(default_factory=list)
+    dropped: dict[str, str] = field(default_factory=dict)
+    size_before: int | None = None
+    size_after: int | None = None
+    user: str = ""
+    build_flags: list[str] = field(default_factory=list)
+    builds: int = 0
+    seconds: float = 0.0
+    result: FileResult | None = None  # what is written (None: nothing)
+
+    def record(self) -> dict:
+        return {
+            "file": self.path, "status": self.status, "reason": self.reason, "kept": self.kept,
+            "dropped": self.dropped, "size_before": self.size_before, "size_after": self.size_after,
+            "user": self.user, "build_flags": self.build_flags, "builds": self.builds,
+            "seconds": round(self.seconds, 1),
+        }  # fmt: skip
+
+
+def _status_class(status: int | None) -> str:
+    return "no answer" if status is None else f"{status // 100}xx"
+
+
+def _ports(metadata: str) -> list[int]:
+    return sorted({int(p) for p in re.findall(r'"(\d{1,5})/tcp"', metadata)})
+
+
+def _signatures(text: str) -> set[str]:
+    return {m.group(0).lower() for m in ERROR_SIGNATURES.finditer(text)}
+
+
+def differences(orig: Observation, new: Observation, smoke: bool) -> list[str]:
+    """The checks ``new`` fails against ``orig`` (empty: it behaves like the original)."""
+    if not new.built:
+        return ["the rewrite does not build"]
+    out: list[str] = []
+    if new.state != orig.state:
+        out.append(f"state after the settle time: {orig.state} before, {new.state} after")
+    for port, answer in orig.answers.items():
+        if answer != "no answer" and new.answers.get(port) != answer:
+            out.append(f"port {port}: {answer} before, {new.answers.get(port, 'not probed')} after")
+    fresh = _signatures(new.output) - _signatures(orig.output)
+    if fresh:
+        out.append("new errors in the output: " + ", ".join(sorted(fresh)))
+    if smoke and new.smoke != orig.smoke:
+        out.append("--smoke-cmd answers differently")
+    return out
+
+
+class Lab:
+    """Builds, runs and probes images for one file, within a build budget; cleans up after itself."""
+
+    def __init__(self, tool: Builder, opts: Options, context: Path, dockerfile: Path) -> None:
+        self.tool = tool
+        self.opts = opts
+        self.context = context
+        self.dockerfile = dockerfile
+        self.run_id = uuid.uuid4().hex[:12]
+        self.tags: list[str] = []
+        self.containers: list[str] = []
+        self.builds = 0
+        self.tmp = Path(tempfile.mkdtemp(prefix="dockerfix-migrate-"))
+
+    def observe(self, label: str, text: str, side_files: dict[str, str], flags: Sequence[str],
+                env: dict[str, str], redactions: Sequence[str], ports: Sequence[int] = ()) -> Observation:
+        """Build ``text`` (with its side files) in a fresh copy of the context, then run and probe it."""
+        self.builds += 1
+        work = self.tmp / f"{label}-{self.builds}"
+        copy_context(self.context, work)
+        try:
+            rel = self.dockerfile.resolve().relative_to(self.context.resolve())
+            dockerfile = work / rel
+        except ValueError:
+            dockerfile = self.tmp / f"dockerfile-{self.builds}" / self.dockerfile.name
+        for rel_side, content in side_files.items():
+            target = work / rel_side
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink():
+                target.unlink()
+            target.write_text(content, encoding="utf-8")
+        dockerfile.parent.mkdir(parents=True, exist_ok=True)
+        dockerfile.write_text(text, encoding="utf-8")
+        tag = f"{TAG_PREFIX}-{self.run_id}:{label}-{self.builds}"
+        self.tags.append(tag)
+        proc = self.tool.build(context=work, dockerfile=dockerfile, tag=tag, flags=flags, label=self.run_id,
+                               env=env, timeout=self.opts.build_timeout)
+        if not proc.ok:
+            lines = redact(proc.stdout + proc.stderr, redactions).splitlines()
+            return Observation(False, detail=" | ".join(lines[-6:])[-600:])
+        info = self.tool.inspect(tag)
+        obs = Observation(True, size=info.size if info else None, user=info.user if info else "",
+                          ports=list(ports) or (_ports(info.metadata) if info else []))
+        name = f"dockerfix-migrate-{self.run_id}-{self.builds}"
+        self.containers.append(name)
+        run = self.tool.run(tag, name=name, run_args=self.opts.run_args, cmd=None, timeout=self.opts.settle,
+                            want_uid=False)
+        obs.output = redact(run.stdout + run.stderr, redactions)
+        if run.error:
+            obs.state = "error: " + redact(run.error, redactions)[:200]
+        elif run.timed_out:
+            obs.state = "running"
+        else:
+            obs.state = f"exited {run.exit_code}"
+        if obs.state == "running":
+            for port in obs.ports[:3]:
+                pname = f"{name}-p{port}"
+                self.containers.append(pname)
+                http = self.tool.serve(tag, name=pname, run_args=self.opts.run_args, cmd=None, port=port,
+                                       timeout=self.opts.timeout)
+                obs.answers[port] = _status_class(http.status)
+                obs.output += redact(http.logs, redactions)
+        if self.opts.smoke_cmd:
+            sname = f"{name}-smoke"
+            self.containers.append(sname)
+            smoke = self.tool.run(tag, name=sname, run_args=self.opts.run_args, cmd=self.opts.smoke_cmd,
+                                  timeout=self.opts.timeout, want_uid=False)
+            obs.smoke = f"{smoke.exit_code}\n{smoke.stdout}"
+        return obs
+
+    def cleanup(self) -> None:
+        with contextlib.suppress(Exception):
+            self.tool.cleanup(containers=self.containers, tags=self.tags, label=self.run_id, keep=self.opts.keep)
+        if not self.opts.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _unsafe_ids(result: FileResult, order: Sequence[str]) -> list[str]:
+    """The codemods whose unsafe fixes the result applied, in pipeline order."""
+    used = {f.transform for f in result.fixes if f.applicability == Applicability.UNSAFE}
+    return [t for t in order if t in used]
+
+
+def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
+                 say: Callable[[str], None] = lambda _m: None) -> Outcome:
+    """Migrate one Dockerfile (nothing written here: the caller writes ``outcome.result``)."""
+    from rewriter.config import ConfigError, find_config
+    from transforms import UnknownTransform, selected
+
+    t0 = time.monotonic()
+    name = str(path)
+    try:
+        cfg = find_config(path.parent).merged(select=tuple(opts.select) if opts.select else None,
+                                               ignore=tuple(opts.ignore) if opts.ignore else None,
+                                               unsafe_fixes=True)
+        chosen = selected(cfg.select, cfg.ignore)
+    except ConfigError as exc:
+        return Outcome(name, "error", str(exc))
+    except UnknownTransform as exc:
+        return Outcome(name, "error", f"unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
+    context = opts.context or path.parent
+    order = [t.id for t in chosen]
+
+    def rewrite(unsafe_for: Sequence[str] | None, transforms: Sequence = chosen) -> FileResult:
+        return process_file(path, context_dir=context, config=cfg, transforms=transforms, unsafe_fixes=True,
+                            unsafe_for=unsafe_for)
+
+    full = rewrite(None)
+    if full.status == Status.ERROR:
+        return Outcome(name, "error", full.error or "cannot rewrite", seconds=time.monotonic() - t0)
+    if not full.changed:
+        return Outcome(name, "unchanged", "nothing to migrate", seconds=time.monotonic() - t0)
+    if opts.no_verify:
+        return Outcome(name, "unverified", "--no-verify: the full migration, not built", _unsafe_ids(full, order),
+                       build_flags=list(full.build_flags), seconds=time.monotonic() - t0, result=full)
+    tool = tool_of()
+    lab = Lab(tool, opts, context, path)
+    dropped: dict[str, str] = {}
+    try:
+        # secrets whose sources are missing: leave the secrets codemod out
+        try:
+            plan_secrets(full.build_flags, context=context.absolute(), original_text=full.original, env=opts.env,
+                         user_secrets=opts.secrets)
+        except VerifyError as exc:
+            dropped["secrets"] = f"a build secret's source is missing: {exc}"
+            chosen = [t for t in chosen if t.id != "secrets"]
+            order = [t.id for t in chosen]
+            full = rewrite(None, chosen)
+            if not full.changed:
+                return Outcome(name, "unchanged", dropped["secrets"], dropped=dropped,
+                               seconds=time.monotonic() - t0)
+        base_plan = plan_secrets((), context=context.absolute(), original_text=full.original, env=opts.env,
+                                 user_secrets=opts.secrets)
+        say(f"{name}: building and running the original")
+        original = lab.observe("original", full.original, {}, base_plan.original_flags,
+                               {**opts.env, **base_plan.original_env}, base_plan.redactions(), opts.ports)
+        safe = rewrite(())
+        if not original.built or original.state.startswith("error"):
+            why = ("the original does not build here (" + original.detail + ")" if not original.built
+                   else f"the original does not run here ({original.state})")
+            return Outcome(name, "not verified", why + "; only the safe fixes were applied",
+                           build_flags=list(safe.build_flags), builds=lab.builds,
+                           seconds=time.monotonic() - t0, result=safe if safe.changed else None)
+        tested: dict[str, list[str]] = {}
+
+        def attempt(result: FileResult, label: str) -> tuple[list[str], Observation | None]:
+            if result.new_text in tested:
+                return tested[result.new_text], None
+            plan = plan_secrets(result.build_flags, context=context.absolute(), original_text=result.original,
+                                env=opts.env, user_secrets=opts.secrets)
+            sides = {rel: new for rel, (_old, new, _e) in result.side_files.items()}
+            say(f"{name}: building and running the rewrite ({label})")
+            obs = lab.observe(label, result.new_text, sides, plan.rewritten_flags, opts.env, plan.redactions(),
+                              original.ports)
+            failed = differences(original, obs, bool(opts.smoke_cmd))
+            if failed and obs.built is False:
+                failed = [f"{failed[0]}: {obs.detail}"]
+            elif failed and obs.output:
+                tail = [ln for ln in obs.output.splitlines() if ln.strip()][-3:]
+                failed.append("output: " + " | ".join(tail)[-400:])
+            tested[result.new_text] = failed
+            return failed, obs
+
+        failed, obs = attempt(full, "full")
+        if not failed:
+            return Outcome(name, "migrated", "", _unsafe_ids(full, order), dropped, original.size,
+                           obs.size if obs else None, obs.user if obs else "", list(full.build_flags), lab.builds,
+                           time.monotonic() - t0, full)
+        say(f"{name}: the full migration does not behave like the original ({'; '.join(failed)}); "
+            "adding the codemods back one at a time")
+        kept: list[str] = []
+        best: tuple[FileResult, Observation | None] = (safe, None)
+        # every codemod in pipeline order (one whose unsafe fixes only show once another is left out, such
+        # as nonroot's USER when the distroless split is dropped, gets its chance too); a candidate that
+        # adds nothing to what is kept costs no build
+        for tid in order:
+            cand = rewrite([*kept, tid])
+            if cand.new_text == best[0].new_text and cand.side_files == best[0].side_files:
+                continue
+            if lab.builds >= opts.max_builds:
+                dropped[tid] = f"not tried: the build budget (--max-builds {opts.max_builds}) is used up"
+                continue
+            failed, obs = attempt(cand, f"with-{tid}")
+            if failed:
+                dropped[tid] = "; ".join(failed)
+            else:
+                kept.append(tid)
+                best = (cand, obs)
+        result, obs = best
+        if not result.changed:
+            return Outcome(name, "unchanged", "no codemod's rewrite behaves like the original", [], dropped,
+                           original.size, None, "", [], lab.builds, time.monotonic() - t0)
+        status = "migrated" if not dropped else ("partially migrated" if kept else "safe fixes only")
+        return Outcome(name, status, "", kept, dropped, original.size, obs.size if obs else None,
+                       obs.user if obs else "", list(result.build_flags), lab.builds, time.monotonic() - t0, result)
+    except VerifyError as exc:
+        return Outcome(name, "error", str(exc), builds=lab.builds, seconds=time.monotonic() - t0)
+    finally:
+        lab.cleanup()
+
+
+def _size(n: int | None) -> str:
+    return "-" if n is None else f"{n / 1e6:.1f} MB"
+
+
+def format_outcome(o: Outcome) -> str:
+    """A short table for one file."""
+    rows = [("file", o.path), ("status", o.status + (f": {o.reason}" if o.reason else ""))]
+    rows.append(("kept", ", ".join(o.kept) or "-"))
+    for tid, why in o.dropped.items():
+        rows.append((f"dropped {tid}", why))
+    rows.append(("image size", f"{_size(o.size_before)} -> {_size(o.size_after)}"))
+    rows.append(("user", o.user or "-"))
+    rows.append(("build flags now", " ".join(o.build_flags) or "-"))
+    rows.append(("builds / seconds", f"{o.builds} / {o.seconds:.0f}"))
+    width = max(len(k) for k, _v in rows)
+    return "".join(f"{k.ljust(width)}  {v}\n" for k, v in rows)
+
+
+def to_json(outcomes: Sequence[Outcome]) -> str:
+    return json.dumps({"files": [o.record() for o in outcomes]}, indent=2) + "\n"

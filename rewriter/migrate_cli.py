@@ -1,0 +1,164 @@
+"""The ``dockerfix migrate`` command: discovery, the builder, parallel files, writing, reports.
+
+Kept apart from :mod:`rewriter.migrate` (which decides what to keep for one file) so that the
+decision logic is testable with a fake builder and this face stays thin.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO
+
+from rewriter.migrate import Options, Outcome, format_outcome, migrate_file, to_json
+from rewriter.verify import Builder, VerifyError, detect_builder
+
+#: statuses after which the file holds everything dockerfix would write
+_DONE = {"migrated", "unchanged", "unverified"}
+
+
+def _write(outcome: Outcome) -> str | None:
+    """Write the outcome's Dockerfile and side files atomically; the error, if any."""
+    from rewriter.source import SourceError, write_atomic
+
+    result = outcome.result
+    if result is None or not result.changed:
+        return None
+    try:
+        write_atomic(Path(outcome.path), result.new_text)
+        base = result.context_dir or Path(outcome.path).parent
+        for rel, (_old, new, _edits) in result.side_files.items():
+            write_atomic(base / rel, new)
+    except SourceError as exc:
+        return str(exc)
+    return None
+
+
+def run_migrate(
+    paths: Sequence[str],
+    *,
+    builder: str | None = None,
+    run_args: str = "",
+    smoke_cmd: str | None = None,
+    ports: Sequence[int] = (),
+    env: Sequence[str] = (),
+    settle: float = 5.0,
+    timeout: float = 60.0,
+    max_builds: int = 6,
+    no_verify: bool = False,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    context: Path | None = None,
+    secrets: Sequence[str] = (),
+    keep: bool = False,
+    report_format: str = "text",
+    output: Path | None = None,
+    jobs: int = 1,
+    exclude: Sequence[str] | None = None,
+    extend_exclude: Sequence[str] = (),
+    environ: dict[str, str] | None = None,
+    engine: Builder | None = None,
+    out: IO[str] | None = None,
+    err: IO[str] | None = None,
+) -> int:
+    """Migrate every Dockerfile found; returns the exit code. Never raises (but KeyboardInterrupt)."""
+    from rewriter.discover import PatternError, discover
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+
+    def say(msg: str) -> None:
+        err.write(f"dockerfix migrate: {msg}\n")
+        err.flush()
+
+    if report_format not in {"text", "json"}:
+        say(f"--format {report_format}: use text or json")
+        return 2
+    if "-" in paths:
+        say("migrate needs Dockerfiles on disk (their build context), not standard input")
+        return 2
+    environ = dict(os.environ if environ is None else environ)
+    try:
+        args = shlex.split(run_args)
+        cmd = shlex.split(smoke_cmd) if smoke_cmd else None
+    except ValueError as exc:
+        say(f"--run-args/--smoke-cmd: {exc}")
+        return 2
+    for item in env:
+        if "=" not in item:
+            say(f"--env {item}: use NAME=VALUE")
+            return 2
+        args += ["-e", item]
+    opts = Options(run_args=args, smoke_cmd=cmd, ports=list(ports), settle=settle, timeout=timeout,
+                   max_builds=max_builds, no_verify=no_verify, select=select, ignore=ignore, context=context,
+                   secrets=list(secrets), keep=keep, env=environ)
+    try:
+        found = discover(list(paths), exclude=exclude, extend_exclude=extend_exclude)
+    except PatternError as exc:
+        say(str(exc))
+        return 2
+    for folder, why in found.problems:
+        say(f"{folder}: {why}")
+    if not found.targets:
+        say("no Dockerfile found")
+        return 2
+
+    tools: list[Builder] = []
+
+    def tool_of() -> Builder:
+        if not tools:
+            tools.append(engine or detect_builder(builder, environ))
+        return tools[0]
+
+    def one(path: Path) -> Outcome:
+        try:
+            return migrate_file(path, opts, tool_of, say if report_format == "text" else lambda _m: None)
+        except VerifyError as exc:
+            return Outcome(str(path), "error", str(exc))
+
+    outcomes: list[Outcome] = []
+    write_errors = 0
+
+    def finish(o: Outcome) -> None:
+        nonlocal write_errors
+        problem = _write(o)
+        if problem:
+            write_errors += 1
+            o.status, o.reason = "error", f"cannot write: {problem}"
+        outcomes.append(o)
+        if report_format == "text":
+            out.write(format_outcome(o) + "\n")
+            out.flush()
+
+    targets = [t.path for t in found.targets]
+    try:
+        if jobs <= 1 or len(targets) == 1:
+            for path in targets:
+                finish(one(path))
+        else:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                for o in pool.map(one, targets):
+                    finish(o)
+    except KeyboardInterrupt:
+        say(f"interrupted: {len(outcomes)} of {len(targets)} file(s) done; the others are untouched")
+        return 130
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    say(f"{len(outcomes)} file(s): {summary}")
+    if report_format == "json":
+        text = to_json(outcomes)
+        if output is not None:
+            output.write_text(text)
+        else:
+            out.write(text)
+    elif output is not None:
+        output.write_text("".join(format_outcome(o) + "\n" for o in outcomes))
+    if any(o.status == "error" for o in outcomes):
+        return 2
+    return 0 if all(o.status in _DONE for o in outcomes) else 1
