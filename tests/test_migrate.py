@@ -268,3 +268,25 @@ sys.exit(run_migrate([{str(app / "Dockerfile")!r}], engine=fake))
     assert proc.returncode == 130, err.decode()
     assert json.loads(marker.read_text()), "the images were not cleaned up"
     assert (app / "Dockerfile").read_bytes() == before
+
+
+def test_docker_backend_command_lines(app: Path) -> None:
+    """migrate through the real CliBuilder for docker (execute faked): docker build with the secret
+    flag and BuildKit, docker create/start with the run arguments, and docker rm/rmi at the end."""
+    from test_verify import Recorder, which_of
+
+    from rewriter.verify import detect_builder
+
+    inspect = Proc(0, json.dumps([{"Config": {"User": "", "ExposedPorts": {}}, "Size": 1000}]))
+    rec = Recorder(ok_info={"docker"}, answers={"docker image": inspect,
+                                                "docker start": Proc(None, "up\n", "", timed_out=True)})
+    tool = detect_builder(None, dict(os.environ), which=which_of("docker"), execute=rec)
+    out, err = io.StringIO(), io.StringIO()
+    code = run_migrate([str(app / "Dockerfile")], engine=tool, run_args="-e MODE=test", out=out, err=err)
+    assert code == 0, err.getvalue()
+    builds = [c for c in rec.calls if c[:2] == ["docker", "build"]]
+    assert len(builds) == 2 and "--secret" in builds[1] and "--secret" not in builds[0]
+    creates = [c for c in rec.calls if c[:2] == ["docker", "create"]]
+    assert creates and all(c[4:6] == ["-e", "MODE=test"] for c in creates)
+    assert any(c[:3] == ["docker", "rm", "-f"] for c in rec.calls)
+    assert any(c[:2] == ["docker", "rmi"] for c in rec.calls)
