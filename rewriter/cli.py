@@ -605,6 +605,7 @@ def migrate(
         typer.Option("--port", min=1, max=65535, help="A container port to compare (repeatable; default: the"
                      " ports the original image exposes): GET / must answer with the same status class."),
     ] = None,
+    path: Annotated[str, typer.Option("--path", help="The HTTP path requested on each port.")] = "/",
     env: Annotated[
         list[str] | None, typer.Option("--env", metavar="NAME=VALUE", help="Environment for both containers"
                                        " (repeatable).")
@@ -634,7 +635,7 @@ def migrate(
     from rewriter.migrate_cli import run_migrate
 
     raise typer.Exit(run_migrate(
-        paths, builder=builder, run_args=run_args, smoke_cmd=smoke_cmd, ports=port or [], env=env or [],
+        paths, builder=builder, run_args=run_args, smoke_cmd=smoke_cmd, ports=port or [], path=path, env=env or [],
         settle=settle, timeout=timeout, max_builds=max_builds, no_verify=no_verify, select=_ids(select),
         ignore=_ids(ignore), context=context, secrets=secret or [], keep=keep, report_format=report_format,
         output=output, jobs=jobs, exclude=exclude, extend_exclude=extend_exclude or [],

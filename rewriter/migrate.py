@@ -9,8 +9,8 @@ The comparison (:func:`differences`)
     * the candidate builds;
     * started with the same arguments, it is in the same state after ``settle`` seconds (still
       running, or exited with the same code);
-    * every TCP port the original image exposes (or ``--port``) answers ``GET /`` with the same HTTP
-      status class (2xx, 3xx, ...) when the original answers at all;
+    * every TCP port the original image exposes (or ``--port``) answers ``GET /`` (or ``--path``) with
+      the same HTTP status class (2xx, 3xx, ...) when the original answers at all;
     * its output shows no error signature (permission denied, not found, a traceback, a panic...)
       that the original's does not;
     * with ``--smoke-cmd``, that command prints the same and exits the same.
@@ -71,6 +71,7 @@ class Options:
     run_args: list[str] = field(default_factory=list)
     smoke_cmd: list[str] | None = None
     ports: list[int] = field(default_factory=list)
+    path: str = "/"
     settle: float = 5.0
     timeout: float = 60.0
     max_builds: int = 6
@@ -214,7 +215,7 @@ class Lab:
                 pname = f"{name}-p{port}"
                 self.containers.append(pname)
                 http = self.tool.serve(tag, name=pname, run_args=self.opts.run_args, cmd=None, port=port,
-                                       timeout=self.opts.timeout)
+                                       timeout=self.opts.timeout, path=self.opts.path)
                 obs.answers[port] = _status_class(http.status)
                 obs.output += redact(http.logs, redactions)
         if self.opts.smoke_cmd:

@@ -45,6 +45,7 @@ def run_migrate(
     run_args: str = "",
     smoke_cmd: str | None = None,
     ports: Sequence[int] = (),
+    path: str = "/",
     env: Sequence[str] = (),
     settle: float = 5.0,
     timeout: float = 60.0,
@@ -93,7 +94,10 @@ def run_migrate(
             say(f"--env {item}: use NAME=VALUE")
             return 2
         args += ["-e", item]
-    opts = Options(run_args=args, smoke_cmd=cmd, ports=list(ports), settle=settle, timeout=timeout,
+    if not path.startswith("/"):
+        say(f"--path {path}: must start with /")
+        return 2
+    opts = Options(run_args=args, smoke_cmd=cmd, ports=list(ports), path=path, settle=settle, timeout=timeout,
                    max_builds=max_builds, no_verify=no_verify, select=select, ignore=ignore, context=context,
                    secrets=list(secrets), keep=keep, env=environ)
     try:

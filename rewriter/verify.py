@@ -186,7 +186,8 @@ class Builder(Protocol):
     ) -> RunResult: ...  # fmt: skip
 
     def serve(
-        self, tag: str, *, name: str, run_args: Sequence[str], cmd: Sequence[str] | None, port: int, timeout: float
+        self, tag: str, *, name: str, run_args: Sequence[str], cmd: Sequence[str] | None, port: int, timeout: float,
+        path: str = "/",
     ) -> HttpResult: ...
 
     def inspect(self, tag: str) -> ImageInfo | None: ...
@@ -215,8 +216,9 @@ def http_get(
     *,
     host: str = "127.0.0.1",
     sleep: Callable[[float], None] = time.sleep,
+    path: str = "/",
 ) -> HttpResult:
-    """``GET /`` on ``host:port``, retried until an answer or ``deadline`` (``time.monotonic``).
+    """``GET path`` (default ``/``) on ``host:port``, retried until an answer or ``deadline`` (``time.monotonic``).
 
     ``exited()`` returns the container's exit code once it has stopped (``None`` while it runs).
     No proxy is used. Any HTTP status is an answer.
@@ -227,7 +229,7 @@ def http_get(
             return HttpResult(error="no HTTP answer before the deadline (--timeout)")
         conn = http.client.HTTPConnection(host, port, timeout=max(0.2, min(5.0, remaining)))
         try:
-            conn.request("GET", "/")
+            conn.request("GET", path)
             resp = conn.getresponse()
             return HttpResult(status=resp.status, body=resp.read(MAX_BODY))
         except (OSError, http.client.HTTPException):
@@ -332,7 +334,8 @@ class CliBuilder:
         return RunResult(p.returncode, p.stdout, p.stderr, uid)
 
     def serve(
-        self, tag: str, *, name: str, run_args: Sequence[str], cmd: Sequence[str] | None, port: int, timeout: float
+        self, tag: str, *, name: str, run_args: Sequence[str], cmd: Sequence[str] | None, port: int, timeout: float,
+        path: str = "/",
     ) -> HttpResult:
         deadline = time.monotonic() + timeout
         host_port = free_port()
@@ -356,7 +359,7 @@ class CliBuilder:
             except ValueError:
                 return None
 
-        res = http_get(host_port, deadline, exited)
+        res = http_get(host_port, deadline, exited, path=path)
         res.uid = uid
         if res.error:
             logs = self._cmd(self.run_cli, "logs", name, timeout=60)

@@ -58,6 +58,7 @@ class Fake:
     built: list[str] = field(default_factory=list)
     flags: list[list[str]] = field(default_factory=list)
     cleaned: list[dict] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
     slow: float = 0.0
 
     def build(self, *, context, dockerfile, tag, flags, label, env, timeout):
@@ -76,8 +77,9 @@ class Fake:
             return RunResult(1, "", "PermissionError: [Errno 13] Permission denied: '/app/data'\n")
         return RunResult(None, "listening on 8000\n", "", timed_out=True)
 
-    def serve(self, tag, *, name, run_args, cmd, port, timeout):
+    def serve(self, tag, *, name, run_args, cmd, port, timeout, path="/"):
         text = self.texts[tag]
+        self.paths.append(path)
         if any(m in text for m in self.http_fails_if):
             return HttpResult(500, b"error")
         return HttpResult(200, b"ok")
@@ -238,8 +240,10 @@ def test_cli_writes_only_after_verification_and_reports_json(app: Path) -> None:
 
 def test_cli_text_table(app: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
-    code = run_migrate([str(app)], engine=Fake(), out=out, err=err)
+    fake = Fake()
+    code = run_migrate([str(app)], engine=fake, path="/health", out=out, err=err)
     assert code == 0
+    assert fake.paths and set(fake.paths) == {"/health"}
     table = out.getvalue()
     for row in ("status", "kept", "image size", "200.0 MB -> 50.0 MB", "build flags now", "builds / seconds"):
         assert row in table, row

@@ -21,8 +21,10 @@ What it changes
       ``aspnet:<ver>-noble-chiseled`` image.
     * A prebuilt static binary copied from the build context into an OS image (no RUN): the base
       becomes ``static-debian13:nonroot`` (the binary is checked: ELF without a program interpreter).
-    The runtime stage gets the builder's ENV, EXPOSE, WORKDIR, LABEL, VOLUME and STOPSIGNAL, and an
-    exec-form ENTRYPOINT (distroless has no shell). Always the ``:nonroot`` variant; USER is left to
+    The runtime stage gets the builder's ENV, EXPOSE, WORKDIR, LABEL, VOLUME and STOPSIGNAL, the
+    files the builder COPYs into places the app reads at run time (``/etc/…``, ``/usr/share/…``,
+    ``/opt/…``, ``/srv/…``, ``/var/lib/…``), and an exec-form ENTRYPOINT (distroless has no shell; with
+    an exec-form ENTRYPOINT the CMD stays a CMD). Always the ``:nonroot`` variant; USER is left to
     the ``nonroot`` codemod (a USER after the builder's last RUN is dropped from the builder).
     Images come from ``data/runtimes.yaml`` with their end-of-life dates: an image past its date
     is never emitted and a language version is never changed.
@@ -59,7 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rewriter.edits import Applicability, Edit, Fix, Note
-from rewriter.facts import Context, ImageRef, parse_image
+from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.shell import Command, needs_shell, parse_shell, split_words
 from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
@@ -599,6 +601,50 @@ _PROBES = {
 }
 
 
+#: where a COPY/ADD of the builder puts what the app reads at run time (configuration, assets, data)
+_RUNTIME_PLACES = ("/etc/", "/usr/share/", "/usr/local/share/", "/var/lib/", "/var/www/", "/opt/", "/srv/",
+                   "/data/", "/config/")
+
+
+def _carried_files(ctx: Context, stage: Stage, plan: _Plan) -> list[str]:
+    """Files and folders the stage COPYs/ADDs (from the build context) into places the app reads at
+    run time (``/etc/myapp/config.ini``, ``/usr/share/app/static``) that the runtime would not get
+    otherwise: they are copied from the builder as they are at its end."""
+    out: list[str] = []
+    # the builder's WORKDIR is the app (copied whole) or its sources (never shipped)
+    covered = [dest.rstrip("/") for _src, dest in plan.copies] + [_workdir(stage)]
+    workdir = "/"
+    for inst in stage.instructions:
+        if inst.keyword == "WORKDIR" and inst.arguments.strip():
+            workdir = posixpath.normpath(posixpath.join(workdir, inst.arguments.strip().strip("\"'")))
+        if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
+            continue
+        words = list(inst.argv)
+        if len(words) < 2 or any("$" in w or "*" in w for w in words):
+            continue
+        srcs, dest = words[:-1], words[-1]
+        into_dir = dest.endswith("/") or len(srcs) > 1
+        dest_abs = posixpath.normpath(posixpath.join(workdir, dest))
+        if not into_dir:
+            paths = [dest_abs]
+        elif dest_abs.count("/") >= 3 or dest_abs.rstrip("/") + "/" not in _RUNTIME_PLACES:
+            paths = [dest_abs]  # an app's own folder (/etc/myapp/, /usr/share/app/static/): all of it
+        else:
+            # straight into /etc/ or /opt/: a file keeps its name; a folder's entries land there
+            paths = []
+            for src in srcs:
+                folder = inside(ctx.context_dir, src)
+                if folder is not None and folder.is_dir():
+                    paths += [posixpath.join(dest_abs, p.name) for p in sorted(folder.iterdir())]
+                else:
+                    paths.append(posixpath.join(dest_abs, posixpath.basename(src.rstrip("/"))))
+        for path in paths:
+            is_covered = any(path == c or path.startswith(c + "/") for c in covered)
+            if not is_covered and path.startswith(_RUNTIME_PLACES) and path not in out:
+                out.append(path)
+    return out
+
+
 def _split_cmd(stage: Stage, argv: list[str]) -> tuple[list[str], list[str]]:
     """Keep CMD as CMD: with an exec-form ENTRYPOINT, the CMD's arguments stay replaceable by
     ``docker run IMAGE ARGS`` when the runtime's start command still ends with them."""
@@ -675,7 +721,8 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
     if plan.packages:
         lines.append(f"RUN apt-get update && apt-get install -y --no-install-recommends {' '.join(plan.packages)} "
                      "&& rm -rf /var/lib/apt/lists/*")
-    for src, dest in plan.copies:
+    carried_files = _carried_files(ctx, stage, plan)
+    for src, dest in [*plan.copies, *((p, p) for p in carried_files)]:
         lines.append(f"COPY --from={builder} {src} {dest}")
     workdir = _workdir(stage)
     if workdir != "/" and any(dest == workdir for _src, dest in plan.copies):
