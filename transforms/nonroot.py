@@ -18,6 +18,10 @@ What it changes
       log, state, cache and data places: recursively), in the same ``RUN`` that creates the user.
     * An image that already runs as its unprivileged user (distroless ``:nonroot``, Chainguard,
       chiseled .NET) gets that user's numeric ``USER`` written out.
+    * The official nginx image whose configuration the Dockerfile replaces with one that listens
+      only on ports >= 1024 runs as its own user 101 (nginxinc/nginx-unprivileged's recipe: no
+      ``user`` directive, the pid file in /tmp, /var/cache/nginx owned by the user;
+      ``transforms/data/users.yaml`` ``unprivileged``).
 
 When it refuses (a note, file unchanged)
     * Windows stages; a ``USER`` set from a variable; ONBUILD bases.
@@ -47,13 +51,14 @@ Fix safety
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rewriter.edits import Applicability, Edit, Fix, Note
-from rewriter.facts import Context, ImageRef, parse_image
+from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.shell import parse_shell
 from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
@@ -122,6 +127,12 @@ class NonrootTransform(Codemod):
             return
         texts = _start_texts(stage, chain)
         root_image = first_match(table["root_images"], image)
+        if root_image and root_image.get("unprivileged") and _last_in(chain, "ENTRYPOINT") is None:
+            fix = _unprivileged(ctx, stage, chain, table["unprivileged"][root_image["unprivileged"]],
+                                root_image["unprivileged"])
+            if fix is not None:
+                yield fix
+                return
         if texts is None or (root_image and _last_in(chain, "ENTRYPOINT") is None):
             why = (root_image["reason"] if root_image else "the final stage sets no CMD or ENTRYPOINT: its start "
                    "command comes from the base image, or it is an image to build upon (a child image's RUN "
@@ -457,6 +468,68 @@ def _add_user(
         msg += f"; it owns {', '.join(dict.fromkeys(owned))}"
     msg += "; unsafe: check that the app writes nowhere else and needs no root-only resource"
     yield Fix(ID, msg, (edit,), Applicability.UNSAFE, anchor.start_line)
+
+
+def _config_copies(ctx: Context, chain: list[Stage], config_dir: str) -> dict[str, str | None]:
+    """Files the stages COPY/ADD from the build context into ``config_dir``: their path there ->
+    their text (None when it cannot be read: a folder's files are listed one by one)."""
+    out: dict[str, str | None] = {}
+    workdir = "/"
+    for st in chain:
+        for inst in st.instructions:
+            if inst.keyword == "WORKDIR" and inst.arguments.strip():
+                workdir = posixpath.normpath(posixpath.join(workdir, inst.arguments.strip().strip("\"'")))
+            if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
+                continue
+            words = list(inst.argv)
+            if len(words) < 2:
+                continue
+            srcs, dest = words[:-1], words[-1]
+            dest_abs = posixpath.normpath(posixpath.join(workdir, dest))
+            if dest_abs != config_dir and not dest_abs.startswith(config_dir + "/"):
+                continue
+            into_dir = dest.endswith("/") or len(srcs) > 1
+            for src in srcs:
+                folder = inside(ctx.context_dir, src)
+                if folder is not None and folder.is_dir():
+                    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+                        rel = f.relative_to(folder).as_posix()
+                        out[f"{dest_abs}/{rel}"] = ctx.read_side(f"{src.rstrip('/')}/{rel}")
+                else:
+                    target = posixpath.join(dest_abs, posixpath.basename(src)) if into_dir else dest_abs
+                    out[target] = ctx.read_side(src.removeprefix("./"))
+    return out
+
+
+def _unprivileged(ctx: Context, stage: Stage, chain: list[Stage], recipe: dict, server: str) -> Fix | None:
+    """The server image made to run as its own unprivileged user (the publisher's recipe), when the
+    Dockerfile replaces the configuration that listens on 80 and every port it sets is >= 1024."""
+    ports = [p for inst in stage.instructions if inst.keyword == "EXPOSE"
+             for p in (w.split("/", 1)[0] for w in inst.arguments.split()) if p.isdigit()]
+    if any(int(p) < 1024 for p in ports):
+        return None
+    config_dir = recipe["config_dir"]
+    copies = _config_copies(ctx, chain, config_dir)
+    replaced = [f"{config_dir}/{r}" for r in recipe["replaces"] if f"{config_dir}/{r}" in copies]
+    if not replaced or any(text is None for text in copies.values()):
+        return None
+    listen = re.compile(recipe["listen"], re.MULTILINE)
+    found = [int(m) for text in copies.values() for m in listen.findall(text or "")]
+    if not found or any(p < 1024 for p in found):
+        return None
+    uid, gid = int(recipe["uid"]), int(recipe["gid"])
+    nl = ctx.tree.newline
+    run = "RUN " + f" {ctx.tree.escape}{nl} && ".join(recipe["run"].format(uid=uid, gid=gid).split(" && ")) + nl
+    anchor = _anchor(stage)
+    text = f"{run}USER {uid}:{gid}{nl}"
+    if ctx.text.endswith("\n") or anchor.end < len(ctx.text):
+        edit = Edit.insert(anchor.end, text)
+    else:
+        edit = Edit.insert(anchor.end, nl + text[: -len(nl)])
+    return Fix(ID, f"{server} runs unprivileged as its own user {uid}:{gid} (the publisher's recipe: no `user` "
+                   f"directive, the pid file in /tmp, its cache owned by the user); every port it listens on "
+                   f"({', '.join(map(str, sorted(set(found))))}) is >= 1024; unsafe: check that nothing else "
+                   "it runs at start needs root", (edit,), Applicability.UNSAFE, anchor.start_line)
 
 
 def _pin_default_user(ctx: Context, stage: Stage, existing: dict) -> Iterator[Fix]:
