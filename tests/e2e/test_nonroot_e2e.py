@@ -128,7 +128,8 @@ def test_rewrite_runs_as_numeric_nonroot_and_still_serves(case: Case, engine: En
     assert report.uid == 0, f"the legacy image does not run as root; the case proves nothing: {report.detail}"
 
     # 2. dockerfix adds a numeric non-root USER
-    fixed = dockerfix("fix", "--select", "nonroot", "Dockerfile", cwd=ctx)
+    # changing the user is an unsafe fix
+    fixed = dockerfix("fix", "--unsafe-fixes", "--select", "nonroot", "Dockerfile", cwd=ctx)
     assert fixed.returncode == 0, fixed.stderr
     dockerfile = (ctx / "Dockerfile").read_text()
     assert dockerfile != original, f"dockerfix did not change the Dockerfile:\n{fixed.stderr}"
@@ -137,7 +138,7 @@ def test_rewrite_runs_as_numeric_nonroot_and_still_serves(case: Case, engine: En
     m = NUMERIC_USER.match(users[-1])
     assert m, f"USER {users[-1]} is not numeric:\n{dockerfile}"
     assert (int(m[1]), int(m[2] or m[1])) == (case.uid, case.gid), f"unexpected USER {users[-1]}:\n{dockerfile}"
-    again = dockerfix("check", "--select", "nonroot", "Dockerfile", cwd=ctx)
+    again = dockerfix("check", "--unsafe-fixes", "--select", "nonroot", "Dockerfile", cwd=ctx)
     assert again.returncode == 0, f"dockerfix is not idempotent here:\n{again.stdout}\n{again.stderr}"
 
     # 3. the rewrite builds; the image says it runs as that numeric user
