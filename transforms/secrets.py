@@ -647,19 +647,19 @@ def _rewrite_variable(
     consumers = _consumers(name, table)
     users = explicit or [runs[i.start] for i in after if i.keyword == "RUN" and runs[i.start].script is not None
                          and runs[i.start].programs & consumers]
+    if users:
+        # a RUN that runs code this view cannot read (a script, make, an interpreter on a file) may read the
+        # variable from its environment: it keeps it, through the mount
+        users += [runs[i.start] for i in after if i.keyword == "RUN" and runs[i.start] not in users
+                  and runs[i.start].script is not None and _runs_unknown_code(runs[i.start])]
+        users.sort(key=lambda r: r.inst.start)
     blocked = [r for r in users if r.script is None]
     if blocked:
         yield Note(ID, f"{name} is used by a heredoc or exec-form RUN at line {blocked[0].inst.start_line}; "
                        "move it to a secret mount by hand", blocked[0].inst.start_line, refusal=True)
         return
     if not users:
-        if any(d.inst.keyword == "ENV" for d in decls) and ctx.is_final(stage):
-            yield Note(ID, f"{name} is set with ENV and no RUN uses it, so the app reads it at run time: runtime "
-                           "secrets belong to the orchestrator, not the image", first.start_line)
-        else:
-            yield Note(ID, f"{name} looks like a secret but no RUN here uses it; if a build step reads it, mount "
-                           "it as a secret (`RUN --mount=type=secret`), otherwise remove the declaration",
-                       first.start_line)
+        yield from _unused_variable(ctx, stage, runs, name, decls, after)
         return
     for r in users:
         leak = _written_to_file(r, name)
@@ -694,6 +694,46 @@ def _rewrite_variable(
         first.start_line,
         build_flags=(f"--secret id={ident},env={name}",),
     )
+
+
+def _runs_unknown_code(run: _Run) -> bool:
+    """``sh build.sh``, ``./configure``, ``make``, ``python setup.py``: code whose reads are not seen."""
+    assert run.script is not None
+    for cmd in run.script.commands:
+        name = cmd.name.rsplit("/", 1)[-1]
+        args = [a for a in cmd.argv[1:] if not a.startswith("-")]
+        if cmd.name.startswith("./") or name.endswith(".sh") or name == "make":
+            return True
+        if name in {"sh", "bash", "dash", "python", "python3", "node", "ruby", "perl"} and args and \
+                "-c" not in cmd.argv and "-e" not in cmd.argv:
+            return True
+    return False
+
+
+def _unused_variable(ctx: Context, stage: Stage, runs: _Runs, name: str, decls: list[_Decl],
+                     after: list[Instruction]) -> Iterator[Fix | Note]:
+    """A secret variable no step uses: an ARG (or a builder's ENV) is removed, so its value stops landing
+    in the image history; an ENV with a literal value in the final stage is removed from the image's
+    configuration (the orchestrator passes it). Unsafe: code that reads it without naming it loses it."""
+    first = decls[0].inst
+    final_env = any(d.inst.keyword == "ENV" for d in decls) and ctx.is_final(stage)
+    literal = all(d.value and "$" not in d.value for d in decls if d.inst.keyword == "ENV")
+    opaque = [i for i in after if i.keyword == "RUN" and (runs[i.start].script is None
+                                                          or _runs_unknown_code(runs[i.start]))]
+    if (final_env and not literal) or opaque:
+        why = ("so the app may read it at run time: runtime secrets belong to the orchestrator, not the image"
+               if final_env else f"but the RUN at line {opaque[0].start_line} runs code that may read it; if "
+               "it does, mount it as a secret (`RUN --mount=type=secret`), otherwise remove the declaration")
+        yield Note(ID, f"{name} looks like a secret and no RUN names it, {why}", first.start_line)
+        return
+    kind = "/".join(sorted({d.inst.keyword for d in decls}))
+    if final_env:
+        msg = (f"ENV {name} holds a literal secret in the image's configuration: removed (unsafe: the app must now "
+               f"get {name} from the orchestrator, e.g. `docker run -e {name}` or a Kubernetes Secret; rotate it)")
+    else:
+        msg = (f"{kind} {name} looks like a secret and no step uses it: removed, so its value no longer lands in "
+               "the image history (unsafe: a step that reads it without naming it would lose it)")
+    yield Fix(ID, msg, tuple(_dedupe([_remove_decl(d) for d in decls])), Applicability.UNSAFE, first.start_line)
 
 
 def _consumers(name: str, table: dict) -> set[str]:
