@@ -351,14 +351,20 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
         raise _Refuse("pip installs to a custom location (--target/--prefix/--user); move it by hand")
     rows = load("runtimes")["python"]
     row = rows.get(version)
+    upgrade_notes: list[str] = []
+    upgrade_edits: list[Edit] = []
     if row is None or not _alive(row):
-        raise _Refuse(f"no supported runtime image for Python {version} (end of life or none published); move "
-                      "the builder to Python 3.13 for distroless")
+        moved = _upgrade(stage, image, "python", version, upgrade_notes, upgrade_edits)
+        if moved is None:
+            raise _Refuse(f"no supported runtime image for Python {version} (end of life or none published); move "
+                          "the builder to Python 3.13 for distroless")
+        version, row = moved, rows[moved]
+        image = parse_image(image.raw.replace(f":{image.tag}", ":" + upgrade_edits[0].content.rsplit(":", 1)[1]))
     if not row.get("distroless") and image.short_name == "python" and (image.tag or "").endswith("-slim") and \
             row["image"].split(":")[1] == image.tag:
         raise _Refuse(f"{image.raw} is already the slim runtime that would be used (distroless needs Python 3.13)")
     runtime_image = _override(ctx, f"python-{version}", row["image"])
-    plan = _Plan("python", runtime_image)
+    plan = _Plan("python", runtime_image, builder_edits=upgrade_edits, notes=upgrade_notes)
     if not _glibc_ok(image, _distroless("base")["glibc"]):
         raise _Refuse(f"the builder {image.raw} has a newer glibc than the runtime")
     libs = _runtime_libraries(runs, bool(row.get("distroless")))
@@ -460,11 +466,16 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     if not installs:
         raise _Refuse("node image without `npm ci`/`npm install`/`yarn install`: nothing to split")
     row = load("runtimes")["node"].get(version)
+    upgrade_notes: list[str] = []
+    upgrade_edits: list[Edit] = []
     if row is None or not _alive(row):
-        raise _Refuse(f"Node {version} is past end of life (or has no runtime image): move the builder to Node 22 "
-                      "or later, which distroless publishes, and run again")
+        moved = _upgrade(stage, image, "node", version, upgrade_notes, upgrade_edits)
+        if moved is None:
+            raise _Refuse(f"Node {version} is past end of life (or has no runtime image): move the builder to Node "
+                          "22 or later, which distroless publishes, and run again")
+        version, row = moved, load("runtimes")["node"][moved]
     runtime_image = _override(ctx, f"node-{version}", row["image"])
-    plan = _Plan("node", runtime_image)
+    plan = _Plan("node", runtime_image, builder_edits=upgrade_edits, notes=upgrade_notes)
     workdir = _workdir(stage)
     if workdir == "/":
         raise _Refuse("the app has no WORKDIR: cannot tell which files are the application")
@@ -556,6 +567,32 @@ def _option(argv: tuple[str, ...] | list[str], flag: str) -> str | None:
         if a.startswith(flag + "="):
             return a.split("=", 1)[1]
     return None
+
+
+#: Debian releases past their (LTS) end of life: an upgraded builder's tag drops them
+_OLD_DEBIAN = re.compile(r"-(?:jessie|stretch|buster|bullseye)\b")
+
+
+def _upgrade(stage: Stage, image: ImageRef, stack: str, version: str, plan_notes: list[str],
+             edits: list[Edit]) -> str | None:
+    """An end-of-life builder moves to the supported version of ``upgrades`` (the FROM tag's version
+    and an old Debian suffix change); the new version, or None when the tag cannot be rewritten."""
+    target = str(load("runtimes")["upgrades"][stack])
+    tag = image.tag or ""
+    try:
+        older = tuple(map(int, version.split("."))) < tuple(map(int, target.split(".")))
+    except ValueError:
+        return None
+    m = re.match(r"^(\d+(?:\.\d+)*)", tag)
+    if not older or m is None or image.digest or "$" in image.raw:
+        return None
+    new_tag = _OLD_DEBIAN.sub("", target + tag[m.end():])
+    frm = stage.from_instruction
+    word = frm.words[0]
+    edits.append(Edit(frm.start + word.start, frm.start + word.end, image.raw.replace(f":{tag}", f":{new_tag}", 1)))
+    plan_notes.append(f"{stack.capitalize()} {version} is past end of life: the builder moves to {stack}:{new_tag} "
+                      f"({stack.capitalize()} {target}); check that the dependencies support it")
+    return target
 
 
 def _version(tag: str | None, pattern: str) -> str | None:
