@@ -353,6 +353,9 @@ def test_port_mode_compares_status_and_body(tmp_path: Path, capsys: pytest.Captu
 def test_nothing_to_rewrite_needs_no_builder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ctx = tmp_path / "go-hello"
     shutil.copytree(APPS / "go-hello", ctx)
+    # already migrated: its runtime's user written out by number (what nonroot would add)
+    text = (ctx / "Dockerfile").read_text()
+    (ctx / "Dockerfile").write_text(text.replace("\nENTRYPOINT", "\nUSER 65532:65532\nENTRYPOINT"))
     code = run_verify(ctx / "Dockerfile", env={"PATH": str(tmp_path / "nowhere")})
     cap = capsys.readouterr()
     assert code == 0 and cap.out == ""
