@@ -125,7 +125,9 @@ def test_fix_hook_fails_when_only_a_new_side_file_is_written(tmp_path: Path) -> 
     """``COPY . .`` with a secret in the context: only ``.dockerignore`` is created, which
     pre-commit's own check (``git diff``) does not see; the hook's exit code stops the commit."""
     env = _env(tmp_path)
-    config = {"repos": [{"repo": "local", "hooks": [_local_hook("dockerfix-fix", ["--select", "secrets"])]}]}
+    # the .dockerignore exclusion is an unsafe fix (npm ci may read the copied .npmrc)
+    config = {"repos": [{"repo": "local", "hooks": [_local_hook("dockerfix-fix",
+                                                                ["--select", "secrets", "--unsafe-fixes"])]}]}
     dockerfile = "FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"
     repo = _repo(tmp_path, env, config, {"Dockerfile": dockerfile, ".npmrc": "//r/:_authToken=x\n"})
     first = _commit(repo, env, "Dockerfile", ".pre-commit-config.yaml")

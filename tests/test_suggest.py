@@ -163,7 +163,7 @@ def test_side_file_written_and_no_secret_printed(tmp_path: Path) -> None:
     (tmp_path / ".npmrc").write_text(f"//registry.npmjs.org/:_authToken={token}\n")
     text = "FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"
     (tmp_path / "Dockerfile").write_text(text)
-    shown, rest, code = _review(tmp_path, ["y"], select="secrets")
+    shown, rest, code = _review(tmp_path, ["y"], "--unsafe-fixes", select="secrets")  # .dockerignore: unsafe
     assert code == 0
     assert "+++ b/.dockerignore" in shown[0] and "+.npmrc" in shown[0]
     assert token not in "".join(shown) + rest
