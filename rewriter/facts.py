@@ -7,7 +7,8 @@ transforms never touch the disk themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import posixpath
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,3 +124,31 @@ class Context:
             or self.tree.escape == "`"
             or any(i.keyword == "SHELL" and "powershell" in i.arguments.lower() for i in stage.instructions)
         )
+
+
+@dataclass(frozen=True)
+class ContextCopy:
+    """A COPY/ADD from the build context: its sources, and its destination made absolute."""
+
+    inst: Instruction
+    sources: tuple[str, ...]
+    dest: str  #: absolute and normalised (WORKDIR applied)
+    into_dir: bool  #: the sources go into the destination folder (``dest/``, several sources, ``.``)
+
+
+def context_copies(stages: Iterable[Stage]) -> Iterator[ContextCopy]:
+    """The COPY/ADD instructions of ``stages`` that take files from the build context (not
+    ``--from``, no heredoc, no variable in a path), in order, with the WORKDIR in force applied."""
+    workdir = "/"
+    for st in stages:
+        for inst in st.instructions:
+            if inst.keyword == "WORKDIR" and inst.arguments.strip():
+                workdir = posixpath.normpath(posixpath.join(workdir, inst.arguments.strip().strip("\"'")))
+            if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
+                continue
+            words = list(inst.argv)
+            if len(words) < 2 or any("$" in w for w in words):
+                continue
+            srcs, dest = tuple(words[:-1]), words[-1]
+            into_dir = dest.endswith("/") or len(srcs) > 1 or dest in {".", "./"}
+            yield ContextCopy(inst, srcs, posixpath.normpath(posixpath.join(workdir, dest)), into_dir)

@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rewriter.edits import Applicability, Edit, Fix, Note
-from rewriter.facts import Context, ImageRef, inside, parse_image
+from rewriter.facts import Context, ImageRef, context_copies, inside, parse_image
 from rewriter.shell import Command, needs_shell, parse_shell, split_words
 from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
@@ -650,26 +650,18 @@ def _carried_files(ctx: Context, stage: Stage, plan: _Plan) -> list[str]:
     out: list[str] = []
     # the builder's WORKDIR is the app (copied whole) or its sources (never shipped)
     covered = [dest.rstrip("/") for _src, dest in plan.copies] + [_workdir(stage)]
-    workdir = "/"
-    for inst in stage.instructions:
-        if inst.keyword == "WORKDIR" and inst.arguments.strip():
-            workdir = posixpath.normpath(posixpath.join(workdir, inst.arguments.strip().strip("\"'")))
-        if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
+    for copy in context_copies([stage]):
+        if any("*" in w for w in copy.sources):
             continue
-        words = list(inst.argv)
-        if len(words) < 2 or any("$" in w or "*" in w for w in words):
-            continue
-        srcs, dest = words[:-1], words[-1]
-        into_dir = dest.endswith("/") or len(srcs) > 1
-        dest_abs = posixpath.normpath(posixpath.join(workdir, dest))
-        if not into_dir:
+        dest_abs = copy.dest
+        if not copy.into_dir:
             paths = [dest_abs]
         elif dest_abs.count("/") >= 3 or dest_abs.rstrip("/") + "/" not in _RUNTIME_PLACES:
             paths = [dest_abs]  # an app's own folder (/etc/myapp/, /usr/share/app/static/): all of it
         else:
             # straight into /etc/ or /opt/: a file keeps its name; a folder's entries land there
             paths = []
-            for src in srcs:
+            for src in copy.sources:
                 folder = inside(ctx.context_dir, src)
                 if folder is not None and folder.is_dir():
                     paths += [posixpath.join(dest_abs, p.name) for p in sorted(folder.iterdir())]

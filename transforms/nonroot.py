@@ -58,7 +58,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rewriter.edits import Applicability, Edit, Fix, Note
-from rewriter.facts import Context, ImageRef, inside, parse_image
+from rewriter.facts import Context, ImageRef, context_copies, inside, parse_image
 from rewriter.shell import parse_shell
 from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
@@ -442,17 +442,14 @@ def _add_user(
             owned += files
         create_cmd = " && ".join([*([create_cmd] if create_cmd else []), *own])
     user_spec = f"{uid}:{gid}" if gid is not None else str(uid)
-    esc = ctx.tree.escape
-    run = ("RUN " + f" {esc}{nl} && ".join(create_cmd.split(" && ")) + nl) if create_cmd else ""
+    run = _run_lines(ctx, create_cmd) if create_cmd else ""
     text = f"{run}USER {user_spec}{nl}"
     anchor = _anchor(stage)
     if last_user is not None and last_user in stage.instructions and last_user.start > anchor.start:
         # a trailing USER root that nothing after it needs: replace it
         edit = Edit(last_user.start, last_user.end, _with_ending(text, last_user.raw, nl))
-    elif ctx.text.endswith("\n") or anchor.end < len(ctx.text):
-        edit = Edit.insert(anchor.end, text)
-    else:  # the anchor is the last line and has no newline: keep the file without a final newline
-        edit = Edit.insert(anchor.end, nl + text[: -len(nl)])
+    else:
+        edit = _insert_after(ctx, anchor, text)
     if created:
         who = "the user the Dockerfile creates"
     elif existing:
@@ -474,30 +471,19 @@ def _config_copies(ctx: Context, chain: list[Stage], config_dir: str) -> dict[st
     """Files the stages COPY/ADD from the build context into ``config_dir``: their path there ->
     their text (None when it cannot be read: a folder's files are listed one by one)."""
     out: dict[str, str | None] = {}
-    workdir = "/"
-    for st in chain:
-        for inst in st.instructions:
-            if inst.keyword == "WORKDIR" and inst.arguments.strip():
-                workdir = posixpath.normpath(posixpath.join(workdir, inst.arguments.strip().strip("\"'")))
-            if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
-                continue
-            words = list(inst.argv)
-            if len(words) < 2:
-                continue
-            srcs, dest = words[:-1], words[-1]
-            dest_abs = posixpath.normpath(posixpath.join(workdir, dest))
-            if dest_abs != config_dir and not dest_abs.startswith(config_dir + "/"):
-                continue
-            into_dir = dest.endswith("/") or len(srcs) > 1
-            for src in srcs:
-                folder = inside(ctx.context_dir, src)
-                if folder is not None and folder.is_dir():
-                    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
-                        rel = f.relative_to(folder).as_posix()
-                        out[f"{dest_abs}/{rel}"] = ctx.read_side(f"{src.rstrip('/')}/{rel}")
-                else:
-                    target = posixpath.join(dest_abs, posixpath.basename(src)) if into_dir else dest_abs
-                    out[target] = ctx.read_side(src.removeprefix("./"))
+    for copy in context_copies(chain):
+        dest_abs = copy.dest
+        if dest_abs != config_dir and not dest_abs.startswith(config_dir + "/"):
+            continue
+        for src in copy.sources:
+            folder = inside(ctx.context_dir, src)
+            if folder is not None and folder.is_dir():
+                for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+                    rel = f.relative_to(folder).as_posix()
+                    out[f"{dest_abs}/{rel}"] = ctx.read_side(f"{src.rstrip('/')}/{rel}")
+            else:
+                target = posixpath.join(dest_abs, posixpath.basename(src)) if copy.into_dir else dest_abs
+                out[target] = ctx.read_side(src.removeprefix("./"))
     return out
 
 
@@ -518,14 +504,9 @@ def _unprivileged(ctx: Context, stage: Stage, chain: list[Stage], recipe: dict, 
     if not found or any(p < 1024 for p in found):
         return None
     uid, gid = int(recipe["uid"]), int(recipe["gid"])
-    nl = ctx.tree.newline
-    run = "RUN " + f" {ctx.tree.escape}{nl} && ".join(recipe["run"].format(uid=uid, gid=gid).split(" && ")) + nl
     anchor = _anchor(stage)
-    text = f"{run}USER {uid}:{gid}{nl}"
-    if ctx.text.endswith("\n") or anchor.end < len(ctx.text):
-        edit = Edit.insert(anchor.end, text)
-    else:
-        edit = Edit.insert(anchor.end, nl + text[: -len(nl)])
+    text = f"{_run_lines(ctx, recipe['run'].format(uid=uid, gid=gid))}USER {uid}:{gid}{ctx.tree.newline}"
+    edit = _insert_after(ctx, anchor, text)
     return Fix(ID, f"{server} runs unprivileged as its own user {uid}:{gid} (the publisher's recipe: no `user` "
                    f"directive, the pid file in /tmp, its cache owned by the user); every port it listens on "
                    f"({', '.join(map(str, sorted(set(found))))}) is >= 1024; unsafe: check that nothing else "
@@ -536,15 +517,25 @@ def _pin_default_user(ctx: Context, stage: Stage, existing: dict) -> Iterator[Fi
     """The image already runs as its unprivileged user: say so with its numeric id (safe: same user),
     so that linters and Kubernetes' runAsNonRoot can see it in the Dockerfile."""
     user_spec = f"{existing['uid']}:{existing['gid']}"
-    nl = ctx.tree.newline
     anchor = _anchor(stage)
-    text = f"USER {user_spec}{nl}"
-    if ctx.text.endswith("\n") or anchor.end < len(ctx.text):
-        edit = Edit.insert(anchor.end, text)
-    else:
-        edit = Edit.insert(anchor.end, nl + text[: -len(nl)])
+    edit = _insert_after(ctx, anchor, f"USER {user_spec}{ctx.tree.newline}")
     yield Fix(ID, f"USER {user_spec}: the image's own unprivileged user, by number (it already runs as it)",
               (edit,), Applicability.SAFE, anchor.start_line)
+
+
+def _run_lines(ctx: Context, command: str) -> str:
+    """``RUN a && b`` as the file writes it: one ``&& b`` per continuation line, the file's newline."""
+    nl = ctx.tree.newline
+    return "RUN " + f" {ctx.tree.escape}{nl} && ".join(command.split(" && ")) + nl
+
+
+def _insert_after(ctx: Context, anchor: Instruction, text: str) -> Edit:
+    """Insert ``text`` (whole lines) after ``anchor``; an anchor on the last line without a newline
+    keeps the file without a final newline."""
+    nl = ctx.tree.newline
+    if ctx.text.endswith("\n") or anchor.end < len(ctx.text):
+        return Edit.insert(anchor.end, text)
+    return Edit.insert(anchor.end, nl + text[: -len(nl)])
 
 
 def _with_ending(text: str, replaced_raw: str, nl: str) -> str:

@@ -24,6 +24,25 @@ ROOT = E2E.parent.parent
 DEFAULT_W = "/var/tmp/dockerfix-images"
 TAG_PREFIX = "localhost/dockerfix-e2e-"
 SETUP = "bash tests/e2e/offline-images.sh"
+#: run by ``python3 -c`` in a sidecar sharing a container's network: GET http://127.0.0.1:PORT/PATH,
+#: retried until the deadline; prints the status, a newline and the body (any HTTP status is an answer)
+FETCH = """
+import sys, time, urllib.error, urllib.request
+deadline = time.monotonic() + %(timeout)s
+while True:
+    try:
+        r = urllib.request.urlopen("http://127.0.0.1:%(port)d%(path)s", timeout=5)
+        status, body = r.status, r.read()
+        break
+    except urllib.error.HTTPError as e:
+        status, body = e.code, e.read()
+        break
+    except OSError as e:
+        if time.monotonic() > deadline:
+            sys.exit(f"no answer on port %(port)d: {e}")
+        time.sleep(0.3)
+sys.stdout.write(f"{status}\\n{body.decode(errors='replace')}")
+"""
 
 
 def not_ready(reason: str) -> None:

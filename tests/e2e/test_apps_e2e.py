@@ -49,6 +49,7 @@ from pathlib import Path
 import pytest
 from e2e_support import (
     APPS,
+    FETCH,
     Engine,
     Images,
     Secret,
@@ -66,25 +67,6 @@ pytestmark = pytest.mark.e2e
 PROBE_IMAGE = "docker.io/library/python:3.13-slim"  # the sidecar that sends the HTTP request
 SIZE_SLACK = 64 * 1024  # bytes a rewrite without the split may add (nonroot's groupadd/useradd layer)
 START_TIMEOUT = 20.0  # seconds for an app to answer / print its first line
-
-FETCH = """
-import sys, time, urllib.error, urllib.request
-deadline = time.monotonic() + %(timeout)s
-while True:
-    try:
-        r = urllib.request.urlopen("http://127.0.0.1:%(port)d/", timeout=5)
-        status, body = r.status, r.read()
-        break
-    except urllib.error.HTTPError as e:
-        status, body = e.code, e.read()
-        break
-    except OSError as e:
-        if time.monotonic() > deadline:
-            sys.exit(f"no answer on port %(port)d: {e}")
-        time.sleep(0.2)
-sys.stdout.write(f"{status}\\n{body.decode()}")
-"""
-
 
 @dataclass(frozen=True)
 class App:
@@ -173,7 +155,7 @@ def _process_uids(engine: Engine, cid: str) -> list[int]:
 
 def _http_answer(engine: Engine, cid: str, port: int) -> tuple[str | None, int | None, str]:
     """GET / from a sidecar in the container's network namespace: (answer without uid, uid, error)."""
-    script = FETCH % {"port": port, "timeout": START_TIMEOUT}
+    script = FETCH % {"port": port, "path": "/", "timeout": START_TIMEOUT}
     proc = engine.images.cmd(
         "podman", "run", "--rm", f"--network=container:{cid}", PROBE_IMAGE, "python3", "-c", script,
         timeout=START_TIMEOUT + 60,

@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from e2e_support import E2E, Engine, Images, base_images, dockerfix, tail
+from e2e_support import E2E, FETCH, Engine, Images, base_images, dockerfix, tail
 from ruamel.yaml import YAML
 
 pytestmark = pytest.mark.e2e
@@ -73,25 +73,6 @@ CASES_DIR = E2E / "realworld"
 PROBE_IMAGE = "docker.io/library/python:3.13-slim"
 K8S = ("--sysctl", "net.ipv4.ip_unprivileged_port_start=1024")
 TIMEOUT = 25.0
-
-FETCH = """
-import sys, time, urllib.error, urllib.request
-deadline = time.monotonic() + %(timeout)s
-while True:
-    try:
-        r = urllib.request.urlopen("http://127.0.0.1:%(port)d%(path)s", timeout=5)
-        status, body = r.status, r.read()
-        break
-    except urllib.error.HTTPError as e:
-        status, body = e.code, e.read()
-        break
-    except OSError as e:
-        if time.monotonic() > deadline:
-            sys.exit(f"no answer on port %(port)d: {e}")
-        time.sleep(0.3)
-sys.stdout.write(f"{status}\\n{body.decode(errors='replace')}")
-"""
-
 
 def _cases() -> list[str]:
     if not CASES_DIR.is_dir():
