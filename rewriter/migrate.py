@@ -134,8 +134,15 @@ def _ports(metadata: str) -> list[int]:
     return sorted({int(p) for p in re.findall(r'"(\d{1,5})/tcp"', metadata)})
 
 
+#: a line a program marks as information only (``info:``, ``[notice]``, ``INFO``): not an error
+_INFORMATIONAL = re.compile(r"\b(?:info|notice|debug)\b\s*[:\]]|\[(?:info|notice|debug)\]|^\S*\s*(?:INFO|DEBUG)\b",
+                            re.IGNORECASE)
+
+
 def _signatures(text: str) -> set[str]:
-    return {m.group(0).lower() for m in ERROR_SIGNATURES.finditer(text)}
+    """The error signatures in ``text``, lines marked as information left out."""
+    return {m.group(0).lower() for line in text.splitlines() if not _INFORMATIONAL.search(line)
+            for m in ERROR_SIGNATURES.finditer(line)}
 
 
 def differences(orig: Observation, new: Observation, smoke: bool) -> list[str]:

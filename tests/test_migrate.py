@@ -223,6 +223,11 @@ def test_differences_generic_checks() -> None:
     assert new_err == ["new errors in the output: permission denied"]
     same_err = Observation(True, state="running", answers={8000: "2xx"}, output="warn: not found")
     assert differences(same_err, same_err, False) == []
+    # nginx's entry point as non-root: an informational line is not an error
+    info = Observation(True, state="running", answers={8000: "2xx"}, output=(
+        "10-listen-on-ipv6-by-default.sh: info: can not modify /etc/nginx/conf.d/default.conf (read-only file "
+        "system?)\n2026/12/01 23:27:22 [notice] 1#1: start worker processes\n"))
+    assert differences(base, info, False) == []
 
 
 def test_cli_writes_only_after_verification_and_reports_json(app: Path) -> None:
