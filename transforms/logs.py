@@ -16,6 +16,12 @@ What it changes (final stage only: the stage that runs the application)
     * ``ENV`` variables naming a log file (``LOG_FILE=/var/log/app.log``) point at ``/dev/stdout``.
     * supervisord configuration in the context: its own log goes to ``/dev/stdout``
       (``logfile_maxbytes=0``), edited in the config file (shown as a second file in the diff).
+    * Logging configuration files the image copies from the build context (directly or in a copied
+      folder) that write to files are rewritten as side files, everything else byte for byte: Python
+      ``fileConfig`` INI (file handlers -> ``StreamHandler`` on ``sys.stdout``/``sys.stderr``), logback
+      and log4j2 XML (file appenders -> console appenders, layouts kept), php.ini ``error_log`` ->
+      ``/dev/stderr`` (``transforms/_logconfig.py``). A file name decided by a template is left, with a
+      note. Python ``dictConfig`` YAML/JSON files are not rewritten yet.
     * Python apps get ``ENV PYTHONUNBUFFERED=1``; Rails apps ``RAILS_LOG_TO_STDOUT=1``.
     * ``VOLUME /var/log`` is removed — unsafe: the volume may be used for something else.
 
@@ -42,9 +48,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rewriter.edits import Applicability, Edit, Fix, Note
-from rewriter.facts import Context, parse_image
+from rewriter.facts import Context, context_copies, parse_image
 from rewriter.shell import Command, needs_shell, parse_shell, split_words
 from rewriter.syntax import Instruction, Stage, split_lines
+from transforms import _logconfig
 from transforms._base import Codemod
 from transforms._data import first_match, merged
 
@@ -69,6 +76,7 @@ class LogsTransform(Codemod):
             if inst is not None and not (keyword == "CMD" and _shell_entrypoint(stage)):
                 yield from _entry(inst, table, ctx.tree.newline)
         yield from _config_files(ctx, stage, table, linked, has_shell)
+        yield from _logging_configs(ctx)
         yield from _touched(stage, linked)
         yield from _env_paths(stage, table)
         yield from _volumes(stage)
@@ -319,6 +327,46 @@ def _config_files(ctx: Context, stage: Stage, table: dict, linked: set[str], has
                       + ", ".join(f"{p} -> /dev/{s}" for p, s in paths),
                   (_insert_after(inst, _links_run(paths, nl), nl),),
                   Applicability.SAFE, inst.start_line)
+
+
+#: files that may hold a logging configuration (the content decides: see transforms/_logconfig.py)
+_LOGCONFIG_SUFFIXES = (".ini", ".conf", ".cfg", ".xml")
+
+
+def _logging_configs(ctx: Context) -> Iterator[Fix | Note]:
+    """Logging configuration files of the build context that an image copies (directly, or in a copied
+    folder: ``src/main/resources/logback.xml`` of a Java build too) and that write to files."""
+    if ctx.context_dir is None:
+        return
+    from rewriter import dockerignore
+
+    key = f"{ID}:config-candidates"
+    if key not in ctx.memo:  # the walk of the build context is the same in every round
+        ctx.memo[key] = dockerignore.find_files(ctx.context_dir, lambda rel: rel.endswith(_LOGCONFIG_SUFFIXES),
+                                                max_depth=6, max_files=5000)
+    candidates: list[str] = ctx.memo[key]  # type: ignore[assignment]
+    done: set[str] = set()
+    for copy in context_copies(ctx.tree.stages):
+        for src in copy.sources:
+            rel = posixpath.normpath(src.lstrip("/"))
+            if rel.startswith("..") or any(ch in rel for ch in "*?["):
+                continue
+            inside_src = [c for c in candidates if rel in {".", c} or c.startswith(rel.rstrip("/") + "/")]
+            for f in inside_src:
+                if f in done:
+                    continue
+                done.add(f)
+                text = ctx.read_side(f)
+                kind = _logconfig.kind_of(f, text) if text is not None else None
+                if kind is None or text is None:
+                    continue
+                spans, what = _logconfig.rewrite(kind, text)
+                if spans is None:
+                    if "template" in what:
+                        yield Note(ID, f"{f}: {what}", copy.inst.start_line)
+                    continue
+                yield Fix(ID, f"{f} logs to the container's output instead of files: {what}",
+                          tuple(Edit(s, e, new, f) for s, e, new in spans), Applicability.SAFE, copy.inst.start_line)
 
 
 def _insert_after(inst: Instruction, text: str, nl: str) -> Edit:

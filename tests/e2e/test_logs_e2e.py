@@ -45,3 +45,42 @@ def test_log_line_reaches_the_container_output(engine: Engine, tmp_path: Path) -
     logs, inside = _logs_after(engine, after, 2.5)
     assert LINE in logs, f"the log line is not in the container output:\n{logs}"
     assert LINE not in inside
+
+
+CONFIG_LINE = "py-log-config app loaded"
+
+
+def test_logging_config_file_rewritten_to_the_console(engine: Engine, tmp_path: Path) -> None:
+    """gunicorn started with ``--log-config logging.ini`` whose handler is a FileHandler: the app's log
+    line is in /var/log/app/app.log and not in the container output before; after the rewrite of the
+    side file (StreamHandler on sys.stdout) it is in the container output."""
+    ctx = tmp_path / "py-log-config"
+    shutil.copytree(APPS / "py-log-config", ctx)
+
+    def run(tag: str) -> tuple[str, str]:
+        cid = engine.start(tag)
+        deadline = time.monotonic() + 30
+        while True:
+            logs = engine.logs(cid)
+            cat = "cat /var/log/app/app.log 2>/dev/null || true"
+            inside = engine.images.cmd("podman", "exec", cid, "sh", "-c", cat, timeout=60).stdout
+            if CONFIG_LINE in logs + inside or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        engine.rm(cid)
+        return logs, inside
+
+    before = engine.tag("logconfig-before")
+    engine.build(ctx, before)
+    logs, inside = run(before)
+    assert CONFIG_LINE not in logs, "the legacy image already logs to the container output: the test proves nothing"
+    assert CONFIG_LINE in inside, f"the legacy image should write its log file inside the container:\n{logs}"
+
+    proc = dockerfix("fix", "--select", "logs", "Dockerfile", cwd=ctx)
+    assert proc.returncode == 0, proc.stderr
+    assert "class=StreamHandler" in (ctx / "logging.ini").read_text()
+    after = engine.tag("logconfig-after")
+    engine.build(ctx, after)
+    logs, inside = run(after)
+    assert CONFIG_LINE in logs, f"the log line is not in the container output:\n{logs}"
+    assert CONFIG_LINE not in inside
