@@ -88,3 +88,31 @@ def test_keep_alive_inside_sh_c_exec_form_runs_the_daemon_in_the_foreground() ->
     assert r.new_text.splitlines()[-1] == 'CMD ["nginx", "-g", "daemon off;"]'
     assert "ln -sf /dev/stdout /var/log/nginx/access.log" in r.new_text
     assert "\0" not in r.new_text and "\\u0000" not in r.new_text
+
+
+def test_rewritten_python_logging_configs_load_and_log_to_the_console() -> None:
+    """The golden outputs of the Python logging formats are accepted by the standard library and give
+    stream handlers on stdout/stderr only (no file is opened)."""
+    import json
+    import logging
+    import logging.config
+    import sys
+
+    from ruamel.yaml import YAML
+
+    golden = Path(__file__).resolve().parent.parent / "golden" / "logs"
+    saved = logging.root.handlers[:]
+    try:
+        logging.config.fileConfig(golden / "fileconfig-ini-crlf" / "expected.logging.ini",
+                                  disable_existing_loggers=False)
+        ini = logging.root.handlers[:]
+        logging.config.dictConfig(YAML(typ="safe").load((golden / "dictconfig-yaml" / "expected.logging.yaml")
+                                                        .read_text()))
+        yaml_handlers = logging.root.handlers[:]
+        logging.config.dictConfig(json.loads((golden / "dictconfig-json" / "expected.logging.json").read_text()))
+        json_handlers = logging.root.handlers[:]
+    finally:
+        logging.root.handlers[:] = saved
+    for handlers in (ini, yaml_handlers, json_handlers):
+        assert handlers and all(type(h) is logging.StreamHandler for h in handlers), handlers
+        assert all(h.stream in (sys.stdout, sys.stderr) for h in handlers)

@@ -15,6 +15,9 @@ Formats
       ``<Console target="SYSTEM_OUT">`` with the same name and layout; file names, rollover policies
       and strategies go.
     * php.ini: ``error_log = FILE`` becomes ``error_log = /dev/stderr``.
+    * Python ``dictConfig`` YAML/JSON written one key per line: a file handler's class becomes
+      ``logging.StreamHandler``, ``filename`` becomes ``stream: ext://sys.stdout`` (``sys.stderr`` for an
+      ERROR handler), the other file-only keys go (JSON commas kept valid).
 Refused (None, with the reason): a path decided by a template (``${...}``, ``%(...)s``).
 """
 
@@ -37,6 +40,11 @@ def kind_of(name: str, text: str) -> str | None:
         return "log4j2"
     if lower.endswith(".ini") and re.search(r"(?m)^\s*error_log\s*=", text):
         return "php"
+    if lower.endswith((".yaml", ".yml")) and re.search(r"(?m)^version:\s*1\b", text) and \
+            re.search(r"(?m)^handlers:", text):
+        return "dictconfig-yaml"
+    if lower.endswith(".json") and re.search(r'"version"\s*:\s*1\b', text) and '"handlers"' in text:
+        return "dictconfig-json"
     return None
 
 
@@ -45,7 +53,8 @@ Span = tuple[int, int, str]
 
 def rewrite(kind: str, text: str) -> tuple[list[Span] | None, str]:
     """(the edits as (start, end, replacement) spans of ``text``, or None; what changed or why not)."""
-    return {"fileconfig": _fileconfig, "logback": _logback, "log4j2": _log4j2, "php": _php}[kind](text)
+    return {"fileconfig": _fileconfig, "logback": _logback, "log4j2": _log4j2, "php": _php,
+            "dictconfig-yaml": _dictconfig, "dictconfig-json": _dictconfig}[kind](text)
 
 
 def apply(text: str, spans: list[Span]) -> str:
@@ -201,3 +210,66 @@ def _php(text: str) -> tuple[list[Span] | None, str]:
             changed = True
         out.append(line)
     return (_line_spans(lines, out), "error_log -> /dev/stderr") if changed else (None, "error_log is on the console")
+
+
+#: a file handler's keys that have no meaning for a StreamHandler
+_FILE_KEYS = {"filename", "maxBytes", "backupCount", "when", "interval", "encoding", "mode", "delay", "utc",
+              "atTime", "errors"}
+
+
+def _dictconfig(text: str) -> tuple[list[Span] | None, str]:
+    """``logging.config.dictConfig`` in YAML or JSON, one key per line (how such files are written): in
+    each handler whose ``class`` is a file handler, the class becomes ``logging.StreamHandler``,
+    ``filename`` becomes ``stream: ext://sys.stdout`` (``sys.stderr`` for an ERROR handler) and the
+    other file-only keys go. JSON keeps valid commas; anything not one-key-per-line is left alone."""
+    lines = _lines(text)
+    out = list(lines)
+    key = re.compile(r'^(\s*)"?([A-Za-z_]+)"?\s*:\s*(.*?)\s*(,?)\s*$')
+    changed: list[str] = []
+    for i, line in enumerate(lines):
+        m = key.match(line.rstrip("\r\n"))
+        if not m or m.group(2) != "class" or not FILE_HANDLERS.match(m.group(3).strip("\"'")):
+            continue
+        indent = m.group(1)
+        # the handler's other keys: the lines around it at the same indent, up to a shallower line
+        block = [i]
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(lines):
+                other = lines[j].rstrip("\r\n")
+                if other.strip() and (len(other) - len(other.lstrip())) < len(indent):
+                    break
+                if other.strip() and not other.lstrip().startswith("#"):
+                    block.append(j)
+                j += step
+        block.sort()
+        fields = {}
+        for j in block:
+            km = key.match(lines[j].rstrip("\r\n"))
+            if km is None or km.group(1) != indent:
+                return None, "a handler is not written one key per line: left unchanged"
+            fields[km.group(2)] = (j, km)
+        if "filename" not in fields or _TEMPLATE.search(fields["filename"][1].group(3)):
+            return None, "a handler's file name is missing or a template: left unchanged"
+        level = fields["level"][1].group(3).strip("\"',").upper() if "level" in fields else ""
+        stream = "stderr" if level in {"ERROR", "CRITICAL"} else "stdout"
+        json_style = text.lstrip().startswith("{")
+        quote = '"' if json_style or m.group(3).startswith('"') else ""
+        for j, name, value in ((i, "class", "logging.StreamHandler"),
+                               (fields["filename"][0], "stream", f"ext://sys.{stream}")):
+            km = key.match(lines[j].rstrip("\r\n"))
+            assert km is not None
+            k = f'"{name}"' if json_style else name
+            out[j] = f"{km.group(1)}{k}: {quote}{value}{quote}{km.group(4)}{_eol(lines[j])}"
+        for name, (j, _km) in fields.items():
+            if name in _FILE_KEYS - {"filename"}:
+                out[j] = ""
+        if json_style:  # every kept key but the last ends with a comma
+            kept = [j for j in block if out[j]]
+            for j in kept:
+                body = out[j].rstrip("\r\n").rstrip().rstrip(",")
+                out[j] = body + ("," if j != kept[-1] else "") + _eol(lines[j])
+        changed.append(f"handler -> sys.{stream}")
+    if not changed:
+        return None, "no file handler"
+    return _line_spans(lines, out), ", ".join(changed)

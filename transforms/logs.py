@@ -20,8 +20,8 @@ What it changes (final stage only: the stage that runs the application)
       folder) that write to files are rewritten as side files, everything else byte for byte: Python
       ``fileConfig`` INI (file handlers -> ``StreamHandler`` on ``sys.stdout``/``sys.stderr``), logback
       and log4j2 XML (file appenders -> console appenders, layouts kept), php.ini ``error_log`` ->
-      ``/dev/stderr`` (``transforms/_logconfig.py``). A file name decided by a template is left, with a
-      note. Python ``dictConfig`` YAML/JSON files are not rewritten yet.
+      ``/dev/stderr``, Python ``dictConfig`` YAML/JSON (``transforms/_logconfig.py``). A file name decided
+      by a template is left, with a note.
     * Python apps get ``ENV PYTHONUNBUFFERED=1``; Rails apps ``RAILS_LOG_TO_STDOUT=1``.
     * ``VOLUME /var/log`` is removed — unsafe: the volume may be used for something else.
 
@@ -330,7 +330,7 @@ def _config_files(ctx: Context, stage: Stage, table: dict, linked: set[str], has
 
 
 #: files that may hold a logging configuration (the content decides: see transforms/_logconfig.py)
-_LOGCONFIG_SUFFIXES = (".ini", ".conf", ".cfg", ".xml")
+_LOGCONFIG_SUFFIXES = (".ini", ".conf", ".cfg", ".xml", ".yaml", ".yml", ".json")
 
 
 def _logging_configs(ctx: Context) -> Iterator[Fix | Note]:
