@@ -47,15 +47,21 @@ def test_log_line_reaches_the_container_output(engine: Engine, tmp_path: Path) -
     assert LINE not in inside
 
 
-CONFIG_LINE = "py-log-config app loaded"
+CONFIG_CASES = [
+    # gunicorn --log-config logging.ini, a FileHandler -> StreamHandler on sys.stdout
+    ("py-log-config", "py-log-config app loaded", "logging.ini", "class=StreamHandler"),
+    # java -Dlogback.configurationFile=, a RollingFileAppender -> ConsoleAppender (Debian's logback)
+    ("java-logback", "java-logback app started", "logback.xml", "ch.qos.logback.core.ConsoleAppender"),
+]
 
 
-def test_logging_config_file_rewritten_to_the_console(engine: Engine, tmp_path: Path) -> None:
-    """gunicorn started with ``--log-config logging.ini`` whose handler is a FileHandler: the app's log
-    line is in /var/log/app/app.log and not in the container output before; after the rewrite of the
-    side file (StreamHandler on sys.stdout) it is in the container output."""
-    ctx = tmp_path / "py-log-config"
-    shutil.copytree(APPS / "py-log-config", ctx)
+@pytest.mark.parametrize(("app", "line", "config", "marker"), CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])
+def test_logging_config_file_rewritten_to_the_console(engine: Engine, tmp_path: Path, app: str, line: str,
+                                                      config: str, marker: str) -> None:
+    """An app whose logging configuration file writes to /var/log/app/app.log: its log line is in that
+    file and not in the container output before; after the side file's rewrite it is in the output."""
+    ctx = tmp_path / app
+    shutil.copytree(APPS / app, ctx)
 
     def run(tag: str) -> tuple[str, str]:
         cid = engine.start(tag)
@@ -64,7 +70,7 @@ def test_logging_config_file_rewritten_to_the_console(engine: Engine, tmp_path: 
             logs = engine.logs(cid)
             cat = "cat /var/log/app/app.log 2>/dev/null || true"
             inside = engine.images.cmd("podman", "exec", cid, "sh", "-c", cat, timeout=60).stdout
-            if CONFIG_LINE in logs + inside or time.monotonic() > deadline:
+            if line in logs + inside or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         engine.rm(cid)
@@ -73,14 +79,14 @@ def test_logging_config_file_rewritten_to_the_console(engine: Engine, tmp_path: 
     before = engine.tag("logconfig-before")
     engine.build(ctx, before)
     logs, inside = run(before)
-    assert CONFIG_LINE not in logs, "the legacy image already logs to the container output: the test proves nothing"
-    assert CONFIG_LINE in inside, f"the legacy image should write its log file inside the container:\n{logs}"
+    assert line not in logs, "the legacy image already logs to the container output: the test proves nothing"
+    assert line in inside, f"the legacy image should write its log file inside the container:\n{logs}"
 
     proc = dockerfix("fix", "--select", "logs", "Dockerfile", cwd=ctx)
     assert proc.returncode == 0, proc.stderr
-    assert "class=StreamHandler" in (ctx / "logging.ini").read_text()
+    assert marker in (ctx / config).read_text()
     after = engine.tag("logconfig-after")
     engine.build(ctx, after)
     logs, inside = run(after)
-    assert CONFIG_LINE in logs, f"the log line is not in the container output:\n{logs}"
-    assert CONFIG_LINE not in inside
+    assert line in logs, f"the log line is not in the container output:\n{logs}"
+    assert line not in inside
