@@ -119,3 +119,14 @@ def test_second_run_adds_no_second_user() -> None:
     once = _run("FROM alpine:3.22\nRUN apk add --no-cache curl\nCMD [\"curl\"]\n").new_text
     assert once.count("USER ") == 1 and once.count("adduser") == 1
     assert _run(once).new_text == once
+
+
+def test_entry_script_copied_with_the_whole_tree_into_the_workdir_is_read(tmp_path: Path) -> None:
+    """``WORKDIR /app`` + ``COPY . .`` + ``ENTRYPOINT ["./docker-entrypoint.sh"]``: the script that drops
+    privileges is found through the copy (``.`` into the WORKDIR), so no USER is added."""
+    (tmp_path / "docker-entrypoint.sh").write_text('#!/bin/sh\nchown -R app /app/data\nexec gosu app "$@"\n')
+    text = ('FROM python:3.13-slim\nRUN useradd -u 1000 app\nWORKDIR /app\nCOPY . .\n'
+            'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD ["python", "app.py"]\n')
+    r = _run(text, tmp_path)
+    assert r.new_text == text
+    assert any("docker-entrypoint.sh (run at start)" in n.message for n in r.notes), [n.message for n in r.notes]

@@ -297,35 +297,26 @@ def _context_script(ctx: Context, chain: list[Stage], target: str, workdir: str)
     path, one relative to WORKDIR, or a bare name looked up by its base name)."""
     if "$" in target:
         return None
-    path = target if target.startswith("/") else workdir.rstrip("/") + "/" + target.removeprefix("./")
-    for st in reversed(chain):
-        for inst in reversed(st.instructions):
-            if inst.keyword not in {"COPY", "ADD"} or inst.flag("from"):
-                continue
-            words = list(inst.argv)
-            if len(words) < 2:
-                continue
-            srcs, dest = words[:-1], words[-1]
-            dest_abs = dest if dest.startswith("/") else workdir.rstrip("/") + "/" + dest.removeprefix("./")
-            dest_abs = dest_abs.rstrip("/") or "/"
-            into_dir = dest.endswith("/") or len(srcs) > 1 or dest in {".", "./"}
-            for src in srcs:
-                src_dir = src.rstrip("/")
-                candidates = []
-                if not into_dir and path == dest_abs:
+    path = posixpath.normpath(target if target.startswith("/") else posixpath.join(workdir, target))
+    for copy in reversed(list(context_copies(chain))):
+        dest = copy.dest.rstrip("/") or "/"
+        for src in copy.sources:
+            src_dir = src.rstrip("/")
+            candidates = []
+            if not copy.into_dir and path == dest:
+                candidates.append(src)
+            if path.startswith(dest.rstrip("/") + "/"):
+                rest = path[len(dest.rstrip("/")) + 1:]
+                candidates.append(rest if src_dir in {".", ""} else f"{src_dir}/{rest}")
+                if copy.into_dir and "/" not in rest and _base(src) == rest:
                     candidates.append(src)
-                if path.startswith(dest_abs.rstrip("/") + "/"):
-                    rest = path[len(dest_abs.rstrip("/")) + 1:]
-                    candidates.append(rest if src_dir in {".", ""} else f"{src_dir}/{rest}")
-                    if into_dir and "/" not in rest and _base(src) == rest:
-                        candidates.append(src)
-                if "/" not in target and _base(src) == target:
-                    candidates.append(src)
-                for rel in candidates:
-                    rel = rel.removeprefix("./")
-                    text = ctx.read_side(rel) if rel and "*" not in rel else None
-                    if text is not None:
-                        return rel, text
+            if "/" not in target and _base(src) == target:
+                candidates.append(src)
+            for rel in candidates:
+                rel = rel.removeprefix("./")
+                text = ctx.read_side(rel) if rel and "*" not in rel else None
+                if text is not None:
+                    return rel, text
     return None
 
 
