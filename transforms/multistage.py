@@ -57,7 +57,6 @@ import posixpath
 import re
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rewriter.edits import Applicability, Edit, Fix, Note
@@ -66,6 +65,9 @@ from rewriter.shell import Command, needs_shell, parse_shell, split_words
 from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
 from transforms._data import load
+from transforms._samefamily import carried_paths, is_alpine, plan_same_family
+from transforms._splitplan import Plan as _Plan
+from transforms._splitplan import Refuse as _Refuse
 
 ID = "multistage"
 TODAY = datetime.date(2026, 11, 27)
@@ -77,25 +79,6 @@ _UNSUPPORTED_TOOLCHAINS = {"erlang", "elixir", "ruby", "php", "perl", "haskell",
 _BUILD_ENV = ("POETRY_", "PIP_", "PIPENV_", "UV_", "NPM_CONFIG_", "YARN_", "GOPATH", "GOFLAGS", "GOPROXY", "CGO_",
               "GO111MODULE", "CARGO_", "RUSTUP_", "MAVEN_", "GRADLE_", "DOTNET_CLI_", "NUGET_")
 _MOVE = {"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "VOLUME", "STOPSIGNAL"}
-
-
-@dataclass
-class _Plan:
-    """What the runtime stage needs."""
-
-    stack: str
-    runtime: str
-    copies: list[tuple[str, str]] = field(default_factory=list)  # (builder path, runtime path)
-    entrypoint: list[str] = field(default_factory=list)
-    builder_edits: list[Edit] = field(default_factory=list)
-    #: no builder: only the base image changes (a prebuilt static binary)
-    rebase_only: bool = False
-    packages: list[str] = field(default_factory=list)  # runtime libraries a slim runtime installs
-    notes: list[str] = field(default_factory=list)
-
-
-class _Refuse(Exception):
-    """Leave the file unchanged; the message is the note."""
 
 
 class MultistageTransform(Codemod):
@@ -124,36 +107,115 @@ def _alive(row: dict) -> bool:
 # --------------------------------------------------------------------------- analysis
 
 
+class _NotDistroless(_Refuse):
+    """The app cannot run on distroless (its start needs a shell, a library distroless lacks): a
+    same-family runtime may still take it."""
+
+
+_STACKS = {"golang": "go", "rust": "rust", "python": "python", "pypy": "python", "node": "node", "maven": "java",
+           "gradle": "java", "eclipse-temurin": "java", "openjdk": "java", "amazoncorretto": "java", "ruby": "ruby",
+           "php": "php"}
+
+
 def _plan(ctx: Context, stage: Stage) -> _Plan | None:
     image = parse_image(ctx.resolved_base(stage))
     name = image.short_name
-    tag = image.tag or "latest"
     if ctx.is_windows(stage):
         raise _Refuse("Windows image: no distroless runtime exists for it; left unchanged")
     if _is_runtime_image(image):
         return None  # already a runtime stage: nothing to split
-    if ("alpine" in tag or name == "alpine") and name not in _OS_IMAGES:
-        raise _Refuse(f"{image.raw} is Alpine (musl): its build output does not run on glibc distroless images; "
-                      "an Alpine runtime of the same version would be the option")
-    runs = _run_commands(stage)
-    entry = _entry_argv(ctx, stage)
-    if name == "golang":
-        return _go(ctx, stage, runs, entry)
-    if name == "rust":
-        return _rust(ctx, stage, runs, entry)
-    if name in {"python", "pypy"}:
-        return _python(ctx, stage, image, runs, entry)
-    if name == "node":
-        return _node(ctx, stage, image, runs, entry)
-    if name in {"maven", "gradle", "eclipse-temurin", "openjdk", "amazoncorretto"}:
-        return _java(ctx, stage, image, runs, entry)
+    if _already_split(ctx, stage):
+        return None  # the final stage already takes what it runs from a build stage
+    stack = _STACKS.get(name)
     if image.name.startswith("mcr.microsoft.com/dotnet/sdk"):
-        return _dotnet(ctx, stage, image, runs, entry)
-    if name in _OS_IMAGES:
-        return _static_binary(ctx, stage, entry)
-    if name in _UNSUPPORTED_TOOLCHAINS:
-        raise _Refuse(f"{name} builds are not a stack this codemod splits yet (Go, Rust, Python, Node, Java, .NET)")
-    return None  # not a toolchain image: nothing to split
+        stack = "dotnet"
+    alpine = is_alpine(image)
+    if stack is None:
+        if name in _OS_IMAGES and not alpine:
+            try:
+                return _static_binary(ctx, stage, _entry_argv(ctx, stage))
+            except _NotDistroless:
+                return None  # an OS image started by a script: not a prebuilt binary
+        if name in _UNSUPPORTED_TOOLCHAINS:
+            raise _Refuse(f"{name} builds are not a stack this codemod splits yet (Go, Rust, Python, Node, Java, "
+                          ".NET, Ruby, PHP)")
+        return None  # not a toolchain image: nothing to split
+    runs = _run_commands(stage)
+    try:
+        entry: list[str] | None = _entry_argv(ctx, stage)
+        why = ""
+    except _NotDistroless as exc:
+        entry, why = None, str(exc)
+    if stack in {"ruby", "php"}:
+        return plan_same_family(ctx, stage, image, stack, runs, _workdir(stage),
+                                f"{stack.capitalize()} has no distroless runtime")
+    if stack in {"python", "node"}:
+        if alpine:
+            why = f"{image.raw} is Alpine (musl): the runtime is the same version's Alpine image"
+        if entry is not None and not alpine:
+            try:
+                return _python(ctx, stage, image, runs, entry) if stack == "python" else \
+                    _node(ctx, stage, image, runs, entry)
+            except _NotDistroless as exc:
+                why = str(exc)
+        plan = plan_same_family(ctx, stage, image, stack, runs, _workdir(stage), why)
+        _check_installs(stack, stage, runs, plan, entry)
+        return plan
+    if entry is None:
+        raise _Refuse(why)
+    if alpine and stack not in {"go", "java"}:
+        raise _Refuse(f"{image.raw} is Alpine (musl): its build output does not run on glibc distroless images")
+    if stack == "go":
+        plan = _go(ctx, stage, runs, entry)
+        if alpine and "static" not in plan.runtime:
+            raise _Refuse(f"{image.raw} is Alpine (musl) and the Go build uses cgo: the binary needs musl; build "
+                          "with CGO_ENABLED=0 and run again")
+        return plan
+    if stack == "rust":
+        return _rust(ctx, stage, runs, entry)
+    if stack == "java":
+        return _java(ctx, stage, image, runs, entry)
+    return _dotnet(ctx, stage, image, runs, entry)
+
+
+def _already_split(ctx: Context, stage: Stage) -> bool:
+    """Is the final stage built FROM an earlier stage, or fed by one that builds (``COPY --from``,
+    ``RUN --mount=…,from=``) while building nothing itself? Its author split the build already."""
+    if ctx.tree.stage_named(stage.base) is not None:
+        return True
+    if any(i.keyword == "RUN" and not i.mounts for i in stage.instructions):
+        return False
+    sources = [i.flag("from").value for i in stage.instructions if i.keyword in {"COPY", "ADD"} and i.flag("from")]
+    sources += [m.get("from", "") for i in stage.instructions if i.keyword == "RUN" for m in i.mounts]
+    for ref in sources:
+        st = ctx.tree.stage_named(ref) if ref else None
+        if st is not None and st.index < stage.index and any(i.keyword == "RUN" for i in st.instructions):
+            return True
+    return False
+
+
+def _check_installs(stack: str, stage: Stage, runs: list, plan: _Plan, entry: list[str] | None) -> None:
+    """A same-family Python/Node split needs the dependency install it moves; Node apps installed with
+    dev dependencies are pruned when the start runs ``node`` itself (not a script that may use them)."""
+    if stack == "python":
+        if not any(_is_pip_install(c) for _i, c in runs) and not any(c.name == "poetry" for _i, c in runs):
+            raise _Refuse("python image without `pip install`/`poetry install`: nothing to split")
+        if any(_option(c.argv, "--target") or _option(c.argv, "--prefix") or "--user" in c.argv
+               for _i, c in runs if _is_pip_install(c)):
+            raise _Refuse("pip installs to a custom location (--target/--prefix/--user); move it by hand")
+        return
+    installs = [c for _i, c in runs if c.name in {"npm", "yarn", "pnpm"} and len(c.argv) > 1
+                and c.argv[1] in {"ci", "install", "i"}]
+    if not installs:
+        raise _Refuse("node image without `npm ci`/`npm install`/`yarn install`: nothing to split")
+    prod = any("--omit=dev" in c.argv or "--production" in c.argv or "--prod" in c.argv for c in installs) or \
+        any("NODE_ENV=production" in i.raw.replace(" ", "=") for i in stage.instructions if i.keyword in {"ENV", "ARG"})
+    if not prod and installs[-1].name == "npm" and entry and entry[0].rsplit("/", 1)[-1] == "node":
+        last = [i for i in stage.instructions if i.keyword == "RUN"][-1]
+        plan.builder_edits.append(Edit.insert(last.end, "RUN npm prune --omit=dev" + ("\n" if last.raw.endswith(
+            "\n") else "")))
+    elif not prod:
+        plan.notes.append("dev dependencies are kept (the start may use them)")
 
 
 def _static_binary(ctx: Context, stage: Stage, entry: list[str]) -> _Plan | None:
@@ -244,16 +306,16 @@ def _entry_argv(ctx: Context, stage: Stage) -> list[str]:
             if text.startswith("exec "):
                 text = text[5:]
             if needs_shell(text):
-                raise _Refuse(f"the start command ({inst.keyword} at line {inst.start_line}) needs a shell, which "
-                              "distroless images do not have; make it a plain command and run again")
+                raise _NotDistroless(f"the start command ({inst.keyword} at line {inst.start_line}) needs "
+                                     "a shell, which distroless images do not have; make it a plain command and run again")
             argv += split_words(text)
         if inst is ep and not inst.is_json:
             break  # a shell-form ENTRYPOINT ignores CMD
     if not argv:
         raise _Refuse("the stage has no CMD or ENTRYPOINT to run in the runtime stage")
     if argv[0].endswith(".sh") or "entrypoint" in argv[0].lower():
-        raise _Refuse(f"the entry point {argv[0]} is a script that needs a shell, which distroless images do not "
-                      "have")
+        raise _NotDistroless(f"the entry point {argv[0]} is a script that needs a shell, which distroless "
+                             "images do not have")
     return argv
 
 
@@ -339,7 +401,7 @@ def _rust(ctx: Context, stage: Stage, runs: list, entry: list[str]) -> _Plan:
 def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[str]) -> _Plan:
     version = _version(image.tag, r"(\d+\.\d+)")
     if version is None:
-        raise _Refuse(f"cannot tell the Python version of {image.raw}; pin a version tag (python:3.13-slim)")
+        raise _NotDistroless(f"cannot tell the Python version of {image.raw}; pin a version tag (python:3.13-slim)")
     installs = [c for _i, c in runs if _is_pip_install(c)]
     poetry = [c for _i, c in runs if c.name == "poetry" and "install" in c.argv]
     if poetry and not _poetry_system(stage, runs):
@@ -362,11 +424,12 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
         image = parse_image(image.raw.replace(f":{image.tag}", ":" + upgrade_edits[0].content.rsplit(":", 1)[1]))
     if not row.get("distroless") and image.short_name == "python" and (image.tag or "").endswith("-slim") and \
             row["image"].split(":")[1] == image.tag:
-        raise _Refuse(f"{image.raw} is already the slim runtime that would be used (distroless needs Python 3.13)")
+        raise _NotDistroless(f"{image.raw} is already the slim runtime that would be used (distroless needs "
+                             "Python 3.13)")
     runtime_image = _override(ctx, f"python-{version}", row["image"])
     plan = _Plan("python", runtime_image, builder_edits=upgrade_edits, notes=upgrade_notes)
     if not _glibc_ok(image, _distroless("base")["glibc"]):
-        raise _Refuse(f"the builder {image.raw} has a newer glibc than the runtime")
+        raise _NotDistroless(f"the builder {image.raw} has a newer glibc than the runtime")
     libs = _runtime_libraries(runs, bool(row.get("distroless")))
     if libs:
         plan.packages = libs
@@ -388,8 +451,8 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
     elif prog in modules:
         plan.entrypoint = [row["python"], "-m", modules[prog], *entry[1:]]
     else:
-        raise _Refuse(f"the start command `{entry[0]}` is not a Python interpreter or a console script this codemod "
-                      "knows; run it as `python3 -m <module>` and run again")
+        raise _NotDistroless(f"the start command `{entry[0]}` is not a Python interpreter or a console script "
+                             "this codemod knows; run it as `python3 -m <module>` and run again")
     if row.get("distroless"):
         plan.notes.append(f"Python {version} runs on {runtime_image}")
     else:
@@ -451,7 +514,7 @@ def _runtime_libraries(runs: list, distroless: bool) -> list[str]:
                 raise _Refuse(f"the builder installs {pkg}; the runtime libraries the app needs from it are not "
                               "known, so a runtime stage could miss them")
             if distroless and lib not in table["distroless_libraries"]:
-                raise _Refuse(f"the app needs {lib} (from {pkg}), which distroless images do not have")
+                raise _NotDistroless(f"the app needs {lib} (from {pkg}), which distroless images do not have")
             if not distroless:
                 needed.append(lib)
     return list(dict.fromkeys(needed))
@@ -460,7 +523,7 @@ def _runtime_libraries(runs: list, distroless: bool) -> list[str]:
 def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[str]) -> _Plan:
     version = _version(image.tag, r"(\d+)")
     if version is None:
-        raise _Refuse(f"cannot tell the Node version of {image.raw}; pin a version tag (node:22)")
+        raise _NotDistroless(f"cannot tell the Node version of {image.raw}; pin a version tag (node:22)")
     installs = [c for _i, c in runs if (c.name in {"npm", "yarn", "pnpm"} and len(c.argv) > 1
                                           and c.argv[1] in {"ci", "install", "i"})]
     if not installs:
@@ -483,7 +546,7 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     if argv[0] in {"npm", "yarn"} and argv[1:2] in (["start"], ["run"]):
         argv = _resolve_start(ctx, argv)
     if argv[0].rsplit("/", 1)[-1] != "node":
-        raise _Refuse(f"the start command `{' '.join(entry)}` is not `node …`; cannot run it without a shell")
+        raise _NotDistroless(f"the start command `{' '.join(entry)}` is not `node …`; cannot run it without a shell")
     plan.entrypoint = [row["node"], *argv[1:]]
     prod = any("--omit=dev" in c.argv or "--production" in c.argv or "--prod" in c.argv for c in installs) or \
         any("NODE_ENV=production" in i.raw for i in stage.instructions if i.keyword in {"ENV", "ARG"})
@@ -491,7 +554,7 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
         last = [i for i in stage.instructions if i.keyword == "RUN"][-1]
         plan.builder_edits.append(Edit.insert(last.end, _line("RUN npm prune --omit=dev", ctx, last)))
     elif not prod:
-        raise _Refuse("yarn/pnpm install dev dependencies and there is no prune step to drop them; install with "
+        raise _NotDistroless("yarn/pnpm install dev dependencies and there is no prune step to drop them; install with "
                       "--production and run again")
     plan.copies.append((workdir, workdir))
     return plan
@@ -501,20 +564,22 @@ def _resolve_start(ctx: Context, argv: list[str]) -> list[str]:
     script = argv[2] if argv[1] == "run" and len(argv) > 2 else "start"
     text = ctx.read_side("package.json")
     if text is None:
-        raise _Refuse("`npm start` cannot be resolved: package.json is not in the build context")
+        raise _NotDistroless("`npm start` cannot be resolved: package.json is not in the build context")
     try:
         command = json.loads(text).get("scripts", {}).get(script)
     except ValueError:
-        raise _Refuse("package.json does not parse; cannot resolve `npm start`") from None
+        raise _NotDistroless("package.json does not parse; cannot resolve `npm start`") from None
     if not command:
         command = "node server.js" if script == "start" else None
     if not command or needs_shell(command):
-        raise _Refuse(f"the `{script}` script in package.json needs a shell; distroless has none")
+        raise _NotDistroless(f"the `{script}` script in package.json needs a shell; distroless has none")
     return split_words(command) + argv[3 if argv[1] == "run" else 2 :]
 
 
 def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[str]) -> _Plan:
-    version = _version(image.tag, r"(?:temurin-|jdk-?|^|-)(\d{2})(?:\D|$)")
+    version = _version(image.tag, r"^(\d{1,2})(?:u\d+|[.-]|$)") if image.short_name in {
+        "openjdk", "eclipse-temurin", "amazoncorretto"} else None
+    version = version or _version(image.tag, r"(?:temurin-|jdk-?|^|-)(\d{2})(?:\D|$)")
     if version is None:
         raise _Refuse(f"cannot tell the Java version of {image.raw}; pin it (eclipse-temurin:21-jdk)")
     if entry[0].rsplit("/", 1)[-1] != "java" or "-jar" not in entry:
@@ -523,6 +588,13 @@ def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     if not jar.endswith(".jar") or any(ch in jar for ch in "*?$"):
         raise _Refuse("the jar to run is not named exactly in the start command")
     row = load("runtimes")["java"].get(version)
+    if is_alpine(image):
+        # musl: the same version's Temurin JRE on Alpine (the jar itself is portable)
+        family = load("runtimes")["families"]["java"]
+        if version not in family["versions"]:
+            raise _Refuse(f"no supported runtime image for Java {version}")
+        row = {"image": family["alpine"].format(v=version), "java": "/opt/java/openjdk/bin/java",
+               "eol": family["versions"][version]}
     if row is None or not _alive(row):
         raise _Refuse(f"no supported runtime image for Java {version}")
     plan = _Plan("java", _override(ctx, f"java-{version}", row["image"]))
@@ -723,6 +795,34 @@ def _health_probe(health: Instruction, plan: _Plan) -> str | None:
     return f"HEALTHCHECK {flags}CMD {probe}"
 
 
+def _start_lines(stage: Stage) -> list[Instruction]:
+    """The stage's last ENTRYPOINT and CMD, in their order: a runtime with a shell keeps them as they are."""
+    found = [i for i in (stage.last("ENTRYPOINT"), stage.last("CMD")) if i is not None]
+    return sorted(found, key=lambda i: i.start)
+
+
+def _args_used(stage: Stage, lines: list[str]) -> list[str]:
+    """The stage's ARG lines whose names the lines carried into the runtime stage refer to (an ARG is
+    scoped to its stage: without it ``ENV PORT=$PORT`` would be empty there)."""
+    text = "\n".join(lines)
+    out = []
+    for inst in stage.instructions:
+        if inst.keyword != "ARG":
+            continue
+        names = [w.text.split("=", 1)[0] for w in inst.words]
+        if any(re.search(r"\$\{?" + re.escape(n) + r"\b", text) for n in names if n):
+            out.append(inst.raw.rstrip("\r\n").lstrip())
+    return out
+
+
+def _health_needs_missing(health: Instruction, plan: _Plan) -> bool:
+    """Does a HEALTHCHECK run curl/wget that the runtime stage does not install?"""
+    tools = {t for t in ("curl", "wget") if re.search(rf"\b{t}\b", health.arguments)}
+    if plan.installer == "apk":
+        tools.discard("wget")  # busybox has wget
+    return bool(tools - set(plan.packages))
+
+
 def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
     if plan.rebase_only:
         return _rebase(stage, plan)
@@ -747,23 +847,42 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
         if inst.keyword in _MOVE or (inst.keyword == "USER" and inst.start > last_run):
             edits.append(Edit.delete(inst.start, inst.end))
     lines = ["", f"FROM {plan.runtime}"]
-    if plan.packages:
-        lines.append(f"RUN apt-get update && apt-get install -y --no-install-recommends {' '.join(plan.packages)} "
+    if plan.packages and plan.installer == "apk":
+        lines.append(f"RUN apk add --no-cache {' '.join(plan.packages)}")
+    elif plan.packages:
+        flag = " --no-install-recommends" if plan.no_recommends else ""
+        lines.append(f"RUN apt-get update && apt-get install -y{flag} {' '.join(plan.packages)} "
                      "&& rm -rf /var/lib/apt/lists/*")
-    carried_files = _carried_files(ctx, stage, plan)
+    if plan.shell:
+        carried_files = carried_paths(ctx, stage, plan, _workdir(stage))
+        users = [p for p in carried_files if p in {"/etc/passwd", "/etc/group"}]
+        if users:
+            lines.append(f"COPY --from={builder} {' '.join(users)} /etc/")
+        carried_files = [p for p in carried_files if p not in users]
+    else:
+        carried_files = _carried_files(ctx, stage, plan)
     for src, dest in [*plan.copies, *((p, p) for p in carried_files)]:
         lines.append(f"COPY --from={builder} {src} {dest}")
     workdir = _workdir(stage)
     if workdir != "/" and any(dest == workdir for _src, dest in plan.copies):
         lines.append(f"WORKDIR {workdir}")
-    lines += [c for c in carried if not c.upper().startswith(("HEALTHCHECK",))]
+    kept = [c for c in carried if not c.upper().startswith(("HEALTHCHECK",))]
+    lines += _args_used(stage, kept + ([i.raw for i in _start_lines(stage)] if plan.shell else [])) + kept
+    if plan.shell and plan.user:
+        lines.append(f"USER {plan.user}")
     probe = _health_probe(health, plan) if health is not None else None
+    health_kept = plan.shell and health is not None and not _health_needs_missing(health, plan)
+    if health_kept and health is not None:
+        probe = health.raw.rstrip("\r\n").lstrip()
     if probe is not None:
         lines.append(probe)
-    entrypoint, cmd = _split_cmd(stage, plan.entrypoint)
-    lines.append(f"ENTRYPOINT {json.dumps(entrypoint, ensure_ascii=False)}")
-    if cmd:
-        lines.append(f"CMD {json.dumps(cmd, ensure_ascii=False)}")
+    if plan.shell:
+        lines += [i.raw.rstrip("\r\n").lstrip() for i in _start_lines(stage)]
+    else:
+        entrypoint, cmd = _split_cmd(stage, plan.entrypoint)
+        lines.append(f"ENTRYPOINT {json.dumps(entrypoint, ensure_ascii=False)}")
+        if cmd:
+            lines.append(f"CMD {json.dumps(cmd, ensure_ascii=False)}")
     text = nl.join(lines) + nl
     at = stage.instructions[-1].end
     if not ctx.text.endswith("\n") and at == len(ctx.text):
@@ -772,7 +891,9 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
     msg = f"{plan.stack} app split into builder `{builder}` and runtime {plan.runtime}"
     if plan.notes:
         msg += " (" + "; ".join(plan.notes) + ")"
-    if probe is not None:
+    if health_kept:
+        pass
+    elif probe is not None:
         msg += "; its HEALTHCHECK's HTTP probe is done by the runtime's own interpreter (no curl there)"
     elif health is not None and re.search(r"\b(curl|wget|sh|bash)\b", health.arguments):
         msg += "; its HEALTHCHECK needs curl/wget/a shell, which the runtime lacks, so it was left out"

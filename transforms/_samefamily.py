@@ -1,0 +1,352 @@
+"""Same-family runtime stages for ``multistage``: the builder's language image, minus the build.
+
+When a split onto distroless is impossible — the start needs a shell (an entry-point script, a
+shell-form CMD with ``&&`` or expansions), the builder is Alpine (musl), or the stack is Ruby or PHP —
+the runtime stage is the publisher's smaller image of the *same* language version (``python:3.11`` →
+``python:3.11-slim``, ``node:18-alpine`` → ``node:22-alpine`` after the end-of-life move, ``ruby:3.3``
+→ ``ruby:3.3-slim``, ``php:8.3-apache`` → the same image without what the build added). The start
+lines move as they are, and the runtime gets what the app had at run time:
+
+* the installed dependencies (Python: site-packages, the console scripts of ``/usr/local/bin`` and
+  any virtualenv; Node: the app folder with ``node_modules``, global installs; Ruby: the gems of
+  ``/usr/local/bundle``; PHP: the compiled extensions and ``php.ini`` files) and the app folder;
+* every file the Dockerfile copied from the build context outside those (entry-point scripts,
+  configuration), every folder a RUN made with ``mkdir``, every ``/etc`` folder a RUN configured
+  (``a2enmod``, ``sed -i /etc/…``), the users and groups the build created, and the last USER;
+* every package the builder installed except compilers and headers — a ``-dev`` package becomes its
+  runtime library (tables ``runtime_libraries`` / ``apk_runtime_libraries``), with the builder's own
+  ``--no-install-recommends`` choice.
+
+Refuses (a note) when the builder installs a second service (nginx, supervisor, cron: one app per
+container), adds its own package sources (the runtime could not install the same packages), installs
+a ``-dev`` package whose runtime library is not known, or uses a version with no supported image.
+A version past end of life moves to ``upgrades`` (a note says to check the dependencies); a moving tag
+(``python:3-slim``, ``node:lts``) is pinned to the release it names today (``moving_tags``).
+
+Unsafe, like every split: the runtime image differs from the builder's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import posixpath
+import re
+
+from rewriter.edits import Edit
+from rewriter.facts import Context, ImageRef, context_copies, inside, parse_image
+from rewriter.shell import Command, parse_shell
+from rewriter.syntax import Stage
+from transforms._data import load
+from transforms._splitplan import Plan, Refuse
+
+TODAY = datetime.date(2026, 12, 1)
+_VERSION = {"python": r"^(\d+\.\d+)", "node": r"^(\d+)", "ruby": r"^(\d+\.\d+)", "php": r"^(\d+\.\d+)",
+            "java": r"(?:^|-)(\d+)(?:u\d+)?(?:-|$)"}
+#: paths a build writes that never belong in a runtime
+_SCRATCH = ("/tmp", "/var/tmp", "/root/.cache", "/var/cache", "/var/lib/apt", "/var/lib/dpkg", "/usr/src",
+            "/root/.npm", "/root/.composer", "/proc", "/dev", "/run")
+#: /etc folders a command configures: the runtime gets the builder's copy
+_ETC_BY_COMMAND = {"a2enmod": "/etc/apache2", "a2ensite": "/etc/apache2", "a2enconf": "/etc/apache2",
+                   "a2dismod": "/etc/apache2", "a2dissite": "/etc/apache2", "a2disconf": "/etc/apache2",
+                   "update-ca-certificates": "/etc/ssl", "locale-gen": "/etc/locale.gen"}
+_USER_TOOLS = {"useradd", "adduser", "groupadd", "addgroup", "usermod"}
+
+
+def is_alpine(image: ImageRef) -> bool:
+    return "alpine" in (image.tag or "") or image.short_name == "alpine"
+
+
+def version_of(stack: str, image: ImageRef) -> tuple[str | None, str | None]:
+    """The language version a builder image has, and the moving tag it was read from (if any)."""
+    tag = image.tag or "latest"
+    if stack == "java":
+        m = re.search(r"(?:temurin-|jdk-?|jre-?|^)(\d{1,2})(?:u\d+)?(?:\D|$)", tag)
+        return (m.group(1), None) if m else (None, None)
+    m = re.match(_VERSION[stack], tag)
+    if (m and "." in m.group(1)) or (m and stack == "node"):
+        return m.group(1), None
+    head = re.split(r"[-.]", tag, maxsplit=1)[0]
+    moving = load("runtimes")["moving_tags"].get(stack, {})
+    if head in moving:
+        return str(moving[head]), head
+    if tag in moving:
+        return str(moving[tag]), tag
+    m = re.match(r"^(\d+)\.(\d+)", tag)
+    return (f"{m.group(1)}.{m.group(2)}", None) if m else (None, None)
+
+
+def _alive(stack: str, version: str) -> bool:
+    dates = load("runtimes")["families"][stack]["versions"]
+    return version in dates and datetime.date.fromisoformat(str(dates[version])) > TODAY
+
+
+def _runtime_ref(stack: str, builder: ImageRef, version: str, alpine: bool) -> str:
+    """The same family's smaller image of ``version``, under the builder's own registry/name."""
+    family = load("runtimes")["families"][stack]
+    template = str(family["alpine" if alpine else "slim"])
+    tag = builder.tag or ""
+    if template == "same" or (stack != "java" and (alpine or "slim" in tag)):
+        return builder.raw.split("@", 1)[0]
+    if stack == "java":
+        name = "eclipse-temurin" if builder.name.rsplit("/", 1)[-1] != "eclipse-temurin" else builder.name
+        return template.format(v=version).replace("eclipse-temurin", name, 1)
+    m = re.match(r"^(\d+(?:\.\d+)*)", tag)
+    rest = tag[m.end():] if m else ""
+    return f"{builder.name}:{version}-slim{rest}" if builder.name != stack else template.format(v=version) + rest
+
+
+def pin_or_upgrade(stage: Stage, image: ImageRef, stack: str, version: str, moving: str | None,
+                   plan: Plan) -> tuple[str, ImageRef]:
+    """Rewrite the builder's FROM tag when its version is past end of life (to ``upgrades``) or moving
+    (to the release it names today); the version and image the split then builds on."""
+    tag = image.tag or "latest"
+    target = version
+    if not _alive(stack, version):
+        upgrade = load("runtimes")["upgrades"].get(stack)
+        if upgrade is None or not _alive(stack, str(upgrade)):
+            raise Refuse(f"{stack.capitalize()} {version} is past end of life and there is no supported version to "
+                         "move to; upgrade the builder and run again")
+        target = str(upgrade)
+        plan.notes.append(f"{stack.capitalize()} {version} is past end of life: the builder moves to "
+                          f"{stack.capitalize()} {target}; check that the dependencies support it")
+    elif moving is not None:
+        plan.notes.append(f"{image.raw} is a moving tag: pinned to {stack.capitalize()} {version}, its current "
+                          "release, so builder and runtime stay on the same version")
+    if target == version and moving is None:
+        return version, image
+    if image.digest or "$" in image.raw:
+        raise Refuse(f"{image.raw} would have to change version, but it is pinned by digest or a variable")
+    if moving is not None and tag == moving:
+        new_tag = target
+    elif moving is not None:
+        new_tag = target + tag[len(moving):]
+    else:
+        m = re.match(r"^\d+(?:\.\d+)*", tag)
+        new_tag = target + tag[m.end():] if m else target
+    new_tag = re.sub(r"-(?:jessie|stretch|buster|bullseye)\b", "", new_tag)
+    new_tag = re.sub(r"-alpine3\.\d+", "-alpine", new_tag)
+    new_raw = f"{image.name}:{new_tag}" if image.raw.lower().startswith(image.name) else image.raw.replace(
+        f":{tag}", f":{new_tag}", 1)
+    if image.tag is None:
+        new_raw = f"{image.raw}:{new_tag}"
+    frm = stage.from_instruction
+    word = frm.words[0]
+    plan.builder_edits.append(Edit(frm.start + word.start, frm.start + word.end, new_raw))
+    return target, parse_image(new_raw)
+
+
+def plan_same_family(ctx: Context, stage: Stage, image: ImageRef, stack: str, runs: list[tuple[object, Command]],
+                     workdir: str, why: str) -> Plan:
+    """A runtime stage on the builder's own family (see the module docstring); ``why`` says why not distroless."""
+    alpine = is_alpine(image)
+    version, moving = version_of(stack, image)
+    if version is None:
+        raise Refuse(f"cannot tell the {stack.capitalize()} version of {image.raw}; pin a version tag")
+    plan = Plan(stack, "", shell=True, installer="apk" if alpine else "apt")
+    original = image.raw
+    version, image = pin_or_upgrade(stage, image, stack, version, moving, plan)
+    plan.runtime = ctx.config.images.get(f"{stack}-{version}{'-alpine' if alpine else ''}",
+                                         _runtime_ref(stack, image, version, alpine))
+    dropped = _packages(plan, runs, alpine)
+    if plan.runtime == image.raw.split("@", 1)[0] and not dropped and not _leaves_tools(stack, runs):
+        raise Refuse(f"{why + '; and ' if why else ''}{original} is already the smallest image of its family and the build installs no build "
+                     "tools: a runtime stage would leave nothing behind")
+    if workdir == "/":
+        raise Refuse("the app has no WORKDIR: cannot tell which files are the application")
+    _dependencies(plan, stage, stack, version, runs, workdir)
+    plan.copies.append((workdir, workdir))
+    plan.user = _last_user(stage)
+    plan.notes.insert(0, why)
+    plan.notes.append(f"build tools stay in the builder; the start runs as before on {plan.runtime}")
+    return plan
+
+
+def _dependencies(plan: Plan, stage: Stage, stack: str, version: str, runs: list, workdir: str) -> None:
+    argvs = [list(c.argv) for _i, c in runs]
+    if stack == "python":
+        plan.copies.append((f"/usr/local/lib/python{version}/site-packages",
+                            f"/usr/local/lib/python{version}/site-packages"))
+        plan.copies.append(("/usr/local/bin", "/usr/local/bin"))
+        from transforms.multistage import _virtualenvs  # the one finder of virtualenvs
+
+        for venv in _virtualenvs(stage, runs):
+            plan.copies.append((venv, venv))
+    elif stack == "node":
+        if any(a[:1] in (["npm"], ["yarn"], ["pnpm"]) and ("-g" in a or "--global" in a or a[1:2] == ["global"])
+               for a in argvs):
+            plan.copies += [("/usr/local/lib/node_modules", "/usr/local/lib/node_modules"),
+                            ("/usr/local/bin", "/usr/local/bin")]
+    elif stack == "ruby":
+        if not any(a[:1] in (["bundle"], ["gem"], ["bundler"]) for a in argvs):
+            raise Refuse("ruby image without `bundle install` or `gem install`: nothing to split")
+        plan.copies.append(("/usr/local/bundle", "/usr/local/bundle"))
+    elif stack == "php":
+        plan.copies += [("/usr/local/lib/php", "/usr/local/lib/php"), ("/usr/local/etc/php", "/usr/local/etc/php")]
+
+
+def _installed(runs: list, alpine: bool) -> tuple[list[str], bool]:
+    """Packages the stage installs and keeps (removed and ``--virtual`` groups deleted later are
+    not kept), and whether every apt install said ``--no-install-recommends``."""
+    kept: list[str] = []
+    groups: dict[str, list[str]] = {}
+    no_recommends = True
+    for _i, c in runs:
+        argv = list(c.argv)
+        name = argv[0].rsplit("/", 1)[-1] if argv else ""
+        if name in {"apt-get", "apt"} and "install" in argv:
+            no_recommends &= "--no-install-recommends" in argv
+            kept += [a.split("=", 1)[0] for a in argv[argv.index("install") + 1:] if not a.startswith("-")]
+        elif name in {"apt-get", "apt"} and ({"purge", "remove"} & set(argv)):
+            gone = {a for a in argv[1:] if not a.startswith("-")}
+            kept = [p for p in kept if p not in gone]
+        elif name == "apk" and "add" in argv:
+            rest = argv[argv.index("add") + 1:]
+            virtual = None
+            pkgs: list[str] = []
+            skip = False
+            for j, a in enumerate(rest):
+                if skip:
+                    skip = False
+                    continue
+                if a in {"--virtual", "-t"} and j + 1 < len(rest):
+                    virtual, skip = rest[j + 1], True
+                elif a.startswith("--virtual="):
+                    virtual = a.split("=", 1)[1]
+                elif a in {"--repository", "-X"}:
+                    raise Refuse("the builder installs Alpine packages from its own repository; the runtime could "
+                                 "not install the same ones")
+                elif not a.startswith("-"):
+                    pkgs.append(re.split(r"[=<>~]", a, maxsplit=1)[0])
+            if virtual:
+                groups[virtual] = pkgs
+            kept += pkgs
+        elif name == "apk" and "del" in argv:
+            gone: set[str] = set()
+            for a in argv[argv.index("del") + 1:]:
+                gone |= set(groups.get(a, [a]))
+            kept = [p for p in kept if p not in gone]
+    return list(dict.fromkeys(p for p in kept if "$" not in p)), no_recommends
+
+
+def _leaves_tools(stack: str, runs: list) -> bool:
+    """Does the build use tools of its own that a runtime stage leaves behind (composer, a global npm
+    build tool, a compiler toolchain fetched by a script)?"""
+    names = {c.name.rsplit("/", 1)[-1] for _i, c in runs}
+    return bool(names & {"composer", "composer.phar", "pipenv", "poetry", "bundle", "gem", "yarn", "pnpm", "cargo"}) or (
+        stack == "node" and any(c.name == "npm" and "run" in c.argv for _i, c in runs))
+
+
+def _packages(plan: Plan, runs: list, alpine: bool) -> list[str]:
+    """Set ``plan.packages`` to what the runtime installs; the packages left behind."""
+    table = load("runtimes")
+    for _i, c in runs:
+        argv = " ".join(c.argv)
+        name = c.name.rsplit("/", 1)[-1]
+        if name in {"add-apt-repository", "apt-key"} or "sources.list" in argv or (
+                name in {"bash", "sh"} and any("setup_" in w for w in c.argv)):
+            raise Refuse("the builder adds its own package sources; the runtime could not install the same packages")
+    installed, plan.no_recommends = _installed(runs, alpine)
+    compilers = set(table["compilers"]["apk" if alpine else "apt"])
+    libs = table["apk_runtime_libraries" if alpine else "runtime_libraries"]
+    services = set(table["services"])
+    out: list[str] = []
+    for pkg in installed:
+        if pkg in services:
+            raise Refuse(f"the builder installs {pkg}, a second service beside the app (one application per "
+                         "container); split it into its own image first")
+        if pkg in compilers:
+            continue
+        if pkg.endswith("-dev") or pkg.endswith("-devel"):
+            lib = libs.get(pkg)
+            if lib is None:
+                raise Refuse(f"the builder installs {pkg}; the runtime library the app needs from it is not known, "
+                             "so the runtime stage could miss it")
+            out.append(lib)
+        else:
+            out.append(pkg)
+    plan.packages = list(dict.fromkeys(out))
+    return [p for p in installed if p not in plan.packages]
+
+
+def _last_user(stage: Stage) -> str | None:
+    user = stage.last("USER")
+    return user.arguments.strip() if user is not None and user.arguments.strip() else None
+
+
+def carried_paths(ctx: Context, stage: Stage, plan: Plan, workdir: str) -> list[str]:
+    """Paths the original image had at run time that the runtime stage gets from the builder: files
+    copied from the build context outside the copied folders, folders made with ``mkdir``, ``/etc``
+    folders a RUN configured, and the user database when the build created users."""
+    covered = [dest.rstrip("/") or "/" for _src, dest in plan.copies]
+
+    def wanted(path: str) -> bool:
+        return (path.startswith("/") and path != "/" and not path.startswith(tuple(s + "/" for s in _SCRATCH))
+                and path not in _SCRATCH and not any(path == c or path.startswith(c + "/") for c in covered)
+                and not _removed(stage, path))
+
+    out: list[str] = []
+    for copy in context_copies([stage]):
+        if any("*" in w or "?" in w for w in copy.sources):
+            continue
+        if not copy.into_dir:
+            paths = [copy.dest]
+        else:
+            paths = []
+            for src in copy.sources:
+                folder = inside(ctx.context_dir, src)
+                if src in {".", "./"} or (folder is not None and folder.is_dir()):
+                    paths.append(copy.dest)
+                else:
+                    paths.append(posixpath.join(copy.dest, posixpath.basename(src.rstrip("/"))))
+        out += [p for p in paths if wanted(p)]
+    users = False
+    for inst in stage.instructions:
+        if inst.keyword != "RUN" or inst.is_json or inst.heredocs:
+            continue
+        for c in parse_shell(inst.shell_text()[0]).commands:
+            name = c.name.rsplit("/", 1)[-1]
+            args = [a for a in c.argv[1:] if not a.startswith("-")]
+            if name == "mkdir":
+                out += [posixpath.normpath(posixpath.join(_wd_at(stage, inst), a)) for a in args if "$" not in a]
+            elif name in {"mv", "cp", "ln"} and len(args) >= 2 and "$" not in args[-1]:
+                out.append(posixpath.normpath(posixpath.join(_wd_at(stage, inst), args[-1])))
+            elif name in _ETC_BY_COMMAND:
+                out.append(_ETC_BY_COMMAND[name])
+            elif name in {"sed", "tee"} or c.redirects:
+                for w in [*c.argv[1:], *(r.target.text for r in c.redirects if r.target is not None and ">" in r.op)]:
+                    m = re.match(r"^/etc/[A-Za-z0-9._-]+", str(w))
+                    if m and not m.group(0).startswith(("/etc/apt", "/etc/passwd", "/etc/group", "/etc/shadow")):
+                        out.append(m.group(0))
+            if name in _USER_TOOLS:
+                users = True
+    if users:
+        out += ["/etc/passwd", "/etc/group", "/home"]
+    kept = [p for p in dict.fromkeys(out) if wanted(p) or p in {"/etc/passwd", "/etc/group"}]
+    # a path inside another carried folder comes with it
+    return [p for p in kept if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in kept)]
+
+
+def _wd_at(stage: Stage, inst: object) -> str:
+    wd = "/"
+    for i in stage.instructions:
+        if i is inst:
+            break
+        if i.keyword == "WORKDIR" and i.arguments.strip():
+            wd = posixpath.normpath(posixpath.join(wd, i.arguments.strip().strip("\"'")))
+    return wd
+
+
+def _removed(stage: Stage, path: str) -> bool:
+    """Does a RUN remove ``path`` (or a folder holding it)? Then the builder no longer has it."""
+    for inst in stage.instructions:
+        if inst.keyword != "RUN" or inst.is_json or inst.heredocs:
+            continue
+        for c in parse_shell(inst.shell_text()[0]).commands:
+            name = c.name.rsplit("/", 1)[-1]
+            if name in {"rm", "mv"}:
+                for a in (c.argv[1:] if name == "rm" else c.argv[1:-1]):
+                    target = posixpath.normpath(posixpath.join(_wd_at(stage, inst), a)) if not a.startswith("-") \
+                        else ""
+                    if target and (path == target or path.startswith(target.rstrip("/") + "/")):
+                        return True
+    return False

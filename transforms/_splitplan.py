@@ -1,0 +1,34 @@
+"""The plan a ``multistage`` split carries out, shared by the per-stack planners."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rewriter.edits import Edit
+
+
+@dataclass
+class Plan:
+    """What the runtime stage needs."""
+
+    stack: str
+    runtime: str
+    copies: list[tuple[str, str]] = field(default_factory=list)  # (builder path, runtime path)
+    entrypoint: list[str] = field(default_factory=list)
+    builder_edits: list[Edit] = field(default_factory=list)
+    #: no builder: only the base image changes (a prebuilt static binary)
+    rebase_only: bool = False
+    packages: list[str] = field(default_factory=list)  # runtime libraries a slim runtime installs
+    notes: list[str] = field(default_factory=list)
+    #: a same-family runtime with a shell: the start lines move as they are (no exec-form rewrite)
+    shell: bool = False
+    #: the package manager of the runtime stage (``apt`` or ``apk``)
+    installer: str = "apt"
+    #: ``--no-install-recommends`` on the runtime's apt-get install (as every install of the builder had it)
+    no_recommends: bool = True
+    #: the USER the runtime stage runs as (the builder's last USER), if any
+    user: str | None = None
+
+
+class Refuse(Exception):
+    """Leave the file unchanged; the message is the note."""
