@@ -37,9 +37,8 @@ from rewriter.facts import Context, ImageRef, context_copies, inside, parse_imag
 from rewriter.shell import Command, parse_shell
 from rewriter.syntax import Stage
 from transforms._data import load
-from transforms._splitplan import Plan, Refuse
+from transforms._splitplan import TODAY, Plan, Refuse
 
-TODAY = datetime.date(2026, 12, 1)
 _VERSION = {"python": r"^(\d+\.\d+)", "node": r"^(\d+)", "ruby": r"^(\d+\.\d+)", "php": r"^(\d+\.\d+)",
             "java": r"(?:^|-)(\d+)(?:u\d+)?(?:-|$)"}
 #: paths a build writes that never belong in a runtime
@@ -75,7 +74,7 @@ def version_of(stack: str, image: ImageRef) -> tuple[str | None, str | None]:
     return (f"{m.group(1)}.{m.group(2)}", None) if m else (None, None)
 
 
-def _alive(stack: str, version: str) -> bool:
+def family_alive(stack: str, version: str) -> bool:
     dates = load("runtimes")["families"][stack]["versions"]
     return version in dates and datetime.date.fromisoformat(str(dates[version])) > TODAY
 
@@ -101,9 +100,9 @@ def pin_or_upgrade(stage: Stage, image: ImageRef, stack: str, version: str, movi
     (to the release it names today); the version and image the split then builds on."""
     tag = image.tag or "latest"
     target = version
-    if not _alive(stack, version):
+    if not family_alive(stack, version):
         upgrade = load("runtimes")["upgrades"].get(stack)
-        if upgrade is None or not _alive(stack, str(upgrade)):
+        if upgrade is None or not family_alive(stack, str(upgrade)):
             raise Refuse(f"{stack.capitalize()} {version} is past end of life and there is no supported version to "
                          "move to; upgrade the builder and run again")
         target = str(upgrade)
@@ -147,10 +146,13 @@ def plan_same_family(ctx: Context, stage: Stage, image: ImageRef, stack: str, ru
     version, image = pin_or_upgrade(stage, image, stack, version, moving, plan)
     plan.runtime = ctx.config.images.get(f"{stack}-{version}{'-alpine' if alpine else ''}",
                                          _runtime_ref(stack, image, version, alpine))
-    dropped = _packages(plan, runs, alpine)
+    start = " ".join(i.arguments for i in (stage.last("ENTRYPOINT"), stage.last("CMD"), stage.last("HEALTHCHECK"))
+                     if i is not None)
+    dropped = _packages(plan, runs, alpine, set(re.findall(r"[\w.+-]+", start)))
     if plan.runtime == image.raw.split("@", 1)[0] and not dropped and not _leaves_tools(stack, runs):
-        raise Refuse(f"{why + '; and ' if why else ''}{original} is already the smallest image of its family and the build installs no build "
-                     "tools: a runtime stage would leave nothing behind")
+        lead = f"{why}; and " if why else ""
+        raise Refuse(f"{lead}{original} is already the smallest image of its family and the build installs no "
+                     "build tools: a runtime stage would leave nothing behind")
     if workdir == "/":
         raise Refuse("the app has no WORKDIR: cannot tell which files are the application")
     _dependencies(plan, stage, stack, version, runs, workdir)
@@ -232,11 +234,12 @@ def _leaves_tools(stack: str, runs: list) -> bool:
     """Does the build use tools of its own that a runtime stage leaves behind (composer, a global npm
     build tool, a compiler toolchain fetched by a script)?"""
     names = {c.name.rsplit("/", 1)[-1] for _i, c in runs}
-    return bool(names & {"composer", "composer.phar", "pipenv", "poetry", "bundle", "gem", "yarn", "pnpm", "cargo"}) or (
+    tools = {"composer", "composer.phar", "pipenv", "poetry", "bundle", "gem", "yarn", "pnpm", "cargo"}
+    return bool(names & tools) or (
         stack == "node" and any(c.name == "npm" and "run" in c.argv for _i, c in runs))
 
 
-def _packages(plan: Plan, runs: list, alpine: bool) -> list[str]:
+def _packages(plan: Plan, runs: list, alpine: bool, start_words: set[str]) -> list[str]:
     """Set ``plan.packages`` to what the runtime installs; the packages left behind."""
     table = load("runtimes")
     for _i, c in runs:
@@ -264,7 +267,12 @@ def _packages(plan: Plan, runs: list, alpine: bool) -> list[str]:
             out.append(lib)
         else:
             out.append(pkg)
-    plan.packages = list(dict.fromkeys(out))
+    helpers = set(table["build_helpers"]) - set(start_words)
+    left = [p for p in out if p in helpers]
+    if left:
+        plan.notes.append(f"{', '.join(left)} stay in the builder (the dependency install needs them, the app "
+                          "does not)")
+    plan.packages = [p for p in dict.fromkeys(out) if p not in helpers]
     return [p for p in installed if p not in plan.packages]
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 from rewriter.edits import Edit
+
+#: the day the runtime tables (``data/runtimes.yaml`` ``checked``) were last reviewed: end of life is
+#: judged against it
+TODAY = datetime.date(2026, 12, 1)
 
 
 @dataclass

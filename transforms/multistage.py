@@ -66,11 +66,11 @@ from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
 from transforms._data import load
 from transforms._samefamily import carried_paths, is_alpine, plan_same_family
+from transforms._splitplan import TODAY
 from transforms._splitplan import Plan as _Plan
 from transforms._splitplan import Refuse as _Refuse
 
 ID = "multistage"
-TODAY = datetime.date(2026, 11, 27)
 _CARRY = {"ENV", "EXPOSE", "LABEL", "VOLUME", "STOPSIGNAL"}
 _OS_IMAGES = {"debian", "ubuntu", "busybox", "alpine"}
 _UNSUPPORTED_TOOLCHAINS = {"erlang", "elixir", "ruby", "php", "perl", "haskell", "swift", "gcc", "buildpack-deps",
@@ -145,7 +145,13 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
         entry: list[str] | None = _entry_argv(ctx, stage)
         why = ""
     except _NotDistroless as exc:
-        entry, why = None, str(exc)
+        entry, why = None, str(exc).split("; make it")[0]
+    except _Refuse:
+        if stack != "php" or not stage.last("COPY"):
+            raise
+        # PHP images start through the base image's own server (apache2-foreground, php-fpm): the
+        # runtime is that same image, so the inherited start is the same
+        entry, why = None, ""
     if stack in {"ruby", "php"}:
         return plan_same_family(ctx, stage, image, stack, runs, _workdir(stage),
                                 f"{stack.capitalize()} has no distroless runtime")
@@ -183,8 +189,12 @@ def _already_split(ctx: Context, stage: Stage) -> bool:
     ``RUN --mount=…,from=``) while building nothing itself? Its author split the build already."""
     if ctx.tree.stage_named(stage.base) is not None:
         return True
-    if any(i.keyword == "RUN" and not i.mounts for i in stage.instructions):
-        return False
+    builds = {"pip", "pip3", "npm", "yarn", "pnpm", "bundle", "gem", "composer", "go", "cargo", "mvn", "gradle",
+              "dotnet", "poetry", "pipenv", "uv", "make", "./mvnw", "./gradlew"}
+    if any(c.name.rsplit("/", 1)[-1] in builds or c.name in builds or _is_pip_install(c)
+           for i in stage.instructions if i.keyword == "RUN" and not i.mounts
+           for c in parse_shell(i.shell_text()[0]).commands):
+        return False  # it still builds or installs dependencies itself
     sources = [i.flag("from").value for i in stage.instructions if i.keyword in {"COPY", "ADD"} and i.flag("from")]
     sources += [m.get("from", "") for i in stage.instructions if i.keyword == "RUN" for m in i.mounts]
     for ref in sources:
@@ -307,7 +317,8 @@ def _entry_argv(ctx: Context, stage: Stage) -> list[str]:
                 text = text[5:]
             if needs_shell(text):
                 raise _NotDistroless(f"the start command ({inst.keyword} at line {inst.start_line}) needs "
-                                     "a shell, which distroless images do not have; make it a plain command and run again")
+                                     "a shell, which distroless images do not have; make it a plain command "
+                                     "and run again")
             argv += split_words(text)
         if inst is ep and not inst.is_json:
             break  # a shell-form ENTRYPOINT ignores CMD
