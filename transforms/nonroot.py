@@ -415,6 +415,14 @@ def _add_user(
     volumes = _volumes(stage)
     owned = [d for d in [workdir, *volumes, *_start_command_writes(stage)] if d and d != "/"]
     made_dirs, made_files = _made_paths(chain, workdir)
+    # folders a build stage made for the app and the final stage copies from it (a split's runtime)
+    for inst in stage.instructions:
+        source = ctx.tree.stage_named(inst.flag("from").value or "") if inst.keyword == "COPY" and inst.flag(
+            "from") else None
+        if source is not None and source.index < stage.index and len(inst.argv) == 2:
+            built_dirs, built_files = _made_paths(_chain(ctx, source), _workdir(_chain(ctx, source)))
+            if inst.argv[0].rstrip("/") in built_dirs and inst.argv[1].rstrip("/") == inst.argv[0].rstrip("/"):
+                made_dirs.append(inst.argv[0].rstrip("/"))
     framework = [*(_framework_dirs(stage, workdir) if workdir else []), *made_dirs]
     framework = [d for d in dict.fromkeys(framework) if d not in owned]
     files = [f for f in made_files if not any(f.startswith(d.rstrip("/") + "/") for d in framework)]

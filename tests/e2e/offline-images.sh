@@ -175,6 +175,25 @@ DOCKERFILE
 python_base bookworm 3.11
 python_base trixie 3.13
 
+python_full() { # python:3.13 (the full, buildpack-deps based image): the slim stand-in plus a C toolchain
+  # and the -dev headers the real one carries (a subset: gcc, make, libc6-dev, pkg-config, libpq-dev's
+  # absence included — the real image has no libpq-dev either). Differs from the real one: no
+  # mercurial/subversion/imagemagick headers; same Python, same /usr/local layout as the slim stand-in.
+  local P=$W/ctx/python-full-3.13
+  buildah inspect -t image docker.io/library/python:3.13 >/dev/null 2>&1 && return 0   # the last tag made
+  rm -rf "$P"; mkdir -p "$P"
+  cat > "$P/Dockerfile" <<'DOCKERFILE'
+FROM docker.io/library/python:3.13-slim
+RUN set -eux; apt-get update; \
+    apt-get install -y --no-install-recommends gcc libc6-dev make pkg-config git curl ca-certificates; \
+    rm -rf /var/lib/apt/lists/*
+DOCKERFILE
+  buildah bud -q --pull=never --layers=false -t docker.io/library/python:3.13-trixie "$P" >/dev/null
+  buildah tag docker.io/library/python:3.13-trixie docker.io/library/python:3.13
+  t "python:3.13 (full) ready"
+}
+python_full
+
 # ---------------------------------------------------------------- 3b. build toolchains: golang, JDK, Maven (Debian 13's)
 # Builder-stage stand-ins FROM debian:trixie-slim with Debian's own packages, so the versions are the ones
 # Debian 13 ships (Go 1.24, OpenJDK 21, Maven 3.9), laid out like the official images.  The real

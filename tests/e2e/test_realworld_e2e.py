@@ -19,6 +19,7 @@ child: child                 # optional: a folder whose Dockerfile is built FROM
 child_tag: localhost/dockerfix-e2e-acme-base:latest
 service: pypi-index          # optional (a name or a list): a stand-in server the build reaches on 127.0.0.1
 unsafe_broken: "reason"      # optional: --unsafe-fixes is known to break it (strict xfail)
+unsafe_applies: [multistage] # optional: codemods --unsafe-fixes must apply (the rewrite the case is for)
 ```
 
 Services are started once per module, on first use, and stopped at its end; each gives tokens that
@@ -512,6 +513,8 @@ def test_unsafe_fixes_keep_it_working(name: str, lab: Lab) -> None:
         assert not o.ok, f"{name}: --unsafe-fixes works now; remove unsafe_broken from case.yaml"
         pytest.xfail(f"known: {known}")
     assert o.ok, _explain(name, o)
+    wanted = set(spec_of(name).get("unsafe_applies") or [])
+    assert wanted <= set(o.applied), f"{name}: --unsafe-fixes did not apply {sorted(wanted - set(o.applied))}"
 
 
 @pytest.mark.parametrize("name", CASES)
