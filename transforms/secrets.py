@@ -661,15 +661,26 @@ def _rewrite_variable(
     if not users:
         yield from _unused_variable(ctx, stage, runs, name, decls, after)
         return
+    ssh = _ssh_key_variable(ctx, stage, runs, table, name, decls, globals_, after, users)
+    if ssh is not None:
+        yield from ssh
+        return
+    appended: list[tuple[_Run, str]] = []
     for r in users:
         leak = _written_to_file(r, name)
-        if leak:
+        if leak and _removable_config(r, leak, after, runs):
+            appended.append((r, leak))
+        elif leak:
             yield Note(ID, f"RUN at line {r.inst.start_line} writes {name} into {leak}, which stays in the layer; "
                            "a mount would not help until that file is removed in the same RUN (or, for an SSH "
                            "key, replaced by `--mount=type=ssh`): left unchanged", r.inst.start_line, refusal=True)
             return
     ident = name.lower()
     edits: list[Edit] = []
+    for r, leak in appended:
+        last = r.script.last_top_level() if r.script is not None else None
+        assert last is not None
+        edits.append(Edit.insert(r.pos(last.end), f" && rm -f {leak}"))
     for d in decls:
         edits.append(_remove_decl(d))
     for g in globals_:
@@ -685,15 +696,155 @@ def _rewrite_variable(
     lines = ", ".join(str(r.inst.start_line) for r in users)
     kind = "/".join(sorted({d.inst.keyword for d in decls}))
     yield from _syntax_note(ctx)
+    written = ""
+    if appended:
+        files = ", ".join(sorted({leak for _r, leak in appended}))
+        written = (f"; the RUN that writes it into {files} now removes that file before its layer ends (unsafe: "
+                   "nothing later in the image can read that file)")
     yield Fix(
         ID,
         f"{kind} {name} no longer lands in the image history: a secret mount on RUN at line(s) {lines}; "
-        f"build with `docker build --secret id={ident},env={name} .`",
+        f"build with `docker build --secret id={ident},env={name} .`{written}",
         tuple(_dedupe(edits)),
-        Applicability.SAFE,
+        Applicability.UNSAFE if appended else Applicability.SAFE,
         first.start_line,
         build_flags=(f"--secret id={ident},env={name}",),
     )
+
+
+_KEY_FILE = re.compile(r"(?:^|/)\.ssh/(?:id_[a-z0-9_]+|[A-Za-z0-9._-]*key[A-Za-z0-9._-]*)$")
+
+
+def _home(path: str) -> str:
+    """``~/.ssh/id_rsa`` and ``$HOME/.ssh/id_rsa`` as the root user's absolute path."""
+    for lead in ("~/", "$HOME/", "${HOME}/"):
+        if path.startswith(lead):
+            return "/root/" + path[len(lead):]
+    return path
+
+
+def _ssh_key_variable(
+    ctx: Context, stage: Stage, runs: _Runs, table: dict, name: str, decls: list[_Decl],
+    globals_: list[Instruction], after: list[Instruction], users: list[_Run],
+) -> Iterator[Fix | Note] | None:
+    """``ARG SSH_PRIVATE_KEY`` + ``echo "$SSH_PRIVATE_KEY" > ~/.ssh/id_rsa``: the key is written into a
+    layer (and the build argument into the history). Rewritten: the declaration and the commands that
+    write, chmod and remove the key file go, and every RUN from there that fetches over SSH gets
+    ``--mount=type=ssh`` (the build's SSH agent; the key never touches a layer). None when the
+    variable is not written into an SSH key file."""
+    key = None
+    for r in users:
+        leak = _written_to_file(r, name)
+        if leak and _KEY_FILE.search(_home(leak)):
+            key = _home(leak)
+            break
+    if key is None:
+        return None
+    return _ssh_key_rewrite(ctx, stage, runs, table, name, decls, globals_, after, key)
+
+
+def _ssh_key_rewrite(
+    ctx: Context, stage: Stage, runs: _Runs, table: dict, name: str, decls: list[_Decl],
+    globals_: list[Instruction], after: list[Instruction], key: str,
+) -> Iterator[Fix | Note]:
+    edits: list[Edit] = [_remove_decl(d) for d in decls]
+    for g in globals_:
+        edits += [_remove_decl(d) for d in _declarations(g) if d.name == name]
+    mounted: list[_Run] = []
+    workdir = "/"
+    for inst in after:
+        if inst.keyword == "WORKDIR" and inst.arguments.strip():
+            workdir = _join(workdir, inst.arguments.strip())
+        if inst.keyword != "RUN":
+            continue
+        run = runs[inst.start]
+        if run.script is None:
+            if name in inst.raw or key.rsplit("/", 1)[-1] in inst.raw:
+                yield Note(ID, f"{name} (an SSH key) is used by a heredoc or exec-form RUN at line {inst.start_line}; "
+                               "move it to `--mount=type=ssh` by hand", inst.start_line, refusal=True)
+                return
+            continue
+        removal: list[Edit] = []
+        cleaned = False
+        for cmd in run.script.commands:
+            prog = cmd.name.rsplit("/", 1)[-1]
+            names_key = any(_home(w.text) == key for w in cmd.args) or any(
+                r.target is not None and _home(r.target.text) == key for r in cmd.redirects)
+            if prog in {"ssh-agent", "ssh-add"} or (prog == "eval" and "ssh-agent" in " ".join(cmd.argv)):
+                yield Note(ID, f"RUN at line {inst.start_line} starts its own ssh-agent for {name}; with "
+                               "`--mount=type=ssh` the build's agent serves the key: move it by hand",
+                           inst.start_line, refusal=True)
+                return
+            if any(_references(w.raw, name) for w in cmd.words) or (names_key and prog in {"chmod", "chown", "touch"}) \
+                    or (names_key and prog in _REMOVERS and len([a for a in cmd.args
+                                                                 if not a.text.startswith("-")]) == 1):
+                if any(_references(w.raw, name) for w in cmd.words) and not names_key:
+                    yield Note(ID, f"RUN at line {inst.start_line} uses {name} for more than writing the key file; "
+                                   "move it to `--mount=type=ssh` by hand", inst.start_line, refusal=True)
+                    return
+                edit = _remove_command(run, cmd)
+                if edit is None:
+                    yield Note(ID, f"the key file command `{prog}` at line {inst.start_line} is inside a pipeline "
+                                   "or `||` chain; move the key to `--mount=type=ssh` by hand", inst.start_line,
+                               refusal=True)
+                    return
+                removal.append(edit)
+                cleaned |= prog in _REMOVERS
+            elif names_key and prog in _REMOVERS:
+                edit = _remove_word_or_command(run, cmd, {key}, workdir)
+                if edit is not None:
+                    removal.append(edit)
+                    cleaned = True
+        whole = any(e.start == inst.start and e.end == inst.end for e in removal)
+        edits += removal
+        if not whole and _uses_ssh(run, table) and not _has_mount(inst, "ssh", None):
+            edits.append(_mount_edit(inst, "--mount=type=ssh"))
+            mounted.append(run)
+        if cleaned:
+            break
+    if not mounted:
+        yield Note(ID, f"{name} (an SSH key) is written to {key} but no later RUN here fetches over SSH; remove the "
+                       "key by hand", decls[0].inst.start_line, refusal=True)
+        return
+    edits.extend(_syntax_edit(ctx))
+    lines = ", ".join(str(r.inst.start_line) for r in mounted)
+    yield from _syntax_note(ctx)
+    yield Fix(
+        ID,
+        f"the SSH key in {name} is no longer written into a layer nor the image history: RUN at line(s) {lines} "
+        f"fetch through `--mount=type=ssh`; build with `docker build --ssh default .` (an agent holding the key, "
+        f"or `--ssh default=$HOME/.ssh/id_rsa`) instead of passing {name} (unsafe: the build command changes)",
+        tuple(_dedupe(edits)),
+        Applicability.UNSAFE,
+        decls[0].inst.start_line,
+        build_flags=("--ssh default",),
+    )
+
+
+#: credential files a RUN may write a token into and read in the same RUN (basename)
+_CONFIG_FILES = {".npmrc", ".yarnrc", ".yarnrc.yml", "pip.conf", ".pypirc", ".netrc", "NuGet.Config",
+                 "nuget.config", "NuGet.config", "settings.xml", ".gitconfig", ".git-credentials", "auth.json",
+                 ".composer/auth.json", "config.json"}
+
+
+def _removable_config(run: _Run, leak: str, after: list[Instruction], runs: _Runs) -> bool:
+    """A token written into a tool's credentials file (.npmrc, pip.conf, NuGet.Config …) by a RUN that is
+    a plain ``&&`` chain and used there, with no later RUN that may read the file: the same RUN can
+    remove it before its layer ends."""
+    if run.script is None or not run.script.is_simple_chain() or "$" in leak:
+        return False
+    if leak.rsplit("/", 1)[-1] not in _CONFIG_FILES or _KEY_FILE.search(_home(leak)):
+        return False
+    commands = [c for c in run.script.commands if c.depth == 0]
+    writer = next((k for k, c in enumerate(commands) if any(
+        r.target is not None and r.target.text == leak for r in c.redirects) or tuple(c.argv[:2]) in _PERSISTING),
+        None)
+    if writer is None or not any(c.name.rsplit("/", 1)[-1] not in _NON_READERS for c in commands[writer + 1:]):
+        return False  # the same RUN does not use the file after writing it
+    # a later RUN that runs anything but file and package utilities may read the file (git, go, npm …)
+    later = [runs[i.start] for i in after if i.keyword == "RUN" and i.start > run.inst.start]
+    return all(r.script is not None and all(c.name.rsplit("/", 1)[-1] in _NON_READERS for c in r.script.commands)
+               for r in later)
 
 
 def _runs_unknown_code(run: _Run) -> bool:

@@ -1,0 +1,12 @@
+# syntax=docker/dockerfile:1
+FROM python:3.12-slim
+RUN apt-get update && apt-get install -y --no-install-recommends git openssh-client \
+    && rm -rf /var/lib/apt/lists/*
+RUN mkdir -p /root/.ssh && \
+    ssh-keyscan github.com >> /root/.ssh/known_hosts
+WORKDIR /app
+COPY requirements.txt .
+RUN --mount=type=ssh pip install -r requirements.txt && \
+    git clone git@github.com:acme/private-lib.git /opt/private-lib
+COPY . .
+CMD ["python", "app.py"]
