@@ -116,7 +116,7 @@ def pin_or_upgrade(stage: Stage, image: ImageRef, stack: str, version: str, movi
     if image.digest or "$" in image.raw:
         raise Refuse(f"{image.raw} would have to change version, but it is pinned by digest or a variable")
     if moving is not None and tag == moving:
-        new_tag = target
+        new_tag = f"{target}-{tag}" if tag in {"slim", "alpine", "apache", "fpm", "cli"} else target
     elif moving is not None:
         new_tag = target + tag[len(moving):]
     else:
@@ -150,6 +150,10 @@ def plan_same_family(ctx: Context, stage: Stage, image: ImageRef, stack: str, ru
                      if i is not None)
     dropped = _packages(plan, runs, alpine, set(re.findall(r"[\w.+-]+", start)))
     if plan.runtime == image.raw.split("@", 1)[0] and not dropped and not _leaves_tools(stack, runs):
+        if plan.builder_edits:
+            # nothing to leave behind, but the version moves: the image itself is upgraded (no split)
+            plan.upgrade_only = True
+            return plan
         lead = f"{why}; and " if why else ""
         raise Refuse(f"{lead}{original} is already the smallest image of its family and the build installs no "
                      "build tools: a runtime stage would leave nothing behind")
