@@ -522,7 +522,7 @@ def _runtime_libraries(runs: list, distroless: bool) -> list[str]:
                 continue
             lib = table["runtime_libraries"].get(pkg)
             if lib is None:
-                raise _Refuse(f"the builder installs {pkg}; the runtime libraries the app needs from it are not "
+                raise _NotDistroless(f"the builder installs {pkg}; the runtime libraries the app needs from it are not "
                               "known, so a runtime stage could miss them")
             if distroless and lib not in table["distroless_libraries"]:
                 raise _NotDistroless(f"the app needs {lib} (from {pkg}), which distroless images do not have")
