@@ -194,6 +194,37 @@ DOCKERFILE
 }
 python_full
 
+ruby_base() { # ruby:3.3-slim and ruby:3.3: Debian 13's Ruby 3.3, laid out like the official images' env
+  # (GEM_HOME=BUNDLE_APP_CONFIG=/usr/local/bundle, its bin first on PATH, BUNDLE_SILENCE_ROOT_WARNING).
+  # Differs from the official ones: Ruby is Debian's (/usr/bin/ruby, libruby3.3), not compiled into
+  # /usr/local; bundler is Debian's ruby-bundler; the -slim stand-in has no C headers (the official one
+  # has /usr/local/include), the full one adds gcc/make and ruby-dev (the official full image is
+  # buildpack-deps with many more -dev packages).
+  local P=$W/ctx/ruby-3.3
+  buildah inspect -t image docker.io/library/ruby:3.3 >/dev/null 2>&1 && return 0   # the last tag made
+  rm -rf "$P"; mkdir -p "$P/slim" "$P/full"
+  cat > "$P/slim/Dockerfile" <<'DOCKERFILE'
+FROM docker.io/library/debian:trixie-slim
+ENV LANG=C.UTF-8 GEM_HOME=/usr/local/bundle BUNDLE_SILENCE_ROOT_WARNING=1 BUNDLE_APP_CONFIG=/usr/local/bundle
+ENV PATH=/usr/local/bundle/bin:$PATH
+RUN set -eux; apt-get update; apt-get install -y --no-install-recommends ruby ruby-bundler ca-certificates; \
+    rm -rf /var/lib/apt/lists/*; mkdir -p /usr/local/bundle; chmod 1777 /usr/local/bundle; \
+    ruby --version; bundle --version
+CMD ["irb"]
+DOCKERFILE
+  cat > "$P/full/Dockerfile" <<'DOCKERFILE'
+FROM docker.io/library/ruby:3.3-slim
+RUN set -eux; apt-get update; apt-get install -y --no-install-recommends gcc make libc6-dev ruby-dev git; \
+    rm -rf /var/lib/apt/lists/*
+DOCKERFILE
+  buildah bud -q --pull=never --layers=false -t docker.io/library/ruby:3.3-slim "$P/slim" >/dev/null
+  buildah tag docker.io/library/ruby:3.3-slim docker.io/library/ruby:3.3-slim-trixie
+  buildah bud -q --pull=never --layers=false -t docker.io/library/ruby:3.3 "$P/full" >/dev/null
+  buildah tag docker.io/library/ruby:3.3 docker.io/library/ruby:3.3-trixie
+  t "ruby:3.3 and ruby:3.3-slim ready"
+}
+ruby_base
+
 # ---------------------------------------------------------------- 3b. build toolchains: golang, JDK, Maven (Debian 13's)
 # Builder-stage stand-ins FROM debian:trixie-slim with Debian's own packages, so the versions are the ones
 # Debian 13 ships (Go 1.24, OpenJDK 21, Maven 3.9), laid out like the official images.  The real
