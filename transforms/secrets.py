@@ -497,15 +497,27 @@ def _made_before(stage: Stage, runs: _Runs, idx: int, folder: str) -> bool:
     return False
 
 
+_KNOWN: list[tuple[dict, frozenset[str]]] = []
+
+
+def _known_programs(table: dict) -> frozenset[str]:
+    """Programs whose reads are known (file and package utilities, every secret file's consumers),
+    interpreters excepted; built once per secrets table (the last table's set is kept)."""
+    if _KNOWN and _KNOWN[0][0] is table:
+        return _KNOWN[0][1]
+    known = set(_NON_READERS)
+    for other in table["files"]:
+        known |= set(other.get("used_by") or [])
+    result = frozenset(known - _INTERPRETERS)
+    _KNOWN[:] = [(table, result)]
+    return result
+
+
 def _opaque(run: _Run, table: dict, row: dict) -> bool:
     """Whether the RUN runs a program that may read the secret without being known to (a script from
     the context, ``make``, an interpreter, a tool not in any table)."""
     assert run.script is not None
-    known = set(_NON_READERS)
-    for other in table["files"]:
-        known |= set(other.get("used_by") or [])
-    known -= _INTERPRETERS
-    known -= set(row.get("used_by") or [])
+    known = _known_programs(table) - set(row.get("used_by") or [])
     for cmd in run.script.commands:
         name = cmd.name.rsplit("/", 1)[-1]
         if name and name not in known and not name.startswith("$"):
