@@ -29,18 +29,29 @@ What it changes
     Images come from ``data/runtimes.yaml`` with their end-of-life dates: an image past its date
     is never emitted and a language version is never changed.
 
+    When distroless cannot run the app — an entry-point script or a shell-form start, an Alpine
+    builder, Ruby (``bundle install``) or PHP (``composer``, ``docker-php-ext-install``), a package
+    distroless lacks — the runtime is the same version's smaller image of the same family
+    (``python:3.12-slim``, ``node:22-alpine``, ``ruby:3.3-slim``, ``eclipse-temurin:8-jre-alpine``, the
+    ``php:*`` image itself) and the start lines move as they are: see ``transforms/_samefamily.py``
+    (dependencies, context files, folders the build made, users, every non-compiler package with
+    ``-dev`` → runtime library). A version past end of life moves to ``upgrades`` and a moving tag
+    (``python:3``, ``node:lts``) is pinned, with a note; when a runtime stage would leave nothing
+    behind, only the version moves (no split).
+
 When it refuses (a note, file unchanged)
-    Windows images; Alpine (musl) builders; an unknown stack or a build output it cannot locate
-    (``go build`` without ``-o``, a jar found only by wildcard); a start command that needs a shell
-    (``&&``, expansions, an entry-point script) or a console script it does not know; a ``npm
-    start`` script that needs a shell; a language version whose runtime is past end of life or has
-    no image (Node 20, Python 3.10, .NET 8/9 in late 2026); native libraries the runtime lacks (a
-    ``-dev`` package without a known runtime library, or any on distroless); a builder whose glibc is
-    newer than the runtime's; a final stage that is already a runtime (distroless, chiseled,
-    scratch, ``-slim``/``-jre`` with ``COPY --from``), or that is the slim fallback itself. A
-    ``HEALTHCHECK CMD curl -f URL`` (or ``wget``) of a Python or Node app becomes an exec-form probe
-    run by the runtime's own interpreter (urllib / http.get, failing on HTTP errors like ``curl -f``);
-    any other HEALTHCHECK that needs curl/wget/a shell is left out of the runtime, with a note.
+    Windows images; an unknown stack or a build output it cannot locate (``go build`` without ``-o``,
+    a jar found only by wildcard); Go with cgo, Rust or .NET on Alpine (musl); a compiled stack
+    (Go, Rust, Java, .NET) started by a script; no CMD/ENTRYPOINT (an image to build upon; PHP keeps
+    its base image's start); a second service installed beside the app (nginx, supervisor, cron);
+    package sources of the builder's own; a ``-dev`` package whose runtime library is not known; no
+    WORKDIR; a builder that is already its family's smallest image and installs no build tools; a
+    language version with no supported image; a builder whose glibc is newer than the runtime's; a
+    final stage that is already a runtime (distroless, chiseled, scratch, ``-jre``) or already fed by a
+    build stage. A ``HEALTHCHECK CMD curl -f URL`` (or ``wget``) of a Python or Node app on distroless
+    becomes an exec-form probe run by the runtime's own interpreter (urllib / http.get, failing on HTTP
+    errors like ``curl -f``); any other HEALTHCHECK that needs curl/wget/a shell is left out of a
+    distroless runtime, with a note (a same-family runtime keeps it when it has the tool).
 
 Fix safety
     **Unsafe**: the app now runs from a different image, without a shell, package manager or the
