@@ -27,7 +27,7 @@ What it changes
     an exec-form ENTRYPOINT the CMD stays a CMD). Always the ``:nonroot`` variant; USER is left to
     the ``nonroot`` codemod (a USER after the builder's last RUN is dropped from the builder).
     Images come from ``data/runtimes.yaml`` with their end-of-life dates: an image past its date
-    is never emitted and a language version is never changed.
+    is never emitted.
 
     When distroless cannot run the app — an entry-point script or a shell-form start, an Alpine
     builder, Ruby (``bundle install``) or PHP (``composer``, ``docker-php-ext-install``), a package
