@@ -144,9 +144,11 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
     if stack is None:
         if name in _OS_IMAGES and not alpine:
             try:
-                return _static_binary(ctx, stage, _entry_argv(ctx, stage))
+                entry_os = _entry_argv(ctx, stage)
             except _NotDistroless:
                 return None  # an OS image started by a script: not a prebuilt binary
+            compiled = _c_binary(ctx, stage, image, _run_commands(stage), entry_os)
+            return compiled if compiled is not None else _static_binary(ctx, stage, entry_os)
         if name in _UNSUPPORTED_TOOLCHAINS:
             raise _Refuse(f"{name} builds are not a stack this codemod splits yet (Go, Rust, Python, Node, Java, "
                           ".NET, Ruby, PHP)")
@@ -237,6 +239,43 @@ def _check_installs(stack: str, stage: Stage, runs: list, plan: _Plan, entry: li
             "\n") else "")))
     elif not prod:
         plan.notes.append("dev dependencies are kept (the start may use them)")
+
+
+_C_COMPILERS = {"gcc", "g++", "cc", "c++", "clang", "clang++"}
+
+
+def _c_binary(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[str]) -> _Plan | None:
+    """A C/C++ program compiled in an OS image (``apt-get install gcc``, ``gcc -o hello hello.c``) and
+    started as that binary: it runs on distroless ``cc`` (glibc, libgcc, libstdc++), or ``static`` when
+    linked with ``-static``. None when the stage is not that; refused when the build installs a
+    library whose runtime part distroless lacks."""
+    outputs = {}
+    for _i, c in runs:
+        if c.name.rsplit("/", 1)[-1] in _C_COMPILERS and _option(c.argv, "-o"):
+            outputs[_abs(stage, _option(c.argv, "-o") or "")] = "-static" in c.argv
+    target = _abs(stage, entry[0])
+    if "/" not in entry[0]:  # a bare name: found on PATH
+        on_path = [o for o in outputs if posixpath.basename(o) == entry[0] and posixpath.dirname(o) in {
+            "/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"}]
+        target = on_path[0] if on_path else target
+    if target not in outputs:
+        return None
+    table = load("runtimes")
+    compilers = set(table["compilers"]["apt"]) | {"g++", "clang", "gcc", "cpp"}
+    for _i, c in runs:
+        if c.name in {"apt-get", "apt"} and "install" in c.argv:
+            for pkg in (a.split("=")[0] for a in c.argv[c.argv.index("install") + 1:] if not a.startswith("-")):
+                if pkg not in compilers:
+                    raise _Refuse(f"the C build installs {pkg}; the binary may need its libraries at run time, which "
+                                  "distroless cc may lack")
+        elif c.name in {"apk", "yum", "dnf", "microdnf"}:
+            return None
+    if not _glibc_ok(image, _distroless("cc")["glibc"]):
+        raise _Refuse(f"the builder {image.raw} has a newer glibc than distroless cc")
+    plan = _Plan("c", _distroless("static" if outputs[target] else "cc")["image"])
+    plan.copies.append((target, target))
+    plan.entrypoint = [target, *entry[1:]]
+    return plan
 
 
 def _static_binary(ctx: Context, stage: Stage, entry: list[str]) -> _Plan | None:
@@ -892,7 +931,7 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
     for src, dest in [*plan.copies, *((p, p) for p in carried_files)]:
         lines.append(f"COPY --from={builder} {src} {dest}")
     workdir = _workdir(stage)
-    if workdir != "/" and any(dest == workdir for _src, dest in plan.copies):
+    if workdir != "/" and (any(dest == workdir for _src, dest in plan.copies) or plan.stack == "c"):
         lines.append(f"WORKDIR {workdir}")
     kept = [c for c in carried if not c.upper().startswith(("HEALTHCHECK",))]
     lines += _args_used(stage, kept + ([i.raw for i in _start_lines(stage)] if plan.shell else [])) + kept
