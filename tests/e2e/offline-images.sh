@@ -901,7 +901,22 @@ DOCKERFILE
   rm -rf "$N"
   t "nginx:1.27 ready (Debian's nginx $ver)"
 }
-if [ "$WEB" = 1 ]; then php_apache_base; nginx_base; fi
+php_layout() { # the official php images have /usr/local/lib/php (extensions/, PEAR): so has the stand-in
+  # (empty: its extensions are Debian's, in /usr/lib/php). A step of its own so a cached stand-in gets it.
+  local P=$W/ctx/php-layout ver
+  podman run --rm --network none docker.io/library/php:apache test -d /usr/local/lib/php/extensions \
+    >/dev/null 2>&1 && return 0
+  rm -rf "$P"; mkdir -p "$P"
+  printf 'FROM docker.io/library/php:8.4-apache-trixie\nRUN mkdir -p /usr/local/lib/php/extensions\n' \
+    > "$P/Dockerfile"
+  buildah bud -q --pull=never --layers=false -t docker.io/library/php:8.4-apache-trixie "$P" >/dev/null
+  ver=$(podman run --rm --network none docker.io/library/php:8.4-apache-trixie php -r 'echo PHP_VERSION;')
+  buildah tag docker.io/library/php:8.4-apache-trixie "docker.io/library/php:$ver-apache" \
+    docker.io/library/php:8.4-apache docker.io/library/php:8-apache docker.io/library/php:apache
+  rm -rf "$P"
+  t "php:8.4-apache has /usr/local/lib/php"
+}
+if [ "$WEB" = 1 ]; then php_apache_base; php_layout; nginx_base; fi
 buildah images
 
 if [ "$SMOKE" = 1 ]; then
