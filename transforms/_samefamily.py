@@ -290,75 +290,65 @@ def carried_paths(ctx: Context, stage: Stage, plan: Plan, workdir: str) -> list[
     copied from the build context outside the copied folders, folders made with ``mkdir``, ``/etc``
     folders a RUN configured, and the user database when the build created users."""
     covered = [dest.rstrip("/") or "/" for _src, dest in plan.copies]
-
-    def wanted(path: str) -> bool:
-        return (path.startswith("/") and path != "/" and not path.startswith(tuple(s + "/" for s in _SCRATCH))
-                and path not in _SCRATCH and not any(path == c or path.startswith(c + "/") for c in covered)
-                and not _removed(stage, path))
-
     out: list[str] = []
     for copy in context_copies([stage]):
         if any("*" in w or "?" in w for w in copy.sources):
             continue
         if not copy.into_dir:
-            paths = [copy.dest]
-        else:
-            paths = []
-            for src in copy.sources:
-                folder = inside(ctx.context_dir, src)
-                if src in {".", "./"} or (folder is not None and folder.is_dir()):
-                    paths.append(copy.dest)
-                else:
-                    paths.append(posixpath.join(copy.dest, posixpath.basename(src.rstrip("/"))))
-        out += [p for p in paths if wanted(p)]
+            out.append(copy.dest)
+            continue
+        for src in copy.sources:
+            folder = inside(ctx.context_dir, src)
+            if src in {".", "./"} or (folder is not None and folder.is_dir()):
+                out.append(copy.dest)
+            else:
+                out.append(posixpath.join(copy.dest, posixpath.basename(src.rstrip("/"))))
+    made, removed, users = _run_paths(stage)
+    out += made
+    if users:
+        out += ["/etc/passwd", "/etc/group", "/home"]
+
+    def wanted(path: str) -> bool:
+        return (path.startswith("/") and path != "/" and not path.startswith(tuple(s + "/" for s in _SCRATCH))
+                and path not in _SCRATCH and not any(path == c or path.startswith(c + "/") for c in covered)
+                and not any(path == r or path.startswith(r.rstrip("/") + "/") for r in removed))
+
+    kept = [p for p in dict.fromkeys(out) if wanted(p) or p in {"/etc/passwd", "/etc/group"}]
+    # a path inside another carried folder comes with it
+    return [p for p in kept if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in kept)]
+
+
+def _run_paths(stage: Stage) -> tuple[list[str], list[str], bool]:
+    """One pass over the stage's RUNs (with the WORKDIR in force at each): the paths they make
+    (``mkdir``, the target of ``mv``/``cp``/``ln``, ``/etc`` folders they configure), the paths they
+    remove (``rm``, the sources of ``mv``: the builder no longer has them), and whether they create
+    users."""
+    made: list[str] = []
+    removed: list[str] = []
     users = False
+    wd = "/"
     for inst in stage.instructions:
+        if inst.keyword == "WORKDIR" and inst.arguments.strip():
+            wd = posixpath.normpath(posixpath.join(wd, inst.arguments.strip().strip("\"'")))
         if inst.keyword != "RUN" or inst.is_json or inst.heredocs:
             continue
         for c in parse_shell(inst.shell_text()[0]).commands:
             name = c.name.rsplit("/", 1)[-1]
             args = [a for a in c.argv[1:] if not a.startswith("-")]
             if name == "mkdir":
-                out += [posixpath.normpath(posixpath.join(_wd_at(stage, inst), a)) for a in args if "$" not in a]
+                made += [posixpath.normpath(posixpath.join(wd, a)) for a in args if "$" not in a]
             elif name in {"mv", "cp", "ln"} and len(args) >= 2 and "$" not in args[-1]:
-                out.append(posixpath.normpath(posixpath.join(_wd_at(stage, inst), args[-1])))
+                made.append(posixpath.normpath(posixpath.join(wd, args[-1])))
             elif name in _ETC_BY_COMMAND:
-                out.append(_ETC_BY_COMMAND[name])
+                made.append(_ETC_BY_COMMAND[name])
             elif name in {"sed", "tee"} or c.redirects:
                 for w in [*c.argv[1:], *(r.target.text for r in c.redirects if r.target is not None and ">" in r.op)]:
                     m = re.match(r"^/etc/[A-Za-z0-9._-]+", str(w))
                     if m and not m.group(0).startswith(("/etc/apt", "/etc/passwd", "/etc/group", "/etc/shadow")):
-                        out.append(m.group(0))
+                        made.append(m.group(0))
+            if name in {"rm", "mv"}:
+                gone = c.argv[1:] if name == "rm" else c.argv[1:-1]
+                removed += [posixpath.normpath(posixpath.join(wd, a)) for a in gone if not a.startswith("-")]
             if name in _USER_TOOLS:
                 users = True
-    if users:
-        out += ["/etc/passwd", "/etc/group", "/home"]
-    kept = [p for p in dict.fromkeys(out) if wanted(p) or p in {"/etc/passwd", "/etc/group"}]
-    # a path inside another carried folder comes with it
-    return [p for p in kept if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in kept)]
-
-
-def _wd_at(stage: Stage, inst: object) -> str:
-    wd = "/"
-    for i in stage.instructions:
-        if i is inst:
-            break
-        if i.keyword == "WORKDIR" and i.arguments.strip():
-            wd = posixpath.normpath(posixpath.join(wd, i.arguments.strip().strip("\"'")))
-    return wd
-
-
-def _removed(stage: Stage, path: str) -> bool:
-    """Does a RUN remove ``path`` (or a folder holding it)? Then the builder no longer has it."""
-    for inst in stage.instructions:
-        if inst.keyword != "RUN" or inst.is_json or inst.heredocs:
-            continue
-        for c in parse_shell(inst.shell_text()[0]).commands:
-            name = c.name.rsplit("/", 1)[-1]
-            if name in {"rm", "mv"}:
-                for a in (c.argv[1:] if name == "rm" else c.argv[1:-1]):
-                    target = posixpath.normpath(posixpath.join(_wd_at(stage, inst), a)) if not a.startswith("-") \
-                        else ""
-                    if target and (path == target or path.startswith(target.rstrip("/") + "/")):
-                        return True
-    return False
+    return made, removed, users
