@@ -120,3 +120,21 @@ def test_refusals_say_why(dockerfile: str, reason: str) -> None:
     r = process_text(dockerfile, transforms=[MULTISTAGE], unsafe_fixes=True)
     assert not r.changed
     assert any(reason in n.message for n in r.notes), [n.message for n in r.notes]
+
+
+def test_the_prune_step_keeps_the_file_newline_style() -> None:
+    """A same-family Node split adds ``npm prune --omit=dev`` like the distroless one: CRLF files get CRLF."""
+    text = ("FROM node:22-alpine\r\nRUN apk add --no-cache make g++\r\nWORKDIR /app\r\nCOPY . .\r\n"
+            "RUN npm install\r\nCMD [\"node\", \"server.js\"]\r\n")
+    out = _split(text)
+    assert "RUN npm install\r\nRUN npm prune --omit=dev\r\n" in out
+    assert "\n" not in out.replace("\r\n", "")
+
+
+@pytest.mark.parametrize("env", ["ENV NODE_ENV=production", "ENV NODE_ENV production"])
+def test_a_production_install_is_not_pruned(env: str) -> None:
+    for base in ("node:22", "node:22-alpine"):  # distroless and same-family splits read it the same way
+        out = _split(f"FROM {base}\n{env}\nRUN apk add --no-cache make g++\nWORKDIR /app\nCOPY . .\nRUN npm install\n"
+                     "CMD [\"node\", \"server.js\"]\n" if "alpine" in base else
+                     f"FROM {base}\n{env}\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD [\"node\", \"server.js\"]\n")
+        assert "npm prune" not in out, (base, env)

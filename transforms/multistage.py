@@ -178,7 +178,7 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
             except _NotDistroless as exc:
                 why = str(exc)
         plan = plan_same_family(ctx, stage, image, stack, runs, _workdir(stage), why)
-        _check_installs(stack, stage, runs, plan, entry)
+        _check_installs(ctx, stack, stage, runs, plan, entry)
         return plan
     if entry is None:
         raise _Refuse(why)
@@ -217,7 +217,8 @@ def _already_split(ctx: Context, stage: Stage) -> bool:
     return False
 
 
-def _check_installs(stack: str, stage: Stage, runs: list, plan: _Plan, entry: list[str] | None) -> None:
+def _check_installs(ctx: Context, stack: str, stage: Stage, runs: list, plan: _Plan,
+                    entry: list[str] | None) -> None:
     """A same-family Python/Node split needs the dependency install it moves; Node apps installed with
     dev dependencies are pruned when the start runs ``node`` itself (not a script that may use them)."""
     if stack == "python":
@@ -227,18 +228,33 @@ def _check_installs(stack: str, stage: Stage, runs: list, plan: _Plan, entry: li
                for _i, c in runs if _is_pip_install(c)):
             raise _Refuse("pip installs to a custom location (--target/--prefix/--user); move it by hand")
         return
-    installs = [c for _i, c in runs if c.name in {"npm", "yarn", "pnpm"} and len(c.argv) > 1
-                and c.argv[1] in {"ci", "install", "i"}]
+    installs = _node_installs(runs)
     if not installs:
         raise _Refuse("node image without `npm ci`/`npm install`/`yarn install`: nothing to split")
-    prod = any("--omit=dev" in c.argv or "--production" in c.argv or "--prod" in c.argv for c in installs) or \
-        any("NODE_ENV=production" in i.raw.replace(" ", "=") for i in stage.instructions if i.keyword in {"ENV", "ARG"})
+    prod = _production_install(stage, installs)
     if not prod and installs[-1].name == "npm" and entry and entry[0].rsplit("/", 1)[-1] == "node":
-        last = [i for i in stage.instructions if i.keyword == "RUN"][-1]
-        plan.builder_edits.append(Edit.insert(last.end, "RUN npm prune --omit=dev" + ("\n" if last.raw.endswith(
-            "\n") else "")))
+        plan.builder_edits.append(_prune_edit(ctx, stage))
     elif not prod:
         plan.notes.append("dev dependencies are kept (the start may use them)")
+
+
+def _node_installs(runs: list) -> list[Command]:
+    """The ``npm ci``/``npm install``/``yarn install``/``pnpm install`` commands of the stage."""
+    return [c for _i, c in runs if c.name in {"npm", "yarn", "pnpm"} and len(c.argv) > 1
+            and c.argv[1] in {"ci", "install", "i"}]
+
+
+def _production_install(stage: Stage, installs: list[Command]) -> bool:
+    """Do the installs leave dev dependencies out (``--omit=dev``/``--production``, or ``NODE_ENV=production``
+    set by ENV/ARG in either form)?"""
+    return any("--omit=dev" in c.argv or "--production" in c.argv or "--prod" in c.argv for c in installs) or \
+        any("NODE_ENV=production" in i.raw.replace(" ", "=") for i in stage.instructions if i.keyword in {"ENV", "ARG"})
+
+
+def _prune_edit(ctx: Context, stage: Stage) -> Edit:
+    """``RUN npm prune --omit=dev`` after the builder's last RUN (in the file's own newline style)."""
+    last = [i for i in stage.instructions if i.keyword == "RUN"][-1]
+    return Edit.insert(last.end, _line("RUN npm prune --omit=dev", ctx, last))
 
 
 _C_COMPILERS = {"gcc", "g++", "cc", "c++", "clang", "clang++"}
@@ -585,8 +601,7 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     version = _version(image.tag, r"(\d+)")
     if version is None:
         raise _NotDistroless(f"cannot tell the Node version of {image.raw}; pin a version tag (node:22)")
-    installs = [c for _i, c in runs if (c.name in {"npm", "yarn", "pnpm"} and len(c.argv) > 1
-                                          and c.argv[1] in {"ci", "install", "i"})]
+    installs = _node_installs(runs)
     if not installs:
         raise _Refuse("node image without `npm ci`/`npm install`/`yarn install`: nothing to split")
     row = load("runtimes")["node"].get(version)
@@ -609,11 +624,9 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     if argv[0].rsplit("/", 1)[-1] != "node":
         raise _NotDistroless(f"the start command `{' '.join(entry)}` is not `node …`; cannot run it without a shell")
     plan.entrypoint = [row["node"], *argv[1:]]
-    prod = any("--omit=dev" in c.argv or "--production" in c.argv or "--prod" in c.argv for c in installs) or \
-        any("NODE_ENV=production" in i.raw for i in stage.instructions if i.keyword in {"ENV", "ARG"})
+    prod = _production_install(stage, installs)
     if not prod and installs[-1].name == "npm":
-        last = [i for i in stage.instructions if i.keyword == "RUN"][-1]
-        plan.builder_edits.append(Edit.insert(last.end, _line("RUN npm prune --omit=dev", ctx, last)))
+        plan.builder_edits.append(_prune_edit(ctx, stage))
     elif not prod:
         raise _NotDistroless("yarn/pnpm install dev dependencies and there is no prune step to drop them; install with "
                       "--production and run again")
