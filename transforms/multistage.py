@@ -135,7 +135,8 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
         raise _Refuse("Windows image: no distroless runtime exists for it; left unchanged")
     if _is_runtime_image(image):
         return None  # already a runtime stage: nothing to split
-    if _already_split(ctx, stage):
+    runs = _run_commands(stage)
+    if _already_split(ctx, stage, runs):
         return None  # the final stage already takes what it runs from a build stage
     stack = _STACKS.get(name)
     if image.name.startswith("mcr.microsoft.com/dotnet/sdk"):
@@ -147,13 +148,12 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
                 entry_os = _entry_argv(ctx, stage)
             except _NotDistroless:
                 return None  # an OS image started by a script: not a prebuilt binary
-            compiled = _c_binary(ctx, stage, image, _run_commands(stage), entry_os)
+            compiled = _c_binary(ctx, stage, image, runs, entry_os)
             return compiled if compiled is not None else _static_binary(ctx, stage, entry_os)
         if name in _UNSUPPORTED_TOOLCHAINS:
             raise _Refuse(f"{name} builds are not a stack this codemod splits yet (Go, Rust, Python, Node, Java, "
                           ".NET, Ruby, PHP)")
         return None  # not a toolchain image: nothing to split
-    runs = _run_commands(stage)
     try:
         entry: list[str] | None = _entry_argv(ctx, stage)
         why = ""
@@ -197,7 +197,7 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
     return _dotnet(ctx, stage, image, runs, entry)
 
 
-def _already_split(ctx: Context, stage: Stage) -> bool:
+def _already_split(ctx: Context, stage: Stage, runs: list[tuple[Instruction, Command]]) -> bool:
     """Is the final stage built FROM an earlier stage, or fed by one that builds (``COPY --from``,
     ``RUN --mount=…,from=``) while building nothing itself? Its author split the build already."""
     if ctx.tree.stage_named(stage.base) is not None:
@@ -205,8 +205,7 @@ def _already_split(ctx: Context, stage: Stage) -> bool:
     builds = {"pip", "pip3", "npm", "yarn", "pnpm", "bundle", "gem", "composer", "go", "cargo", "mvn", "gradle",
               "dotnet", "poetry", "pipenv", "uv", "make", "./mvnw", "./gradlew"}
     if any(c.name.rsplit("/", 1)[-1] in builds or c.name in builds or _is_pip_install(c)
-           for i in stage.instructions if i.keyword == "RUN" and not i.mounts
-           for c in parse_shell(i.shell_text()[0]).commands):
+           for i, c in runs if not i.mounts):
         return False  # it still builds or installs dependencies itself
     sources = [i.flag("from").value for i in stage.instructions if i.keyword in {"COPY", "ADD"} and i.flag("from")]
     sources += [m.get("from", "") for i in stage.instructions if i.keyword == "RUN" for m in i.mounts]
