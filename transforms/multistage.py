@@ -587,8 +587,8 @@ def _runtime_libraries(runs: list, distroless: bool) -> list[str]:
                 continue
             lib = table["runtime_libraries"].get(pkg)
             if lib is None:
-                raise _NotDistroless(f"the builder installs {pkg}; the runtime libraries the app needs from it are not "
-                              "known, so a runtime stage could miss them")
+                raise _NotDistroless(f"the builder installs {pkg}; the runtime libraries the app needs from it "
+                                     "are not known, so a runtime stage could miss them")
             if distroless and lib not in table["distroless_libraries"]:
                 raise _NotDistroless(f"the app needs {lib} (from {pkg}), which distroless images do not have")
             if not distroless:
@@ -621,14 +621,15 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     if argv[0] in {"npm", "yarn"} and argv[1:2] in (["start"], ["run"]):
         argv = _resolve_start(ctx, argv)
     if argv[0].rsplit("/", 1)[-1] != "node":
-        raise _NotDistroless(f"the start command `{' '.join(entry)}` is not `node …`; cannot run it without a shell")
+        raise _NotDistroless(f"the start command `{' '.join(entry)}` is not `node …`; cannot run it without a "
+                             "shell")
     plan.entrypoint = [row["node"], *argv[1:]]
     prod = _production_install(stage, installs)
     if not prod and installs[-1].name == "npm":
         plan.builder_edits.append(_prune_edit(ctx, stage))
     elif not prod:
-        raise _NotDistroless("yarn/pnpm install dev dependencies and there is no prune step to drop them; install with "
-                      "--production and run again")
+        raise _NotDistroless("yarn/pnpm install dev dependencies and there is no prune step to drop them; "
+                             "install with --production and run again")
     plan.copies.append((workdir, workdir))
     return plan
 

@@ -420,7 +420,8 @@ def _add_user(
         source = ctx.tree.stage_named(inst.flag("from").value or "") if inst.keyword == "COPY" and inst.flag(
             "from") else None
         if source is not None and source.index < stage.index and len(inst.argv) == 2:
-            built_dirs, _files = _made_paths(_chain(ctx, source), _workdir(_chain(ctx, source)))
+            built = _chain(ctx, source)
+            built_dirs, _files = _made_paths(built, _workdir(built))
             if inst.argv[0].rstrip("/") in built_dirs and inst.argv[1].rstrip("/") == inst.argv[0].rstrip("/"):
                 made_dirs.append(inst.argv[0].rstrip("/"))
     framework = [*(_framework_dirs(stage, workdir) if workdir else []), *made_dirs]

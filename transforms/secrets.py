@@ -787,10 +787,11 @@ def _ssh_key_rewrite(
                                "`--mount=type=ssh` the build's agent serves the key: move it by hand",
                            inst.start_line, refusal=True)
                 return
-            if any(_references(w.raw, name) for w in cmd.words) or (names_key and prog in {"chmod", "chown", "touch"}) \
-                    or (names_key and prog in _REMOVERS and len([a for a in cmd.args
-                                                                 if not a.text.startswith("-")]) == 1):
-                if any(_references(w.raw, name) for w in cmd.words) and not names_key:
+            expands = any(_references(w.raw, name) for w in cmd.words)
+            sole_operand = len([a for a in cmd.args if not a.text.startswith("-")]) == 1
+            if expands or (names_key and prog in {"chmod", "chown", "touch"}) or (
+                    names_key and prog in _REMOVERS and sole_operand):
+                if expands and not names_key:
                     yield Note(ID, f"RUN at line {inst.start_line} uses {name} for more than writing the key file; "
                                    "move it to `--mount=type=ssh` by hand", inst.start_line, refusal=True)
                     return
@@ -836,7 +837,7 @@ def _ssh_key_rewrite(
 #: credential files a RUN may write a token into and read in the same RUN (basename)
 _CONFIG_FILES = {".npmrc", ".yarnrc", ".yarnrc.yml", "pip.conf", ".pypirc", ".netrc", "NuGet.Config",
                  "nuget.config", "NuGet.config", "settings.xml", ".gitconfig", ".git-credentials", "auth.json",
-                 ".composer/auth.json", "config.json"}
+                 "config.json"}
 
 
 def _removable_config(run: _Run, leak: str, after: list[Instruction], runs: _Runs) -> bool:
