@@ -138,3 +138,20 @@ def test_a_production_install_is_not_pruned(env: str) -> None:
                      "CMD [\"node\", \"server.js\"]\n" if "alpine" in base else
                      f"FROM {base}\n{env}\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD [\"node\", \"server.js\"]\n")
         assert "npm prune" not in out, (base, env)
+
+
+def test_a_final_stage_fed_by_a_build_stage_is_left_alone_without_a_note() -> None:
+    text = ("FROM python:3.12 AS build\nWORKDIR /app\nCOPY . .\nRUN pip install --target /deps -r r.txt\n"
+            "FROM python:3.12-alpine\nCOPY --from=build /deps /deps\nCMD [\"python\", \"-m\", \"app\"]\n")
+    r = process_text(text, transforms=[MULTISTAGE], unsafe_fixes=True)
+    assert not r.changed and not r.notes
+
+
+def test_a_package_distroless_lacks_sends_a_plain_start_to_the_same_family() -> None:
+    """An exec-form Python start would go to distroless, but the build installs ffmpeg (no runtime
+    library table row): the runtime becomes python:3.12-slim with ffmpeg installed."""
+    runtime = _runtime("FROM python:3.12\nRUN apt-get update && apt-get install -y --no-install-recommends ffmpeg gcc\n"
+                       "WORKDIR /app\nCOPY . .\nRUN pip install -r r.txt\nCMD [\"python\", \"app.py\"]\n")
+    assert runtime[0] == "FROM python:3.12-slim"
+    assert any("install -y --no-install-recommends ffmpeg &&" in line for line in runtime)
+    assert runtime[-1] == 'CMD ["python", "app.py"]'
