@@ -6,17 +6,17 @@ from pathlib import Path
 
 import dockerfile
 import pytest
+from codemod import assert_codemod
 from corpus_files import corpus_params, read_text
 from portability import assert_portable
 
-from rewriter import parse
 from rewriter.edits import Applicability
 from rewriter.pipeline import Status, process_text
 from transforms.logs import TRANSFORM
 
 
-def _run(text: str, ctx: Path | None = None, unsafe: bool = False):
-    return process_text(text, context_dir=ctx, transforms=[TRANSFORM], unsafe_fixes=unsafe)
+def _run(text: str, unsafe: bool = False):
+    return process_text(text, transforms=[TRANSFORM], unsafe_fixes=unsafe)
 
 
 @pytest.mark.parametrize("cf", corpus_params())
@@ -33,61 +33,112 @@ def test_corpus_outputs_parse_and_are_stable(cf) -> None:
 
 
 def test_shell_redirect_with_other_shell_syntax_keeps_the_shell() -> None:
-    r = _run("FROM debian:trixie-slim\nCMD ./migrate && ./server --port $PORT >> /var/log/s.log 2>&1\n")
-    assert parse(r.new_text).instructions[-1].arguments == "./migrate && ./server --port $PORT"
+    assert_codemod(
+        """
+        FROM debian:trixie-slim
+        CMD ./migrate && ./server --port $PORT >> /var/log/s.log 2>&1
+        """,
+        """
+        FROM debian:trixie-slim
+        CMD ./migrate && ./server --port $PORT
+        """,
+        transform="logs",
+        notes=["CMD logs to the container's output instead of files"],
+    )
 
 
 def test_redirect_to_dev_stdout_is_left_alone() -> None:
-    text = "FROM debian:trixie-slim\nCMD ./server > /dev/stdout 2>&1\n"
-    assert _run(text).new_text == text
+    assert_codemod("FROM debian:trixie-slim\nCMD ./server > /dev/stdout 2>&1\n", None, transform="logs")
 
 
 def test_only_the_final_stage_changes() -> None:
-    text = "FROM debian:trixie-slim AS b\nCMD ./a > /var/log/a.log\nFROM debian:trixie-slim\nCMD ./b > /var/log/b.log\n"
-    lines = _run(text).new_text.splitlines()
-    assert lines[1] == "CMD ./a > /var/log/a.log" and lines[3] == 'CMD ["./b"]'
+    assert_codemod(
+        """
+        FROM debian:trixie-slim AS b
+        CMD ./a > /var/log/a.log
+        FROM debian:trixie-slim
+        CMD ./b > /var/log/b.log
+        """,
+        """
+        FROM debian:trixie-slim AS b
+        CMD ./a > /var/log/a.log
+        FROM debian:trixie-slim
+        CMD ["./b"]
+        """,
+        transform="logs",
+    )
 
 
 def test_error_log_variables_go_to_stderr() -> None:
-    r = _run("FROM debian:trixie-slim\nENV APP_ERROR_LOG=/var/log/app/error.log\nCMD [\"/app\"]\n")
-    assert "ENV APP_ERROR_LOG=/dev/stderr\n" in r.new_text
+    assert_codemod(
+        """
+        FROM debian:trixie-slim
+        ENV APP_ERROR_LOG=/var/log/app/error.log
+        CMD ["/app"]
+        """,
+        """
+        FROM debian:trixie-slim
+        ENV APP_ERROR_LOG=/dev/stderr
+        CMD ["/app"]
+        """,
+        transform="logs",
+    )
 
 
 def test_several_services_get_a_note_not_a_rewrite() -> None:
-    text = ("FROM debian:trixie-slim\n"
-            "CMD service nginx start && service cron start && tail -f /var/log/nginx/access.log\n")
-    r = _run(text, unsafe=True)
-    assert r.new_text == text
-    assert any("one application per container" in n.message for n in r.notes)
+    assert_codemod(
+        """
+        FROM debian:trixie-slim
+        CMD service nginx start && service cron start && tail -f /var/log/nginx/access.log
+        """,
+        None,
+        transform="logs",
+        unsafe=True,
+        notes=["one application per container"],
+    )
 
 
 def test_daemon_in_foreground_is_unsafe_only() -> None:
-    text = "FROM debian:trixie-slim\nCMD service nginx start && tail -f /var/log/nginx/access.log\n"
-    r = _run(text)
-    assert r.new_text == text
+    r = assert_codemod("FROM debian:trixie-slim\nCMD service nginx start && tail -f /var/log/nginx/access.log\n",
+                       None, transform="logs")
     assert [f.applicability for f in r.suggestions] == [Applicability.UNSAFE]
 
 
-def test_distroless_config_logs_get_a_note(tmp_path: Path) -> None:
-    (tmp_path / "nginx.conf").write_text("access_log /var/log/nginx/a.log;\n")
-    text = "FROM gcr.io/distroless/base-debian13:nonroot\nCOPY nginx.conf /etc/nginx/nginx.conf\nCMD [\"/nginx\"]\n"
-    r = _run(text, tmp_path)
-    assert r.new_text == text and any("no shell" in n.message for n in r.notes)
+def test_distroless_config_logs_get_a_note() -> None:
+    assert_codemod(
+        """
+        FROM gcr.io/distroless/base-debian13:nonroot
+        COPY nginx.conf /etc/nginx/nginx.conf
+        CMD ["/nginx"]
+        """,
+        None,
+        transform="logs",
+        context={"nginx.conf": "access_log /var/log/nginx/a.log;\n"},
+        notes=["no shell"],
+    )
 
 
-def test_config_link_keeps_missing_final_newline(tmp_path: Path) -> None:
-    (tmp_path / "site.conf").write_text("error_log /var/log/site/error.log;\n")
+def test_config_link_keeps_missing_final_newline() -> None:
     text = "FROM debian:trixie-slim\nCOPY site.conf /etc/nginx/conf.d/site.conf"
-    new = _run(text, tmp_path).new_text
-    assert new == text + "\nRUN mkdir -p /var/log/site \\\n && ln -sf /dev/stderr /var/log/site/error.log"
+    assert_codemod(text, text + "\nRUN mkdir -p /var/log/site \\\n && ln -sf /dev/stderr /var/log/site/error.log",
+                   transform="logs", context={"site.conf": "error_log /var/log/site/error.log;\n"})
 
 
 def test_keep_alive_inside_sh_c_exec_form_runs_the_daemon_in_the_foreground() -> None:
-    text = 'FROM debian:trixie-slim\nCMD ["sh", "-c", "service nginx start && tail -f /var/log/nginx/access.log"]\n'
-    r = _run(text, unsafe=True)
-    assert r.new_text.splitlines()[-1] == 'CMD ["nginx", "-g", "daemon off;"]'
-    assert "ln -sf /dev/stdout /var/log/nginx/access.log" in r.new_text
-    assert "\0" not in r.new_text and "\\u0000" not in r.new_text
+    assert_codemod(
+        """
+        FROM debian:trixie-slim
+        CMD ["sh", "-c", "service nginx start && tail -f /var/log/nginx/access.log"]
+        """,
+        r"""
+        FROM debian:trixie-slim
+        RUN mkdir -p /var/log/nginx \
+         && ln -sf /dev/stdout /var/log/nginx/access.log
+        CMD ["nginx", "-g", "daemon off;"]
+        """,
+        transform="logs",
+        unsafe=True,
+    )
 
 
 def test_rewritten_python_logging_configs_load_and_log_to_the_console() -> None:

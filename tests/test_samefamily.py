@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 
 from rewriter import parse
-from rewriter.facts import parse_image
+from rewriter.facts import Facts, parse_image
 from rewriter.pipeline import process_text
 from transforms import load
 from transforms._samefamily import _installed, _runtime_ref, version_of
-from transforms.multistage import _run_commands
 
 MULTISTAGE = load("multistage")
 
@@ -60,11 +59,12 @@ def test_the_runtime_is_the_same_version_of_the_same_family(builder: str, stack:
 
 
 def test_virtual_build_groups_and_purged_packages_are_not_reinstalled() -> None:
-    stage = parse("FROM python:3.12-alpine\nRUN apk add --no-cache --virtual .build gcc musl-dev postgresql-dev "
-                  "&& apk add libpq tzdata && pip install psycopg2 && apk del .build\n"
-                  "RUN apt-get install -y curl make && apt-get purge -y make\n").final_stage
+    tree = parse("FROM python:3.12-alpine\nRUN apk add --no-cache --virtual .build gcc musl-dev postgresql-dev "
+                 "&& apk add libpq tzdata && pip install psycopg2 && apk del .build\n"
+                 "RUN apt-get install -y curl make && apt-get purge -y make\n")
+    stage = tree.final_stage
     assert stage is not None
-    kept, no_recommends = _installed(_run_commands(stage), alpine=True)
+    kept, no_recommends = _installed(Facts(tree).runs.commands(stage), alpine=True)
     assert kept == ["libpq", "tzdata", "curl"]
     assert not no_recommends
 

@@ -33,11 +33,12 @@ import posixpath
 import re
 
 from rewriter.edits import Edit
-from rewriter.facts import Context, ImageRef, context_copies, inside, parse_image
-from rewriter.shell import Command, parse_shell
+from rewriter.facts import Context, ImageRef, inside, parse_image
+from rewriter.facts.commands import package_call
+from rewriter.shell import Command
 from rewriter.syntax import Stage
 from transforms._data import load
-from transforms._splitplan import TODAY, Plan, Refuse
+from transforms._splitplan import TODAY, Plan, Refuse, virtualenvs
 
 _VERSION = {"python": r"^(\d+\.\d+)", "node": r"^(\d+)", "ruby": r"^(\d+\.\d+)", "php": r"^(\d+\.\d+)",
             "java": r"(?:^|-)(\d+)(?:u\d+)?(?:-|$)"}
@@ -159,7 +160,7 @@ def plan_same_family(ctx: Context, stage: Stage, image: ImageRef, stack: str, ru
                      "build tools: a runtime stage would leave nothing behind")
     if workdir == "/":
         raise Refuse("the app has no WORKDIR: cannot tell which files are the application")
-    _dependencies(plan, stage, stack, version, runs, workdir)
+    _dependencies(ctx, plan, stage, stack, version, runs)
     plan.copies.append((workdir, workdir))
     plan.user = _last_user(stage)
     plan.notes.insert(0, why)
@@ -167,15 +168,13 @@ def plan_same_family(ctx: Context, stage: Stage, image: ImageRef, stack: str, ru
     return plan
 
 
-def _dependencies(plan: Plan, stage: Stage, stack: str, version: str, runs: list, workdir: str) -> None:
+def _dependencies(ctx: Context, plan: Plan, stage: Stage, stack: str, version: str, runs: list) -> None:
     argvs = [list(c.argv) for _i, c in runs]
     if stack == "python":
         plan.copies.append((f"/usr/local/lib/python{version}/site-packages",
                             f"/usr/local/lib/python{version}/site-packages"))
         plan.copies.append(("/usr/local/bin", "/usr/local/bin"))
-        from transforms.multistage import _virtualenvs  # the one finder of virtualenvs
-
-        for venv in _virtualenvs(stage, runs):
+        for venv in virtualenvs(ctx, stage, runs):
             plan.copies.append((venv, venv))
     elif stack == "node":
         if any(a[:1] in (["npm"], ["yarn"], ["pnpm"]) and ("-g" in a or "--global" in a or a[1:2] == ["global"])
@@ -197,40 +196,28 @@ def _installed(runs: list, alpine: bool) -> tuple[list[str], bool]:
     groups: dict[str, list[str]] = {}
     no_recommends = True
     for _i, c in runs:
-        argv = list(c.argv)
-        name = argv[0].rsplit("/", 1)[-1] if argv else ""
-        if name in {"apt-get", "apt"} and "install" in argv:
-            no_recommends &= "--no-install-recommends" in argv
-            kept += [a.split("=", 1)[0] for a in argv[argv.index("install") + 1:] if not a.startswith("-")]
-        elif name in {"apt-get", "apt"} and ({"purge", "remove"} & set(argv)):
-            gone = {a for a in argv[1:] if not a.startswith("-")}
+        call = package_call(c)
+        if call is None:
+            continue
+        if call.family == "apt" and call.subcommand == "install":
+            no_recommends &= call.has_word("--no-install-recommends")
+            kept += call.packages
+        elif call.family == "apt" and call.subcommand in {"purge", "remove", "autoremove"}:
+            gone = set(call.packages)
             kept = [p for p in kept if p not in gone]
-        elif name == "apk" and "add" in argv:
-            rest = argv[argv.index("add") + 1:]
-            virtual = None
-            pkgs: list[str] = []
-            skip = False
-            for j, a in enumerate(rest):
-                if skip:
-                    skip = False
-                    continue
-                if a in {"--virtual", "-t"} and j + 1 < len(rest):
-                    virtual, skip = rest[j + 1], True
-                elif a.startswith("--virtual="):
-                    virtual = a.split("=", 1)[1]
-                elif a in {"--repository", "-X"}:
-                    raise Refuse("the builder installs Alpine packages from its own repository; the runtime could "
-                                 "not install the same ones")
-                elif not a.startswith("-"):
-                    pkgs.append(re.split(r"[=<>~]", a, maxsplit=1)[0])
+        elif call.family == "apk" and call.subcommand == "add":
+            if call.has_word("--repository", "-X"):
+                raise Refuse("the builder installs Alpine packages from its own repository; the runtime could "
+                             "not install the same ones")
+            virtual = call.option("--virtual", "-t")
             if virtual:
-                groups[virtual] = pkgs
-            kept += pkgs
-        elif name == "apk" and "del" in argv:
-            gone: set[str] = set()
-            for a in argv[argv.index("del") + 1:]:
-                gone |= set(groups.get(a, [a]))
-            kept = [p for p in kept if p not in gone]
+                groups[virtual] = call.packages
+            kept += call.packages
+        elif call.family == "apk" and call.subcommand == "del":
+            removed: set[str] = set()
+            for a in call.packages:
+                removed |= set(groups.get(a, [a]))
+            kept = [p for p in kept if p not in removed]
     return list(dict.fromkeys(p for p in kept if "$" not in p)), no_recommends
 
 
@@ -285,13 +272,13 @@ def _last_user(stage: Stage) -> str | None:
     return user.arguments.strip() if user is not None and user.arguments.strip() else None
 
 
-def carried_paths(ctx: Context, stage: Stage, plan: Plan, workdir: str) -> list[str]:
+def carried_paths(ctx: Context, stage: Stage, plan: Plan) -> list[str]:
     """Paths the original image had at run time that the runtime stage gets from the builder: files
     copied from the build context outside the copied folders, folders made with ``mkdir``, ``/etc``
     folders a RUN configured, and the user database when the build created users."""
     covered = [dest.rstrip("/") or "/" for _src, dest in plan.copies]
     out: list[str] = []
-    for copy in context_copies([stage]):
+    for copy in ctx.facts.context_copies([stage]):
         if any("*" in w or "?" in w for w in copy.sources):
             continue
         if not copy.into_dir:
@@ -303,7 +290,7 @@ def carried_paths(ctx: Context, stage: Stage, plan: Plan, workdir: str) -> list[
                 out.append(copy.dest)
             else:
                 out.append(posixpath.join(copy.dest, posixpath.basename(src.rstrip("/"))))
-    made, removed, users = _run_paths(stage)
+    made, removed, users = _run_paths(ctx, stage)
     out += made
     if users:
         out += ["/etc/passwd", "/etc/group", "/home"]
@@ -318,27 +305,22 @@ def carried_paths(ctx: Context, stage: Stage, plan: Plan, workdir: str) -> list[
     return [p for p in kept if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in kept)]
 
 
-def _run_paths(stage: Stage) -> tuple[list[str], list[str], bool]:
+def _run_paths(ctx: Context, stage: Stage) -> tuple[list[str], list[str], bool]:
     """One pass over the stage's RUNs (with the WORKDIR in force at each): the paths they make
     (``mkdir``, the target of ``mv``/``cp``/``ln``, ``/etc`` folders they configure), the paths they
     remove (``rm``, the sources of ``mv``: the builder no longer has them), and whether they create
-    users."""
+    users. A relative path in a RUN whose WORKDIR is not known here is left out."""
     made: list[str] = []
     removed: list[str] = []
     users = False
-    wd = "/"
-    for inst in stage.instructions:
-        if inst.keyword == "WORKDIR" and inst.arguments.strip():
-            wd = posixpath.normpath(posixpath.join(wd, inst.arguments.strip().strip("\"'")))
-        if inst.keyword != "RUN" or inst.is_json or inst.heredocs:
-            continue
-        for c in parse_shell(inst.shell_text()[0]).commands:
+    for run in ctx.facts.runs.of(stage):
+        for c in run.commands:
             name = c.name.rsplit("/", 1)[-1]
             args = [a for a in c.argv[1:] if not a.startswith("-")]
             if name == "mkdir":
-                made += [posixpath.normpath(posixpath.join(wd, a)) for a in args if "$" not in a]
+                made += [p for a in args if "$" not in a and (p := run.path(a)) is not None]
             elif name in {"mv", "cp", "ln"} and len(args) >= 2 and "$" not in args[-1]:
-                made.append(posixpath.normpath(posixpath.join(wd, args[-1])))
+                made += [p for p in [run.path(args[-1])] if p is not None]
             elif name in _ETC_BY_COMMAND:
                 made.append(_ETC_BY_COMMAND[name])
             elif name in {"sed", "tee"} or c.redirects:
@@ -348,7 +330,7 @@ def _run_paths(stage: Stage) -> tuple[list[str], list[str], bool]:
                         made.append(m.group(0))
             if name in {"rm", "mv"}:
                 gone = c.argv[1:] if name == "rm" else c.argv[1:-1]
-                removed += [posixpath.normpath(posixpath.join(wd, a)) for a in gone if not a.startswith("-")]
+                removed += [p for a in gone if not a.startswith("-") and (p := run.path(a)) is not None]
             if name in _USER_TOOLS:
                 users = True
     return made, removed, users

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 
 from rewriter.edits import Edit
+from rewriter.facts import Context
+from rewriter.facts.scope import join
+from rewriter.shell import Command
+from rewriter.syntax import Instruction, Stage
 
 #: the day the runtime tables (``data/runtimes.yaml`` ``checked``) were last reviewed: end of life is
 #: judged against it
@@ -39,3 +44,38 @@ class Plan:
 
 class Refuse(Exception):
     """Leave the file unchanged; the message is the note."""
+
+
+def abs_at(ctx: Context, inst: Instruction, path: str) -> str:
+    """``path`` as the build instruction ``inst`` sees it, absolute (relative to its own WORKDIR)."""
+    if path.startswith("/"):
+        return join("/", path)
+    workdir = ctx.facts.workdir_at(inst)
+    if workdir is None:
+        raise Refuse(f"the WORKDIR of line {inst.start_line} is set from a variable whose value is not in the "
+                     f"Dockerfile: cannot tell where {path} is")
+    return join(workdir, path)
+
+
+def virtualenvs(ctx: Context, stage: Stage, runs: list[tuple[Instruction, Command]]) -> list[str]:
+    """Virtualenvs the builder creates (``python -m venv DIR``, ``virtualenv DIR``, ``uv venv DIR``, each
+    relative to the WORKDIR of its RUN) or names in ``ENV VIRTUAL_ENV``, as absolute paths."""
+    found: list[str] = []
+    for inst, c in runs:
+        argv = list(c.argv)
+        prog = argv[0].rsplit("/", 1)[-1] if argv else ""
+        if re.fullmatch(r"python[0-9.]*", prog) and argv[1:3] == ["-m", "venv"]:
+            rest = argv[3:]
+        elif prog == "virtualenv" or (prog == "uv" and argv[1:2] == ["venv"]):
+            rest = argv[2:] if prog == "uv" else argv[1:]
+        else:
+            continue
+        dirs = [a for a in rest if not a.startswith("-")]
+        if dirs and "$" not in dirs[-1]:
+            found.append(abs_at(ctx, inst, dirs[-1]))
+    for inst in stage.instructions:
+        if inst.keyword == "ENV" and any(w.text.startswith("VIRTUAL_ENV") for w in inst.words):
+            value = ctx.facts.scopes.after(inst).env.get("VIRTUAL_ENV")
+            if value and value.startswith("/"):
+                found.append(join("/", value))
+    return list(dict.fromkeys(found))

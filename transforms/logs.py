@@ -48,8 +48,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rewriter.edits import Applicability, Edit, Fix, Note
-from rewriter.facts import Context, context_copies, parse_image
-from rewriter.shell import Command, needs_shell, parse_shell, split_words
+from rewriter.facts import Context, parse_image
+from rewriter.facts.start import exec_argv
+from rewriter.shell import Command, needs_shell, parse_shell
 from rewriter.syntax import Instruction, Stage, split_lines
 from transforms import _logconfig
 from transforms._base import Codemod
@@ -101,34 +102,34 @@ def _flag_rows(program: str, table: dict) -> list[dict]:
     return [row for row in table["flags"] if prog in row["programs"]]
 
 
-def _argv_without_log_files(argv: list[str], table: dict) -> list[str]:
-    """Apply the flag table to an argument vector (exec form)."""
+def _log_file_ops(argv: list[str], table: dict) -> list[tuple[int, int, list[str]]]:
+    """Where the flag table changes an argument vector: (first index, end index, replacement words)."""
     rows = _flag_rows(argv[0], table) if argv else []
     if argv and argv[0].rsplit("/", 1)[-1] in {"python", "python3"} and "-m" in argv[:3]:
         rows = _flag_rows(argv[argv.index("-m") + 1], table) if argv.index("-m") + 1 < len(argv) else []
-    if not rows:
-        return argv
-    out: list[str] = []
+    ops: list[tuple[int, int, list[str]]] = []
     i = 0
-    while i < len(argv):
-        word = argv[i]
-        name, eq, value = word.partition("=")
+    while rows and i < len(argv):
+        name, eq, value = argv[i].partition("=")
         row = next((r for r in rows if name in r["flags"]), None)
         if row is None:
-            out.append(word)
             i += 1
             continue
         has_value = bool(eq) or (i + 1 < len(argv) and not name.startswith("-D"))
         value = value if eq else (argv[i + 1] if has_value and i + 1 < len(argv) else "")
         step = 1 if eq or name.startswith("-D") else 2
         if name == "--daemonize" or not _is_console(value, table):
-            if row["to"] == "-":
-                out.append(f"{name}=-" if eq else name)
-                if not eq:
-                    out.append("-")
-        else:
-            out.extend(argv[i : i + step])
+            replacement = ([f"{name}=-"] if eq else [name, "-"]) if row["to"] == "-" else []
+            ops.append((i, min(i + step, len(argv)), replacement))
         i += step
+    return ops
+
+
+def _argv_without_log_files(argv: list[str], table: dict) -> list[str]:
+    """Apply the flag table to an argument vector (exec form)."""
+    out = list(argv)
+    for start, end, replacement in reversed(_log_file_ops(argv, table)):
+        out[start:end] = replacement
     return out
 
 
@@ -152,6 +153,7 @@ def _entry(inst: Instruction, table: dict, nl: str) -> Iterator[Fix | Note]:
             yield from notes
             if rewrite is None:
                 return
+            # the shell stays when the command still needs it (``$PORT``); a plain command runs without it
             new = _exec_form(rewrite.text) or [*argv[:2], rewrite.text]
         else:
             new = _argv_without_log_files(argv, table)
@@ -177,11 +179,8 @@ def _entry(inst: Instruction, table: dict, nl: str) -> Iterator[Fix | Note]:
 
 
 def _exec_form(command: str) -> list[str] | None:
-    """The command as an argument vector, or None when it needs a shell."""
-    try:
-        return split_words(command) if not needs_shell(command) else None
-    except ValueError:
-        return None
+    """The command as an argument vector, or None when it needs a shell (the facts layer decides)."""
+    return exec_argv(command)
 
 
 def _script_without_log_files(
@@ -206,7 +205,7 @@ def _script_without_log_files(
         return None, notes
     edits: list[tuple[int, int, str]] = []
     for cmd in script.commands:
-        edits += _flag_edits(cmd, table)
+        edits += _flag_edits(script_text, cmd, table)
         edits += _redirect_edits(script_text, cmd, table)
     if not edits:
         return None, notes
@@ -220,15 +219,17 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return out.strip()
 
 
-def _flag_edits(cmd: Command, table: dict) -> list[tuple[int, int, str]]:
-    argv = list(cmd.argv)
-    if not argv:
-        return []
-    new = _argv_without_log_files(argv, table)
-    if new == argv:
-        return []
-    quoted = " ".join(shlex.quote(a) if a not in {"-"} else a for a in new)
-    return [(cmd.words[0].start, cmd.words[-1].end, quoted)]
+def _flag_edits(text: str, cmd: Command, table: dict) -> list[tuple[int, int, str]]:
+    """Edits of the shell text for the log-file flags of ``cmd``; every other word keeps its own
+    spelling (``0.0.0.0:$PORT`` stays an expansion)."""
+    edits = []
+    for first, end, replacement in _log_file_ops(list(cmd.argv), table):
+        start, stop = cmd.words[first].start, cmd.words[end - 1].end
+        if not replacement:
+            while start > 0 and text[start - 1] in " \t":
+                start -= 1
+        edits.append((start, stop, " ".join(a if a == "-" else shlex.quote(a) for a in replacement)))
+    return edits
 
 
 def _redirect_edits(text: str, cmd: Command, table: dict) -> list[tuple[int, int, str]]:
@@ -259,10 +260,10 @@ def _keep_alive(
     daemon = app.argv[1] if app.name == "service" and len(app.argv) >= 3 and app.argv[2] == "start" else app.name
     daemon = daemon.rsplit("/", 1)[-1]
     if app.operator == "&":
-        argv = list(app.argv)
-        if not argv or needs_shell(" ".join(shlex.quote(a) for a in argv)):
+        command = " ".join(w.raw for w in app.words)
+        if not app.words or needs_shell(command):
             return None, []
-        return _Rewrite(" ".join(shlex.quote(a) for a in argv)), []
+        return _Rewrite(command), []
     if daemon in table["foreground"]:
         files = [a.text for a in tail.args if not a.text.startswith("-") and _is_log_path(a.text)]
         command = " ".join(shlex.quote(a) for a in table["foreground"][daemon])
@@ -346,7 +347,7 @@ def _logging_configs(ctx: Context) -> Iterator[Fix | Note]:
                                                 max_depth=6, max_files=5000)
     candidates: list[str] = ctx.memo[key]  # type: ignore[assignment]
     done: set[str] = set()
-    for copy in context_copies(ctx.tree.stages):
+    for copy in ctx.facts.context_copies(ctx.tree.stages):
         for src in copy.sources:
             rel = posixpath.normpath(src.lstrip("/"))
             if rel.startswith("..") or any(ch in rel for ch in "*?["):
@@ -502,7 +503,7 @@ def _volumes(stage: Stage) -> Iterator[Fix]:
 def _framework_env(ctx: Context, stage: Stage, table: dict) -> Iterator[Fix]:
     words: set[str] = set()
     env: set[str] = set()
-    for st in [*(s for s in ctx.tree.stages if s.index < stage.index and _is_ancestor(ctx, s, stage)), stage]:
+    for st in ctx.facts.chain(stage):
         for inst in st.instructions:
             if inst.keyword == "ENV":
                 env.update(w.text.split("=", 1)[0] for w in inst.words)
@@ -524,18 +525,6 @@ def _framework_env(ctx: Context, stage: Stage, table: dict) -> Iterator[Fix]:
     text = line if ctx.text[:at].endswith("\n") else ctx.tree.newline + line.rstrip("\r\n")
     yield Fix(ID, f"{', '.join(f'{k}={v}' for k, v in wanted.items())}: log lines reach the container's output "
                   "as they are written", (Edit.insert(at, text),), Applicability.SAFE, frm.start_line)
-
-
-def _is_ancestor(ctx: Context, candidate: Stage, stage: Stage) -> bool:
-    current = stage
-    for _ in range(50):
-        parent = ctx.tree.stage_named(current.base)
-        if parent is None or parent.index >= current.index:
-            return False
-        if parent.index == candidate.index:
-            return True
-        current = parent
-    return False
 
 
 TRANSFORM = LogsTransform()

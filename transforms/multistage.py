@@ -71,13 +71,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rewriter.edits import Applicability, Edit, Fix, Note
-from rewriter.facts import Context, ImageRef, context_copies, inside, parse_image
-from rewriter.shell import Command, needs_shell, parse_shell, split_words
+from rewriter.facts import Context, ImageRef, inside, parse_image
+from rewriter.facts.commands import package_call
+from rewriter.facts.scope import join
+from rewriter.facts.start import exec_argv
+from rewriter.shell import Command, split_words
 from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
 from transforms._data import load
 from transforms._samefamily import carried_paths, is_alpine, plan_same_family
-from transforms._splitplan import TODAY
+from transforms._splitplan import TODAY, abs_at, virtualenvs
 from transforms._splitplan import Plan as _Plan
 from transforms._splitplan import Refuse as _Refuse
 
@@ -135,7 +138,7 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
         raise _Refuse("Windows image: no distroless runtime exists for it; left unchanged")
     if _is_runtime_image(image):
         return None  # already a runtime stage: nothing to split
-    runs = _run_commands(stage)
+    runs = ctx.facts.runs.commands(stage)
     if _already_split(ctx, stage, runs):
         return None  # the final stage already takes what it runs from a build stage
     stack = _STACKS.get(name)
@@ -166,7 +169,7 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
         # runtime is that same image, so the inherited start is the same
         entry, why = None, ""
     if stack in {"ruby", "php"}:
-        return plan_same_family(ctx, stage, image, stack, runs, _workdir(stage),
+        return plan_same_family(ctx, stage, image, stack, runs, _workdir(ctx, stage),
                                 f"{stack.capitalize()} has no distroless runtime")
     if stack in {"python", "node"}:
         if alpine:
@@ -177,7 +180,7 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
                     _node(ctx, stage, image, runs, entry)
             except _NotDistroless as exc:
                 why = str(exc)
-        plan = plan_same_family(ctx, stage, image, stack, runs, _workdir(stage), why)
+        plan = plan_same_family(ctx, stage, image, stack, runs, _workdir(ctx, stage), why)
         _check_installs(ctx, stack, stage, runs, plan, entry)
         return plan
     if entry is None:
@@ -265,10 +268,10 @@ def _c_binary(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: li
     linked with ``-static``. None when the stage is not that; refused when the build installs a
     library whose runtime part distroless lacks."""
     outputs = {}
-    for _i, c in runs:
+    for i, c in runs:
         if c.name.rsplit("/", 1)[-1] in _C_COMPILERS and _option(c.argv, "-o"):
-            outputs[_abs(stage, _option(c.argv, "-o") or "")] = "-static" in c.argv
-    target = _abs(stage, entry[0])
+            outputs[abs_at(ctx, i, _option(c.argv, "-o") or "")] = "-static" in c.argv
+    target = _abs(ctx, stage, entry[0])
     if "/" not in entry[0]:  # a bare name: found on PATH
         on_path = [o for o in outputs if posixpath.basename(o) == entry[0] and posixpath.dirname(o) in {
             "/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin"}]
@@ -278,12 +281,13 @@ def _c_binary(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: li
     table = load("runtimes")
     compilers = set(table["compilers"]["apt"]) | {"g++", "clang", "gcc", "cpp"}
     for _i, c in runs:
-        if c.name in {"apt-get", "apt"} and "install" in c.argv:
-            for pkg in (a.split("=")[0] for a in c.argv[c.argv.index("install") + 1:] if not a.startswith("-")):
+        call = package_call(c)
+        if call is not None and call.family == "apt" and call.subcommand == "install":
+            for pkg in call.packages:
                 if pkg not in compilers:
                     raise _Refuse(f"the C build installs {pkg}; the binary may need its libraries at run time, which "
                                   "distroless cc may lack")
-        elif c.name in {"apk", "yum", "dnf", "microdnf"}:
+        elif call is not None and call.family in {"apk", "rpm"}:
             return None
     if not _glibc_ok(image, _distroless("cc")["glibc"]):
         raise _Refuse(f"the builder {image.raw} has a newer glibc than distroless cc")
@@ -297,8 +301,8 @@ def _static_binary(ctx: Context, stage: Stage, entry: list[str]) -> _Plan | None
     """An OS image that only carries a prebuilt static binary: its base becomes distroless static."""
     if any(i.keyword in {"RUN", "ONBUILD", "SHELL"} for i in stage.instructions):
         return None  # the image is built with a shell: not a prebuilt binary alone
-    target = _abs(stage, entry[0]) if "/" in entry[0] else entry[0]
-    source = _copied_from_context(stage, target)
+    target = _abs(ctx, stage, entry[0]) if "/" in entry[0] else entry[0]
+    source = _copied_from_context(ctx, stage, target)
     path = ctx.context_file(source) if source else None
     if path is None or not _static_elf(path):
         return None
@@ -307,7 +311,7 @@ def _static_binary(ctx: Context, stage: Stage, entry: list[str]) -> _Plan | None
     return plan
 
 
-def _copied_from_context(stage: Stage, target: str) -> str | None:
+def _copied_from_context(ctx: Context, stage: Stage, target: str) -> str | None:
     """The build-context path a COPY puts at ``target`` (file or into a folder), if any."""
     found = None
     for inst in stage.instructions:
@@ -316,7 +320,7 @@ def _copied_from_context(stage: Stage, target: str) -> str | None:
         words = list(inst.exec_args) if inst.exec_args else [w.text.strip("\"'") for w in inst.words]
         if len(words) < 2:
             continue
-        dest = _abs(stage, words[-1])
+        dest = abs_at(ctx, inst, words[-1])
         for src in words[:-1]:
             rel = posixpath.normpath(src.lstrip("/"))
             if dest == target or posixpath.join(dest, posixpath.basename(rel)) == target:
@@ -358,14 +362,6 @@ def _is_runtime_image(image: ImageRef) -> bool:
     )
 
 
-def _run_commands(stage: Stage) -> list[tuple[Instruction, Command]]:
-    out = []
-    for inst in stage.instructions:
-        if inst.keyword == "RUN" and not inst.is_json and not inst.heredocs:
-            out += [(inst, c) for c in parse_shell(inst.shell_text()[0]).commands]
-    return out
-
-
 def _entry_argv(ctx: Context, stage: Stage) -> list[str]:
     """The start command as an argument vector (ENTRYPOINT + CMD), or refuse if it needs a shell."""
     ep = stage.last("ENTRYPOINT")
@@ -380,11 +376,12 @@ def _entry_argv(ctx: Context, stage: Stage) -> list[str]:
             text = inst.arguments
             if text.startswith("exec "):
                 text = text[5:]
-            if needs_shell(text):
+            words = exec_argv(text)
+            if words is None:
                 raise _NotDistroless(f"the start command ({inst.keyword} at line {inst.start_line}) needs "
                                      "a shell, which distroless images do not have; make it a plain command "
                                      "and run again")
-            argv += split_words(text)
+            argv += words
         if inst is ep and not inst.is_json:
             break  # a shell-form ENTRYPOINT ignores CMD
     if not argv:
@@ -395,16 +392,19 @@ def _entry_argv(ctx: Context, stage: Stage) -> list[str]:
     return argv
 
 
-def _workdir(stage: Stage) -> str:
-    wd = "/"
-    for inst in stage.instructions:
-        if inst.keyword == "WORKDIR" and inst.arguments.strip():
-            wd = posixpath.normpath(posixpath.join(wd, inst.arguments.strip().strip("\"'")))
-    return wd
+def _workdir(ctx: Context, stage: Stage) -> str:
+    """The WORKDIR the start runs in (``/`` when the Dockerfile sets none); refused when it is set
+    from a variable whose value the Dockerfile does not give."""
+    workdir = ctx.facts.final(stage).workdir
+    if workdir is None:
+        raise _Refuse("the WORKDIR is set from a variable whose value is not in the Dockerfile (the base image's "
+                      "or a build argument's): cannot tell where the application is")
+    return workdir
 
 
-def _abs(stage: Stage, path: str) -> str:
-    return posixpath.normpath(posixpath.join(_workdir(stage), path))
+def _abs(ctx: Context, stage: Stage, path: str) -> str:
+    """``path`` of the start command, absolute (relative to the WORKDIR the start runs in)."""
+    return path if path.startswith("/") and join("/", path) == path else join(_workdir(ctx, stage), path)
 
 
 def _glibc_ok(image: ImageRef, runtime_glibc: str) -> bool:
@@ -431,17 +431,17 @@ def _go(ctx: Context, stage: Stage, runs: list, entry: list[str]) -> _Plan:
     out = _option(cmd.argv, "-o")
     if out is None:
         raise _Refuse("`go build` has no `-o`: the binary's path is not known; add `-o /out/app` and run again")
-    binary = _abs(stage, out)
+    binary = abs_at(ctx, inst, out)
     cgo_on = any(a.name == "CGO_ENABLED" and a.value is not None and a.value.text == "1" for a in cmd.env) or any(
         "CGO_ENABLED=1" in i.raw for i in stage.instructions if i.keyword in {"ENV", "ARG"})
-    needs_cgo = cgo_on or any(c.name in {"apt-get", "apk"} and any(w.text.endswith("-dev") for w in c.args)
-                              for _i, c in runs)
+    needs_cgo = cgo_on or any(call.family in {"apt", "apk"} and any(p.endswith("-dev") for p in call.packages)
+                              for _i, c in runs if (call := package_call(c)) is not None)
     plan = _Plan("go", _distroless("cc" if needs_cgo else "static")["image"])
     if not needs_cgo and not any(a.name == "CGO_ENABLED" for a in cmd.env):
         offset = inst.shell_text()[1]
         plan.builder_edits.append(Edit.insert(inst.start + offset + cmd.start, "CGO_ENABLED=0 "))
     plan.copies.append((binary, binary))
-    plan.entrypoint = _rebase_entry(stage, entry, {binary})
+    plan.entrypoint = _rebase_entry(ctx, stage, entry, {binary})
     return plan
 
 
@@ -451,22 +451,22 @@ def _rust(ctx: Context, stage: Stage, runs: list, entry: list[str]) -> _Plan:
     if not builds and not installs:
         raise _Refuse("rust image without `cargo build --release` or `cargo install`: nothing to move to a "
                       "runtime stage")
-    target = _abs(stage, entry[0])
+    target = _abs(ctx, stage, entry[0])
     if "/" not in entry[0]:
         # a bare name found on PATH: where a cp/mv/install of the release build put it, or cargo install's bin
-        for _i, c in runs:
+        for i, c in runs:
             words = [w for w in c.argv[1:] if not w.startswith("-")]
             if c.name in {"cp", "mv", "install"} and len(words) >= 2 and "target/release/" in " ".join(words[:-1]):
-                dest = _abs(stage, words[-1])
+                dest = abs_at(ctx, i, words[-1])
                 if posixpath.basename(dest) == entry[0]:
                     target = dest
                 elif posixpath.basename(words[-2]) == entry[0]:
                     target = posixpath.join(dest, entry[0])
-        if target == _abs(stage, entry[0]) and installs:
+        if target == _abs(ctx, stage, entry[0]) and installs:
             target = f"/usr/local/cargo/bin/{entry[0]}"
     if "/target/release/" not in target and not target.startswith("/usr/local/cargo/bin/") and not any(
-            c.name in {"cp", "mv", "install"} and any(_abs(stage, w.text) in {target, posixpath.dirname(target)}
-                                                      for w in c.args) for _i, c in runs):
+            c.name in {"cp", "mv", "install"} and any(abs_at(ctx, i, w.text) in {target, posixpath.dirname(target)}
+                                                      for w in c.args) for i, c in runs):
         raise _Refuse(f"cannot tell that {entry[0]} is the binary `cargo build --release` produced")
     plan = _Plan("rust", _distroless("cc")["image"])
     plan.copies.append((target, target))
@@ -511,11 +511,11 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
         plan.packages = libs
     site_builder = f"/usr/local/lib/python{version}/site-packages"
     plan.copies.append((site_builder, row["site"]))
-    for venv in _virtualenvs(stage, runs):
+    for venv in virtualenvs(ctx, stage, runs):
         # a venv's interpreter links point at the builder's python: its packages join the runtime's site
         plan.copies.append((f"{venv}/lib/python{version}/site-packages", row["site"]))
         plan.notes.append(f"the virtualenv {venv}'s packages are installed into the runtime's {row['site']}")
-    workdir = _workdir(stage)
+    workdir = _workdir(ctx, stage)
     if workdir != "/":
         plan.copies.append((workdir, workdir))
     else:
@@ -536,31 +536,6 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
     return plan
 
 
-def _virtualenvs(stage: Stage, runs: list) -> list[str]:
-    """Virtualenvs the builder creates (``python -m venv DIR``, ``virtualenv DIR``, ``uv venv DIR``) or
-    names in ``ENV VIRTUAL_ENV``, as absolute paths."""
-    found: list[str] = []
-    for _i, c in runs:
-        argv = list(c.argv)
-        prog = argv[0].rsplit("/", 1)[-1] if argv else ""
-        if re.fullmatch(r"python[0-9.]*", prog) and argv[1:3] == ["-m", "venv"]:
-            rest = argv[3:]
-        elif prog == "virtualenv" or (prog == "uv" and argv[1:2] == ["venv"]):
-            rest = argv[2:] if prog == "uv" else argv[1:]
-        else:
-            continue
-        dirs = [a for a in rest if not a.startswith("-")]
-        if dirs and "$" not in dirs[-1]:
-            found.append(_abs(stage, dirs[-1]))
-    for inst in stage.instructions:
-        if inst.keyword == "ENV":
-            for w in inst.words:
-                name, eq, value = w.text.partition("=")
-                if eq and name == "VIRTUAL_ENV" and value.strip("\"'").startswith("/"):
-                    found.append(posixpath.normpath(value.strip("\"'")))
-    return list(dict.fromkeys(found))
-
-
 def _is_pip_install(c: Command) -> bool:
     argv = list(c.argv)
     if c.name.rsplit("/", 1)[-1] in {"python", "python3"} and argv[1:3] == ["-m", "pip"]:
@@ -579,10 +554,10 @@ def _runtime_libraries(runs: list, distroless: bool) -> list[str]:
     table = load("runtimes")
     needed: list[str] = []
     for _i, c in runs:
-        if c.name not in {"apt-get", "apt"} or "install" not in c.argv:
+        call = package_call(c)
+        if call is None or call.family != "apt" or call.subcommand != "install":
             continue
-        for pkg in (a for a in c.argv[c.argv.index("install") + 1 :] if not a.startswith("-")):
-            pkg = pkg.split("=")[0]
+        for pkg in call.packages:
             if pkg in table["build_only_packages"]:
                 continue
             lib = table["runtime_libraries"].get(pkg)
@@ -614,7 +589,7 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
         version, row = moved, load("runtimes")["node"][moved]
     runtime_image = _override(ctx, f"node-{version}", row["image"])
     plan = _Plan("node", runtime_image, builder_edits=upgrade_edits, notes=upgrade_notes)
-    workdir = _workdir(stage)
+    workdir = _workdir(ctx, stage)
     if workdir == "/":
         raise _Refuse("the app has no WORKDIR: cannot tell which files are the application")
     argv = entry
@@ -645,9 +620,10 @@ def _resolve_start(ctx: Context, argv: list[str]) -> list[str]:
         raise _NotDistroless("package.json does not parse; cannot resolve `npm start`") from None
     if not command:
         command = "node server.js" if script == "start" else None
-    if not command or needs_shell(command):
+    words = exec_argv(command) if command else None
+    if words is None:
         raise _NotDistroless(f"the `{script}` script in package.json needs a shell; distroless has none")
-    return split_words(command) + argv[3 if argv[1] == "run" else 2 :]
+    return words + argv[3 if argv[1] == "run" else 2 :]
 
 
 def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[str]) -> _Plan:
@@ -672,7 +648,7 @@ def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     if row is None or not _alive(row):
         raise _Refuse(f"no supported runtime image for Java {version}")
     plan = _Plan("java", _override(ctx, f"java-{version}", row["image"]))
-    jar_abs = _abs(stage, jar)
+    jar_abs = _abs(ctx, stage, jar)
     plan.copies.append((jar_abs, jar_abs))
     flags = entry[1 : entry.index("-jar")]
     plan.entrypoint = [row["java"], *flags, "-jar", jar_abs, *entry[entry.index("-jar") + 2 :]]
@@ -681,10 +657,10 @@ def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
 
 def _dotnet(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[str]) -> _Plan:
     version = _version(image.tag, r"(\d+\.\d+)")
-    publishes = [c for _i, c in runs if c.name == "dotnet" and "publish" in c.argv]
+    publishes = [(i, c) for i, c in runs if c.name == "dotnet" and "publish" in c.argv]
     if version is None or not publishes:
         raise _Refuse("dotnet sdk image without a versioned tag and `dotnet publish`: nothing to split")
-    out = _option(publishes[-1].argv, "-o") or _option(publishes[-1].argv, "--output")
+    out = _option(publishes[-1][1].argv, "-o") or _option(publishes[-1][1].argv, "--output")
     if out is None:
         raise _Refuse("`dotnet publish` has no `-o`: the published folder is not known")
     row = load("runtimes")["dotnet"].get(version)
@@ -693,14 +669,14 @@ def _dotnet(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
     if entry[0] != "dotnet":
         raise _Refuse("the start command is not `dotnet App.dll`")
     plan = _Plan("dotnet", _override(ctx, f"dotnet-{version}", row["aspnet"]))
-    folder = _abs(stage, out)
+    folder = abs_at(ctx, publishes[-1][0], out)
     plan.copies.append((folder, folder))
-    plan.entrypoint = ["dotnet", *[_abs(stage, a) if a.endswith(".dll") else a for a in entry[1:]]]
+    plan.entrypoint = ["dotnet", *[_abs(ctx, stage, a) if a.endswith(".dll") else a for a in entry[1:]]]
     return plan
 
 
-def _rebase_entry(stage: Stage, entry: list[str], binaries: set[str]) -> list[str]:
-    first = _abs(stage, entry[0]) if "/" in entry[0] else entry[0]
+def _rebase_entry(ctx: Context, stage: Stage, entry: list[str], binaries: set[str]) -> list[str]:
+    first = _abs(ctx, stage, entry[0]) if "/" in entry[0] else entry[0]
     if first not in binaries:
         raise _Refuse(f"the start command `{entry[0]}` is not the binary the build produces")
     return [first, *entry[1:]]
@@ -795,8 +771,8 @@ def _carried_files(ctx: Context, stage: Stage, plan: _Plan) -> list[str]:
     otherwise: they are copied from the builder as they are at its end."""
     out: list[str] = []
     # the builder's WORKDIR is the app (copied whole) or its sources (never shipped)
-    covered = [dest.rstrip("/") for _src, dest in plan.copies] + [_workdir(stage)]
-    for copy in context_copies([stage]):
+    covered = [dest.rstrip("/") for _src, dest in plan.copies] + [_workdir(ctx, stage)]
+    for copy in ctx.facts.context_copies([stage]):
         if any("*" in w for w in copy.sources):
             continue
         dest_abs = copy.dest
@@ -934,7 +910,7 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
         lines.append(f"RUN apt-get update && apt-get install -y{flag} {' '.join(plan.packages)} "
                      "&& rm -rf /var/lib/apt/lists/*")
     if plan.shell:
-        carried_files = carried_paths(ctx, stage, plan, _workdir(stage))
+        carried_files = carried_paths(ctx, stage, plan)
         users = [p for p in carried_files if p in {"/etc/passwd", "/etc/group"}]
         if users:
             lines.append(f"COPY --from={builder} {' '.join(users)} /etc/")
@@ -943,7 +919,7 @@ def _fix(ctx: Context, stage: Stage, plan: _Plan) -> Fix:
         carried_files = _carried_files(ctx, stage, plan)
     for src, dest in [*plan.copies, *((p, p) for p in carried_files)]:
         lines.append(f"COPY --from={builder} {src} {dest}")
-    workdir = _workdir(stage)
+    workdir = _workdir(ctx, stage)
     if workdir != "/" and (any(dest == workdir for _src, dest in plan.copies) or plan.stack == "c"):
         lines.append(f"WORKDIR {workdir}")
     kept = [c for c in carried if not c.upper().startswith(("HEALTHCHECK",))]

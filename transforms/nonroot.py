@@ -58,7 +58,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rewriter.edits import Applicability, Edit, Fix, Note
-from rewriter.facts import Context, ImageRef, context_copies, inside, parse_image
+from rewriter.facts import Context, ImageRef, inside, parse_image
+from rewriter.facts.commands import Run
+from rewriter.facts.scope import expand
 from rewriter.shell import parse_shell
 from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
@@ -92,22 +94,23 @@ class NonrootTransform(Codemod):
             yield Note(ID, "Windows image: users work differently there (ContainerUser); left unchanged",
                        stage.start_line)
             return
-        chain = _chain(ctx, stage)
+        chain = ctx.facts.chain(stage)
         users = [i for st in chain for i in st.instructions if i.keyword == "USER"]
         last_user = users[-1] if users else None
         image = parse_image(ctx.resolved_base(stage))
         table = load("users")
         existing = first_match(table["existing_users"], image)
         if last_user is not None:
-            spec = _expand(last_user.arguments.strip(), _variables(chain, existing))
-            if "$" in spec:
-                yield Note(ID, f"USER is set from a variable ({spec}); cannot tell whether it is root",
-                           last_user.start_line)
+            values = {**((existing or {}).get("env") or {}), **ctx.facts.before(last_user).values}
+            spec = expand(last_user.arguments.strip(), values, ctx.tree.escape)
+            if spec is None:
+                yield Note(ID, f"USER is set from a variable ({last_user.arguments.strip()}); cannot tell whether "
+                               "it is root", last_user.start_line)
                 return
             name = spec.split(":", 1)[0]
             if name not in _ROOT_NAMES:
                 if not name.isdigit():
-                    known = _created_users(chain).get(name)
+                    known = _created_users(ctx, chain).get(name)
                     hint = f"USER {known.uid}" + (f":{known.gid}" if known.gid is not None else "") if known else \
                         "its numeric uid"
                     yield Fix(ID, f"USER {name} is a name: use {hint} so Kubernetes runAsNonRoot can verify it",
@@ -152,52 +155,17 @@ class NonrootTransform(Codemod):
         yield from _add_user(ctx, stage, chain, image, existing, last_user)
 
 
-def _variables(chain: list[Stage], existing: dict | None) -> dict[str, str]:
-    """Default values of ARG/ENV in the stages (and the base image's known ENV) for USER."""
-    values: dict[str, str] = dict((existing or {}).get("env") or {})
-    for st in chain:
-        for inst in st.instructions:
-            if inst.keyword in {"ARG", "ENV"}:
-                for word in inst.words:
-                    name, eq, value = word.text.partition("=")
-                    if eq:
-                        values[name] = value.strip("\"'")
-                if inst.keyword == "ENV" and len(inst.words) == 2 and "=" not in inst.words[0].text:
-                    values[inst.words[0].text] = inst.words[1].text.strip("\"'")
-    return values
-
-
-def _expand(spec: str, values: dict[str, str]) -> str:
-    """Replace ``$NAME``/``${NAME}`` whose default value is known; leave the others."""
-    return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: values.get(m.group(1), m.group(0)), spec)
-
-
-def _chain(ctx: Context, stage: Stage) -> list[Stage]:
-    """The stage and the earlier stages it is built FROM, oldest first."""
-    out = [stage]
-    current = stage
-    while True:
-        parent = ctx.tree.stage_named(current.base)
-        if parent is None or parent.index >= current.index or parent in out:
-            break
-        out.insert(0, parent)
-        current = parent
-    return out
-
-
-def _run_commands(stages: list[Stage]) -> Iterator[tuple[Instruction, list[str]]]:
+def _run_commands(ctx: Context, stages: list[Stage]) -> Iterator[tuple[Run, list[str]]]:
     for st in stages:
-        for inst in st.instructions:
-            if inst.keyword == "RUN" and not inst.is_json:
-                script = parse_shell(inst.shell_text()[0])
-                for cmd in script.commands:
-                    yield inst, list(cmd.argv)
+        for run in ctx.facts.runs.of(st):
+            for cmd in run.commands:
+                yield run, list(cmd.argv)
 
 
-def _created_users(stages: list[Stage]) -> dict[str, _User]:
+def _created_users(ctx: Context, stages: list[Stage]) -> dict[str, _User]:
     """Users created with a fixed uid by ``useradd``/``adduser`` in these stages."""
     out: dict[str, _User] = {}
-    for _inst, argv in _run_commands(stages):
+    for _run, argv in _run_commands(ctx, stages):
         if not argv or argv[0].rsplit("/", 1)[-1] not in {"useradd", "adduser"}:
             continue
         uid = gid = None
@@ -264,7 +232,7 @@ def _needs_root_at_start(ctx: Context, chain: list[Stage], texts: list[str]) -> 
     table = load("users")
     droppers = set(table["privilege_droppers"])
     root_commands: dict[str, str] = table["root_commands"]
-    workdir = _workdir(chain) or "/"
+    workdir = ctx.facts.app_workdir(chain[-1]) or "/"
     queue = [(t, "the start command", 0) for t in texts]
     seen: set[str] = set()
     while queue:
@@ -298,7 +266,7 @@ def _context_script(ctx: Context, chain: list[Stage], target: str, workdir: str)
     if "$" in target:
         return None
     path = posixpath.normpath(target if target.startswith("/") else posixpath.join(workdir, target))
-    for copy in reversed(list(context_copies(chain))):
+    for copy in reversed(list(ctx.facts.context_copies(chain))):
         dest = copy.dest.rstrip("/") or "/"
         for src in copy.sources:
             src_dir = src.rstrip("/")
@@ -349,7 +317,7 @@ def _privileged_port(stage: Stage, image_name: str, table: dict) -> int | None:
 def _family(ctx: Context, chain: list[Stage], image_family: str | None) -> str | None:
     if image_family:
         return image_family
-    for _inst, argv in _run_commands(chain):
+    for _run, argv in _run_commands(ctx, chain):
         prog = argv[0].rsplit("/", 1)[-1] if argv else ""
         if prog in {"apt-get", "apt", "dpkg"}:
             return "debian"
@@ -378,8 +346,8 @@ def _add_user(
                        "add a USER with a numeric uid yourself, or configure the image's family",
                    stage.start_line, refusal=True)
         return
-    created = _created_users(chain)
-    unpinned = _unpinned_users(chain)
+    created = _created_users(ctx, chain)
+    unpinned = _unpinned_users(ctx, chain)
     chowns = [f.value or "" for st in chain for i in st.instructions if i.keyword in {"COPY", "ADD"}
               for f in i.flags if f.name == "chown"]
     named = [c.split(":", 1)[0] for c in chowns if c and not c.split(":", 1)[0].isdigit() and "$" not in c]
@@ -411,17 +379,17 @@ def _add_user(
         if template:
             create_cmd = template.format(uid=uid, gid=gid, name="app")
     has_shell = family not in {"distroless", "scratch"}
-    workdir = _workdir(chain)
+    workdir = ctx.facts.app_workdir(stage)
     volumes = _volumes(stage)
     owned = [d for d in [workdir, *volumes, *_start_command_writes(stage)] if d and d != "/"]
-    made_dirs, made_files = _made_paths(chain, workdir)
+    made_dirs, made_files = _made_paths(ctx, chain, workdir)
     # folders a build stage made for the app and the final stage copies from it (a split's runtime)
     for inst in stage.instructions:
         source = ctx.tree.stage_named(inst.flag("from").value or "") if inst.keyword == "COPY" and inst.flag(
             "from") else None
         if source is not None and source.index < stage.index and len(inst.argv) == 2:
-            built = _chain(ctx, source)
-            built_dirs, _files = _made_paths(built, _workdir(built))
+            built = ctx.facts.chain(source)
+            built_dirs, _files = _made_paths(ctx, built, ctx.facts.app_workdir(source))
             if inst.argv[0].rstrip("/") in built_dirs and inst.argv[1].rstrip("/") == inst.argv[0].rstrip("/"):
                 made_dirs.append(inst.argv[0].rstrip("/"))
     framework = [*(_framework_dirs(stage, workdir) if workdir else []), *made_dirs]
@@ -471,7 +439,7 @@ def _config_copies(ctx: Context, chain: list[Stage], config_dir: str) -> dict[st
     """Files the stages COPY/ADD from the build context into ``config_dir``: their path there ->
     their text (None when it cannot be read: a folder's files are listed one by one)."""
     out: dict[str, str | None] = {}
-    for copy in context_copies(chain):
+    for copy in ctx.facts.context_copies(chain):
         dest_abs = copy.dest
         if dest_abs != config_dir and not dest_abs.startswith(config_dir + "/"):
             continue
@@ -545,28 +513,16 @@ def _with_ending(text: str, replaced_raw: str, nl: str) -> str:
     return text[: -len(nl)] if text.endswith(nl) else text
 
 
-def _unpinned_users(stages: list[Stage]) -> list[str]:
+def _unpinned_users(ctx: Context, stages: list[Stage]) -> list[str]:
     out = []
-    pinned = _created_users(stages)
-    for _inst, argv in _run_commands(stages):
+    pinned = _created_users(ctx, stages)
+    for _run, argv in _run_commands(ctx, stages):
         if argv and argv[0].rsplit("/", 1)[-1] in {"useradd", "adduser"}:
             names = [a for i, a in enumerate(argv[1:], 1) if not a.startswith("-")
                      and not (argv[i - 1].startswith("-") and argv[i - 1] in _VALUE_OPTIONS)]
             if names and names[-1] not in pinned:
                 out.append(names[-1])
     return out
-
-
-def _workdir(stages: list[Stage]) -> str | None:
-    wd: str | None = None
-    for st in stages:
-        for inst in st.instructions:
-            if inst.keyword == "WORKDIR" and inst.arguments.strip():
-                val = inst.arguments.strip().strip("\"'")
-                if "$" in val:
-                    return None
-                wd = val if val.startswith("/") or wd is None else wd.rstrip("/") + "/" + val
-    return wd
 
 
 def _framework_dirs(stage: Stage, workdir: str) -> list[str]:
@@ -593,19 +549,20 @@ _SYSTEM_PLACES = ("/var/lib/apt", "/var/lib/dpkg", "/var/cache/apt", "/var/cache
                   "/var/cache/apk", "/var/lib/dnf", "/var/cache/dnf", "/var/cache/yum")
 
 
-def _made_paths(chain: list[Stage], workdir: str | None) -> tuple[list[str], list[str]]:
-    """Folders (``mkdir``) and files (``touch``) the stages make for the app (under WORKDIR, or in a
-    place apps write: logs, state, caches, data): the user gets them (folders recursively)."""
+def _made_paths(ctx: Context, chain: list[Stage], workdir: str | None) -> tuple[list[str], list[str]]:
+    """Folders (``mkdir``) and files (``touch``) the stages make for the app (under the app's WORKDIR,
+    or in a place apps write: logs, state, caches, data), each relative path taken in the WORKDIR of its
+    own RUN: the user gets them (folders recursively)."""
     dirs: list[str] = []
     files: list[str] = []
-    for _inst, argv in _run_commands(chain):
+    for run, argv in _run_commands(ctx, chain):
         if not argv or _base(argv[0]) not in {"mkdir", "touch"}:
             continue
         for arg in argv[1:]:
             if arg.startswith("-") or "$" in arg or "*" in arg or not arg:
                 continue
-            path = arg if arg.startswith("/") else (f"{workdir.rstrip('/')}/{arg}" if workdir else "")
-            path = path.rstrip("/")
+            made = arg if arg.startswith("/") else run.path(arg) if run.workdir not in {None, "/"} else None
+            path = (made or "").rstrip("/")
             if not path or path.startswith(_SYSTEM_PLACES):
                 continue
             if (workdir and workdir != "/" and path.startswith(workdir.rstrip("/") + "/")) or path.startswith(

@@ -59,7 +59,8 @@ from dataclasses import dataclass, field
 
 from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import COMPOSE_NAMES, Context
-from rewriter.shell import Command, Script, parse_shell
+from rewriter.facts.commands import Run, runs_unknown_code
+from rewriter.shell import Command
 from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
 from transforms._data import load, merged
@@ -92,50 +93,29 @@ _PERSISTING = {
 }
 
 
-@dataclass
-class _Run:
-    """A RUN's shell view, parsed once."""
-
-    inst: Instruction
-    offset: int  # offset in raw where the shell text starts
-    script: Script | None
-
-    @property
-    def programs(self) -> set[str]:
-        if self.script is None:
-            return set()
-        out = set()
-        for c in self.script.commands:
-            names = [c.name, *(c.argv[1:2] if c.name in {"python", "python3", "sudo", "exec", "env"} else [])]
-            for n in names:
-                out.add(n.rsplit("/", 1)[-1])
-                out.add(n)
-        return out
-
-    def pos(self, shell_pos: int) -> int:
-        return self.inst.start + self.offset + shell_pos
+def _programs(run: Run) -> set[str]:
+    """The programs a RUN runs, by name and by path (``python3 x`` also names ``x``)."""
+    out = set()
+    for c in run.commands:
+        names = [c.name, *(c.argv[1:2] if c.name in {"python", "python3", "sudo", "exec", "env"} else [])]
+        for n in names:
+            out.add(n.rsplit("/", 1)[-1])
+            out.add(n)
+    return out
 
 
-class _Runs(dict[int, _Run]):
-    """The stage's RUNs by start offset, each parsed the first time a rewrite asks for it."""
+class _Runs(dict[int, Run]):
+    """The stage's RUNs by start offset, read from the facts layer (parsed once per tree)."""
 
-    def __init__(self, stage: Stage) -> None:
+    def __init__(self, ctx: Context, stage: Stage) -> None:
         super().__init__()
+        self._facts = ctx.facts.runs
         self._insts = {i.start: i for i in stage.instructions if i.keyword == "RUN"}
 
-    def __missing__(self, start: int) -> _Run:
-        inst = self._insts[start]
-        if inst.is_json or inst.heredocs:
-            run = _Run(inst, inst.args_start, None)
-        else:
-            text, offset = inst.shell_text()
-            run = _Run(inst, offset, parse_shell(text))
+    def __missing__(self, start: int) -> Run:
+        run = self._facts.run(self._insts[start])
         self[start] = run
         return run
-
-
-def _runs(stage: Stage) -> _Runs:
-    return _Runs(stage)
 
 
 @dataclass
@@ -155,7 +135,7 @@ class SecretsTransform(Codemod):
         for stage in ctx.tree.stages:
             if ctx.is_windows(stage):
                 continue
-            runs = _runs(stage)
+            runs = _Runs(ctx, stage)
             yield from _file_secrets(ctx, stage, runs, table)
             yield from _variable_secrets(ctx, stage, runs, table)
         yield from _context_leak(ctx, table)
@@ -185,7 +165,7 @@ def _syntax_note(ctx: Context) -> Iterator[Note]:
             yield Note(ID, f"# syntax={d.value} predates RUN --mount; use docker/dockerfile:1", d.start_line)
 
 
-def _remove_command(run: _Run, cmd: Command) -> Edit | None:
+def _remove_command(run: Run, cmd: Command) -> Edit | None:
     """An edit removing one top-level command (and its connecting operator) from a RUN."""
     assert run.script is not None
     top = [c for c in run.script.commands if c.depth == 0]
@@ -204,7 +184,7 @@ def _remove_command(run: _Run, cmd: Command) -> Edit | None:
     return Edit.delete(run.pos(prev.end), run.pos(cmd.end))
 
 
-def _remove_word_or_command(run: _Run, cmd: Command, paths: set[str], workdir: str) -> Edit | None:
+def _remove_word_or_command(run: Run, cmd: Command, paths: set[str], workdir: str) -> Edit | None:
     """Remove the arguments naming ``paths`` from a rm/chmod command, or the whole command."""
     targets = [w for w in cmd.args if not w.text.startswith("-") and _join(workdir, w.text) in paths]
     operands = [w for w in cmd.args if not w.text.startswith("-")]
@@ -308,12 +288,9 @@ def _copy_words(inst: Instruction) -> list[tuple[str, int, int]] | None:
 
 
 def _file_secrets(ctx: Context, stage: Stage, runs: _Runs, table: dict) -> Iterator[Fix | Note]:
-    workdir = "/"
     insts = stage.instructions
+    workdirs = {"/"} | {ctx.facts.workdir_at(i) or "" for i in insts if i.keyword == "WORKDIR"}
     for idx, inst in enumerate(insts):
-        if inst.keyword == "WORKDIR" and inst.arguments.strip():
-            workdir = _join(workdir, inst.arguments.strip())
-            continue
         if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
             continue
         words = _copy_words(inst)
@@ -338,16 +315,22 @@ def _file_secrets(ctx: Context, stage: Stage, runs: _Runs, table: dict) -> Itera
                            inst.start_line)
                 continue
             dest = words[-1][0]
-            target = _target(src, dest, workdir, len(srcs), insts)
+            workdir = ctx.facts.workdir_at(inst)
+            if workdir is None and not dest.startswith("/"):
+                yield Note(ID, f"secret file {src} is copied into a WORKDIR set from a variable whose value is not "
+                               "in the Dockerfile; move it to a secret mount by hand", inst.start_line, refusal=True)
+                continue
+            target = _target(src, dest, workdir or "/", len(srcs), workdirs)
             verified = confirmed is True or not row.get("content")
             yield from _rewrite_file(ctx, stage, runs, table, idx, inst, (src, w_start, w_end), len(srcs),
                                      target, row, verified)
 
 
-def _target(src: str, dest: str, workdir: str, n_srcs: int, insts: tuple[Instruction, ...]) -> str:
+def _target(src: str, dest: str, workdir: str, n_srcs: int, workdirs: set[str]) -> str:
+    """Where a COPY puts ``src``: into ``dest`` when it is a folder (``dest/``, several sources, ``.``, a
+    WORKDIR of the stage), else at ``dest``."""
     dest_abs = _join(workdir, dest)
     base = posixpath.basename(src.strip("\"'").rstrip("/"))
-    workdirs = {"/"} | {_join("/", i.arguments.strip()) for i in insts if i.keyword == "WORKDIR"}
     if n_srcs > 1 or dest.endswith("/") or dest in {".", "./"} or dest_abs in workdirs:
         return _join(dest_abs, base)
     if posixpath.basename(dest_abs) == base or "." in posixpath.basename(dest_abs):
@@ -373,13 +356,15 @@ def _rewrite_file(
     is_ssh = bool(row.get("ssh"))
     used_by = set(row.get("used_by") or [])
     change = _Change()
-    users: list[_Run] = []
+    users: list[Run] = []
     cleanup_found = False
     blocked: str | None = None
-    workdir = workdir_at_copy = _workdir_at(stage, idx)
+    workdir_at_copy = ctx.facts.workdir_at(copy) or "/"
     for later in stage.instructions[idx + 1 :]:
-        if later.keyword == "WORKDIR" and later.arguments.strip():
-            workdir = _join(workdir, later.arguments.strip())
+        workdir = ctx.facts.workdir_at(later)
+        if workdir is None:
+            blocked = f"a WORKDIR after it (line {later.start_line}) is set from a variable not known here"
+            break
         if later.keyword in {"COPY", "ADD"} and _copies_over(later, target, workdir):
             break  # replaced by another copy: our rewrite ends here
         if later.keyword != "RUN":
@@ -389,7 +374,7 @@ def _rewrite_file(
             if src_rel.rsplit("/", 1)[-1] in later.raw:
                 blocked = "a heredoc or exec-form RUN uses it"
             continue
-        uses = bool(run.programs & used_by) or (is_ssh and _uses_ssh(run, table)) or _opaque(run, table, row)
+        uses = bool(_programs(run) & used_by) or (is_ssh and _uses_ssh(run, table)) or _opaque(run, table, row)
         removal: list[Edit] = []
         for cmd in run.script.commands:
             if cmd.name in _REMOVERS or (is_ssh and cmd.name == "chmod"):
@@ -513,7 +498,7 @@ def _known_programs(table: dict) -> frozenset[str]:
     return result
 
 
-def _opaque(run: _Run, table: dict, row: dict) -> bool:
+def _opaque(run: Run, table: dict, row: dict) -> bool:
     """Whether the RUN runs a program that may read the secret without being known to (a script from
     the context, ``make``, an interpreter, a tool not in any table)."""
     assert run.script is not None
@@ -536,14 +521,6 @@ def _dedupe(edits: list[Edit]) -> list[Edit]:
     return out
 
 
-def _workdir_at(stage: Stage, idx: int) -> str:
-    wd = "/"
-    for inst in stage.instructions[: idx + 1]:
-        if inst.keyword == "WORKDIR" and inst.arguments.strip():
-            wd = _join(wd, inst.arguments.strip())
-    return wd
-
-
 def _copies_over(inst: Instruction, target: str, workdir: str) -> bool:
     words = _copy_words(inst)
     if not words or len(words) < 2:
@@ -551,7 +528,7 @@ def _copies_over(inst: Instruction, target: str, workdir: str) -> bool:
     return _join(workdir, words[-1][0]) == target
 
 
-def _uses_ssh(run: _Run, table: dict) -> bool:
+def _uses_ssh(run: Run, table: dict) -> bool:
     assert run.script is not None
     conf = table["ssh_users"]
     for cmd in run.script.commands:
@@ -658,7 +635,7 @@ def _rewrite_variable(
                                                                            or named.search(i.raw))]
     consumers = _consumers(name, table)
     users = explicit or [runs[i.start] for i in after if i.keyword == "RUN" and runs[i.start].script is not None
-                         and runs[i.start].programs & consumers]
+                         and _programs(runs[i.start]) & consumers]
     if users:
         # a RUN that runs code this view cannot read (a script, make, an interpreter on a file) may read the
         # variable from its environment: it keeps it, through the mount
@@ -677,7 +654,7 @@ def _rewrite_variable(
     if ssh is not None:
         yield from ssh
         return
-    appended: list[tuple[_Run, str]] = []
+    appended: list[tuple[Run, str]] = []
     for r in users:
         leak = _written_to_file(r, name)
         if leak and _removable_config(r, leak, after, runs):
@@ -737,7 +714,7 @@ def _home(path: str) -> str:
 
 def _ssh_key_variable(
     ctx: Context, stage: Stage, runs: _Runs, table: dict, name: str, decls: list[_Decl],
-    globals_: list[Instruction], after: list[Instruction], users: list[_Run],
+    globals_: list[Instruction], after: list[Instruction], users: list[Run],
 ) -> Iterator[Fix | Note] | None:
     """``ARG SSH_PRIVATE_KEY`` + ``echo "$SSH_PRIVATE_KEY" > ~/.ssh/id_rsa``: the key is written into a
     layer (and the build argument into the history). Rewritten: the declaration and the commands that
@@ -762,11 +739,9 @@ def _ssh_key_rewrite(
     edits: list[Edit] = [_remove_decl(d) for d in decls]
     for g in globals_:
         edits += [_remove_decl(d) for d in _declarations(g) if d.name == name]
-    mounted: list[_Run] = []
-    workdir = "/"
+    mounted: list[Run] = []
     for inst in after:
-        if inst.keyword == "WORKDIR" and inst.arguments.strip():
-            workdir = _join(workdir, inst.arguments.strip())
+        workdir = ctx.facts.workdir_at(inst) or "/"
         if inst.keyword != "RUN":
             continue
         run = runs[inst.start]
@@ -840,7 +815,7 @@ _CONFIG_FILES = {".npmrc", ".yarnrc", ".yarnrc.yml", "pip.conf", ".pypirc", ".ne
                  "config.json"}
 
 
-def _removable_config(run: _Run, leak: str, after: list[Instruction], runs: _Runs) -> bool:
+def _removable_config(run: Run, leak: str, after: list[Instruction], runs: _Runs) -> bool:
     """A token written into a tool's credentials file (.npmrc, pip.conf, NuGet.Config …) by a RUN that is
     a plain ``&&`` chain and used there, with no later RUN that may read the file: the same RUN can
     remove it before its layer ends."""
@@ -860,18 +835,9 @@ def _removable_config(run: _Run, leak: str, after: list[Instruction], runs: _Run
                for r in later)
 
 
-def _runs_unknown_code(run: _Run) -> bool:
-    """``sh build.sh``, ``./configure``, ``make``, ``python setup.py``: code whose reads are not seen."""
-    assert run.script is not None
-    for cmd in run.script.commands:
-        name = cmd.name.rsplit("/", 1)[-1]
-        args = [a for a in cmd.argv[1:] if not a.startswith("-")]
-        if cmd.name.startswith("./") or name.endswith(".sh") or name == "make":
-            return True
-        if name in {"sh", "bash", "dash", "python", "python3", "node", "ruby", "perl"} and args and \
-                "-c" not in cmd.argv and "-e" not in cmd.argv:
-            return True
-    return False
+def _runs_unknown_code(run: Run) -> bool:
+    """Does the RUN run code whose reads are not seen (the facts layer's one answer)?"""
+    return any(runs_unknown_code(c) for c in run.commands)
 
 
 def _unused_variable(ctx: Context, stage: Stage, runs: _Runs, name: str, decls: list[_Decl],
@@ -919,7 +885,7 @@ def _remove_decl(d: _Decl) -> Edit:
     return Edit.delete(d.inst.start + words[i - 1].end, d.inst.start + d.word_end)
 
 
-def _written_to_file(run: _Run, name: str) -> str | None:
+def _written_to_file(run: Run, name: str) -> str | None:
     """A file a RUN writes the variable into and does not remove in the same RUN."""
     assert run.script is not None
     written = []

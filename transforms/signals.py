@@ -38,7 +38,9 @@ from collections.abc import Generator, Iterator
 
 from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import Context
-from rewriter.shell import Script, needs_shell, parse_shell, split_words
+from rewriter.facts.scope import join as _join
+from rewriter.facts.start import exec_argv
+from rewriter.shell import Script, parse_shell
 from rewriter.syntax import Instruction, Stage, split_lines
 from transforms._base import Codemod
 
@@ -110,10 +112,7 @@ def _healthcheck(inst: Instruction) -> Iterator[Fix]:
     if inst.heredocs or any(ln.lstrip(" \t").startswith("#") for ln in inner):
         return
     command = inst.with_changes(raw=inst.raw[: words[0].start] + inst.raw[words[1].start :]).arguments
-    try:
-        argv = split_words(command) if not needs_shell(command) else ["/bin/sh", "-c", command]
-    except ValueError:
-        argv = ["/bin/sh", "-c", command]
+    argv = exec_argv(command) or ["/bin/sh", "-c", command]
     yield Fix(ID, "HEALTHCHECK command in exec form (explicit about the shell it needs, if any)",
               (Edit(inst.start + words[1].start, inst.start + inst.args_end, json.dumps(argv, ensure_ascii=False)),),
               Applicability.SAFE, inst.start_line)
@@ -152,11 +151,8 @@ def _shell_form(inst: Instruction, stage: Stage, *, has_cmd: bool) -> Iterator[F
     words = plain.split(None, 1)
     if len(words) == 2 and words[0] == "exec":
         plain = words[1]  # `CMD exec app` is `CMD ["app"]`
-    if not needs_shell(plain) and not has_comments:
-        try:
-            argv = split_words(plain)
-        except ValueError:
-            argv = []
+    if not has_comments:
+        argv = exec_argv(plain)
         if argv:
             msg = f"{inst.keyword} in exec form so the app is PID 1 and receives SIGTERM{caveat}"
             yield Fix(ID, msg, (Edit(*span, json.dumps(argv, ensure_ascii=False)),), applicability, inst.start_line)
@@ -280,29 +276,17 @@ def _posix_script(content: str) -> bool:
     return prog in _POSIX_SHELLS
 
 
-def _join(base: str, path: str) -> str:
-    return posixpath.normpath(posixpath.join(base, path))
-
-
 def _context_source(ctx: Context, stage: Stage, target: str) -> str | None:
     """The build-context file a stage COPYs to ``target`` (absolute or relative to WORKDIR).
 
     Later COPYs win. A source is matched as a file (``COPY a.sh /x.sh``, ``COPY a.sh /bin/``)
     or as a folder whose content lands under the destination (``COPY scripts/ ./bin/``).
     """
-    workdir = "/"
-    copies: list[tuple[list[str], str]] = []
-    target_abs = ""
-    for inst in stage.instructions:
-        if inst.keyword == "WORKDIR" and inst.arguments:
-            workdir = _join(workdir, inst.arguments.strip().strip("\"'"))
-        elif inst.keyword in {"COPY", "ADD"} and not inst.flag("from") and not inst.heredocs:
-            words = list(inst.argv)
-            if len(words) >= 2:
-                copies.append((words[:-1], _join(workdir, words[-1])))
-        elif inst is stage.last("ENTRYPOINT") or inst is stage.last("CMD"):
-            target_abs = _join(workdir, target)
-    target_abs = target_abs or _join(workdir, target)
+    workdir = ctx.facts.final(stage).workdir  # the start runs in the stage's last WORKDIR
+    if workdir is None and not target.startswith("/"):
+        return None
+    target_abs = _join(workdir or "/", target)
+    copies = [(list(c.sources), c.dest) for c in ctx.facts.context_copies([stage])]
     for srcs, dest in reversed(copies):
         for src in srcs:
             if any(ch in src for ch in "*?[$") or "://" in src:

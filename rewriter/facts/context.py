@@ -7,12 +7,13 @@ transforms never touch the disk themselves.
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Callable, Iterable, Iterator
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rewriter.config import Config
+from rewriter.facts.model import Facts
 from rewriter.syntax import Dockerfile, Instruction, Stage
 
 #: docker compose file names, in the order compose looks for them
@@ -75,6 +76,11 @@ class Context:
     #: memo shared by the rounds of one run (the build context does not change during it)
     memo: dict[str, object] = field(default_factory=dict)
 
+    @functools.cached_property
+    def facts(self) -> Facts:
+        """The model of this round's tree, computed lazily once and shared by every codemod."""
+        return Facts(self.tree)
+
     @property
     def text(self) -> str:
         return self.tree.code
@@ -97,22 +103,11 @@ class Context:
         return final is not None and final.index == stage.index
 
     def stage_of(self, inst: Instruction) -> Stage | None:
-        for st in self.tree.stages:
-            if st.from_instruction.start <= inst.start < st.instructions[-1].end:
-                return st
-        return None
+        return self.facts.scopes.stage_of(inst)
 
     def resolved_base(self, stage: Stage) -> str:
         """The image a stage is ultimately built from, following ``FROM <earlier stage>``."""
-        seen = 0
-        current = stage
-        while seen < 50:
-            ref = self.tree.stage_named(current.base)
-            if ref is None or ref.index >= current.index:
-                return current.base
-            current = ref
-            seen += 1
-        return current.base
+        return self.facts.chain(stage)[0].base
 
     def is_windows(self, stage: Stage) -> bool:
         base = self.resolved_base(stage).lower()
@@ -124,31 +119,3 @@ class Context:
             or self.tree.escape == "`"
             or any(i.keyword == "SHELL" and "powershell" in i.arguments.lower() for i in stage.instructions)
         )
-
-
-@dataclass(frozen=True)
-class ContextCopy:
-    """A COPY/ADD from the build context: its sources, and its destination made absolute."""
-
-    inst: Instruction
-    sources: tuple[str, ...]
-    dest: str  #: absolute and normalised (WORKDIR applied)
-    into_dir: bool  #: the sources go into the destination folder (``dest/``, several sources, ``.``)
-
-
-def context_copies(stages: Iterable[Stage]) -> Iterator[ContextCopy]:
-    """The COPY/ADD instructions of ``stages`` that take files from the build context (not
-    ``--from``, no heredoc, no variable in a path), in order, with the WORKDIR in force applied."""
-    workdir = "/"
-    for st in stages:
-        for inst in st.instructions:
-            if inst.keyword == "WORKDIR" and inst.arguments.strip():
-                workdir = posixpath.normpath(posixpath.join(workdir, inst.arguments.strip().strip("\"'")))
-            if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
-                continue
-            words = list(inst.argv)
-            if len(words) < 2 or any("$" in w for w in words):
-                continue
-            srcs, dest = tuple(words[:-1]), words[-1]
-            into_dir = dest.endswith("/") or len(srcs) > 1 or dest in {".", "./"}
-            yield ContextCopy(inst, srcs, posixpath.normpath(posixpath.join(workdir, dest)), into_dir)

@@ -1,0 +1,84 @@
+"""``Facts``: the model of one parsed Dockerfile, built lazily and shared by every codemod of a round."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from rewriter.facts.commands import Runs
+from rewriter.facts.scope import Scope, Scopes, join
+from rewriter.syntax import Dockerfile, Instruction, Stage
+
+
+@dataclass(frozen=True)
+class ContextCopy:
+    """A COPY/ADD from the build context: its sources, and its destination made absolute."""
+
+    inst: Instruction
+    sources: tuple[str, ...]
+    dest: str  #: absolute and normalised (the WORKDIR in force at the COPY applied)
+    into_dir: bool  #: the sources go into the destination folder (``dest/``, several sources, ``.``)
+
+
+class Facts:
+    """Questions about one tree, each answered once (see :mod:`rewriter.facts`)."""
+
+    def __init__(self, tree: Dockerfile) -> None:
+        self.tree = tree
+
+    @functools.cached_property
+    def scopes(self) -> Scopes:
+        return Scopes(self.tree)
+
+    @functools.cached_property
+    def runs(self) -> Runs:
+        return Runs(self.scopes)
+
+    # -- stages
+    def parent(self, stage: Stage) -> Stage | None:
+        return self.scopes.parent(stage)
+
+    def chain(self, stage: Stage) -> list[Stage]:
+        """The stage and the earlier stages it is built FROM, oldest first."""
+        return self.scopes.chain(stage)
+
+    def is_ancestor(self, candidate: Stage, stage: Stage) -> bool:
+        """Is ``candidate`` ``stage`` itself or a stage it is built FROM?"""
+        return any(st.index == candidate.index for st in self.chain(stage))
+
+    # -- scopes
+    def workdir_at(self, inst: Instruction) -> str | None:
+        """The working directory ``inst`` runs in (absolute; None when not known here)."""
+        return self.scopes.workdir_at(inst)
+
+    def before(self, inst: Instruction) -> Scope:
+        return self.scopes.before(inst)
+
+    def final(self, stage: Stage) -> Scope:
+        """What the stage's start (CMD/ENTRYPOINT) runs with: WORKDIR, ENV, USER at its end."""
+        return self.scopes.final(stage)
+
+    def app_workdir(self, stage: Stage) -> str | None:
+        """The WORKDIR the Dockerfile sets for the stage's start (inherited from the stages it is
+        built FROM), or None when it sets none or sets it from a variable not known here."""
+        scope = self.final(stage)
+        return scope.workdir if scope.workdir_set else None
+
+    def context_copies(self, stages: Iterable[Stage]) -> Iterator[ContextCopy]:
+        """The COPY/ADD instructions of ``stages`` that take files from the build context (not
+        ``--from``, no heredoc, no variable in a path, a known WORKDIR), in order, with the WORKDIR
+        in force at each applied."""
+        for st in stages:
+            for inst in st.instructions:
+                if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
+                    continue
+                words = list(inst.argv)
+                if len(words) < 2 or any("$" in w for w in words):
+                    continue
+                workdir = self.workdir_at(inst)
+                srcs, dest = tuple(words[:-1]), words[-1]
+                if workdir is None and not dest.startswith("/"):
+                    continue
+                into_dir = dest.endswith("/") or len(srcs) > 1 or dest in {".", "./"}
+                yield ContextCopy(inst, srcs, join(workdir or "/", dest), into_dir)

@@ -1,0 +1,259 @@
+"""The facts layer (``rewriter/facts``): one model of the file that every codemod reads.
+
+Unit tests of the scopes (WORKDIR, ENV/ARG, USER by BuildKit's rules), the RUN view (program seen
+through wrappers, package calls, code we cannot read), and the defects that separate readers had:
+each codemod test below fails on the code before the facts layer.
+"""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+from rewriter.facts import Context, Facts
+from rewriter.facts.commands import package_call, program, runs_unknown_code
+from rewriter.facts.scope import expand
+from rewriter.pipeline import process_text
+from rewriter.shell import parse_shell
+from rewriter.syntax import parse
+from transforms import load
+
+
+def _facts(text: str) -> Facts:
+    return Facts(parse(dedent(text)))
+
+
+def _inst(facts: Facts, keyword: str, nth: int = 0):
+    return [i for i in facts.tree.instructions if i.keyword == keyword][nth]
+
+
+# --------------------------------------------------------------------------- scopes
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "want"),
+    [
+        ("/app", {}, "/app"),
+        ('"/my app"', {}, "/my app"),
+        ("'$HOME'", {}, "$HOME"),
+        ("$APP/src", {"APP": "/srv"}, "/srv/src"),
+        ("${APP}/src", {"APP": "/srv"}, "/srv/src"),
+        ("${APP:-/opt}", {"APP": ""}, "/opt"),
+        ("${APP:+/set}", {"APP": "x"}, "/set"),
+        ("\\$APP", {}, "$APP"),
+        ("$UNKNOWN/x", {}, None),
+        ("${UNKNOWN:-/d}", {}, None),  # the base image may set it: not guessed
+        ("${APP%/*}", {"APP": "/a/b"}, None),
+        ("$NODEFAULT", {"NODEFAULT": None}, None),
+    ],
+)
+def test_expand(text: str, values: dict, want: str | None) -> None:
+    assert expand(text, values) == want
+
+
+def test_workdir_per_instruction_relative_and_quoted() -> None:
+    f = _facts("""\
+        FROM debian:13
+        RUN true
+        WORKDIR "/app"
+        WORKDIR src/
+        RUN make
+        """)
+    assert f.workdir_at(_inst(f, "RUN", 0)) == "/"
+    assert f.workdir_at(_inst(f, "RUN", 1)) == "/app/src"
+    assert f.app_workdir(f.tree.stages[0]) == "/app/src"
+
+
+def test_workdir_from_env_arg_and_unknown_variables() -> None:
+    f = _facts("""\
+        ARG BASE=/opt
+        FROM debian:13
+        ARG BASE
+        ENV APP_HOME=$BASE/app
+        WORKDIR $APP_HOME
+        RUN a
+        WORKDIR $HOME/x
+        RUN b
+        WORKDIR sub
+        RUN c
+        WORKDIR /abs
+        RUN d
+        """)
+    assert f.workdir_at(_inst(f, "RUN", 0)) == "/opt/app"
+    assert f.workdir_at(_inst(f, "RUN", 1)) is None  # $HOME is the base image's: unknown
+    assert f.workdir_at(_inst(f, "RUN", 2)) is None  # relative to an unknown folder
+    assert f.workdir_at(_inst(f, "RUN", 3)) == "/abs"
+
+
+def test_global_arg_only_in_scope_when_declared_again() -> None:
+    f = _facts("""\
+        ARG DIR=/g
+        FROM debian:13
+        WORKDIR $DIR
+        FROM debian:13
+        ARG DIR
+        WORKDIR $DIR
+        """)
+    assert f.app_workdir(f.tree.stages[0]) is None
+    assert f.app_workdir(f.tree.stages[1]) == "/g"
+
+
+def test_stage_inherits_from_its_parent_only() -> None:
+    f = _facts("""\
+        FROM node:22 AS base
+        WORKDIR /app
+        ENV NODE_ENV=production
+        USER node
+        FROM base AS dev
+        RUN npm ci
+        FROM python:3.13 AS other
+        RUN pip install x
+        """)
+    base, dev, other = f.tree.stages
+    assert [s.index for s in f.chain(dev)] == [0, 1]
+    assert f.workdir_at(_inst(f, "RUN", 0)) == "/app"
+    assert f.before(_inst(f, "RUN", 0)).env["NODE_ENV"] == "production"
+    assert f.final(dev).user == "node"
+    assert f.workdir_at(_inst(f, "RUN", 1)) == "/"  # an unrelated stage starts at the image's default
+    assert f.app_workdir(other) is None
+    assert f.final(other).user is None
+
+
+def test_env_forms_and_same_instruction_values() -> None:
+    f = _facts("""\
+        FROM debian:13
+        ENV A=1
+        ENV A=2 B=$A
+        ENV LEGACY some value here
+        ARG A=arg
+        RUN x
+        """)
+    scope = f.before(_inst(f, "RUN"))
+    assert scope.env["B"] == "1"  # every pair of one ENV sees the values from before it (BuildKit)
+    assert scope.env["LEGACY"] == "some value here"
+    assert scope.values["A"] == "2"  # ENV wins over an ARG of the same name
+
+
+def test_context_copies_take_each_stage_own_workdir() -> None:
+    f = _facts("""\
+        FROM node:22 AS web
+        WORKDIR /web
+        COPY package.json pkg.json
+        FROM python:3.13
+        COPY app.py main.py
+        """)
+    dests = [c.dest for c in f.context_copies(f.tree.stages)]
+    assert dests == ["/web/pkg.json", "/main.py"]  # not /web/main.py: the second stage is unrelated
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@pytest.mark.parametrize(
+    ("line", "prog"),
+    [("sudo -E apt-get install -y x", "apt-get"), ("env DEBIAN_FRONTEND=noninteractive apt-get install x", "apt-get"),
+     ("exec gunicorn app", "gunicorn"), ("nice -n 5 make", "make"), ("$CMD run", "")],
+)
+def test_program_through_wrappers(line: str, prog: str) -> None:
+    assert program(parse_shell(line).commands[0]) == prog
+
+
+def test_package_calls() -> None:
+    call = package_call(parse_shell("sudo apt-get -o Dpkg::Options::=--force-confold install -y "
+                                    "--no-install-recommends libpq-dev=15.* gcc").commands[0])
+    assert call is not None and call.family == "apt" and call.subcommand == "install"
+    assert call.packages == ["libpq-dev", "gcc"]
+    apk = package_call(parse_shell("apk add --no-cache --virtual .build-deps musl-dev>1.2 gcc").commands[0])
+    assert apk is not None and apk.option("--virtual") == ".build-deps" and apk.packages == ["musl-dev", "gcc"]
+    pip = package_call(parse_shell("python3 -m pip install -r requirements.txt flask").commands[0])
+    assert pip is not None and pip.family == "pip" and pip.packages == ["flask"]
+
+
+@pytest.mark.parametrize(
+    ("line", "unknown"),
+    [("./configure", True), ("sh build.sh", True), ("bash -e setup", True), ("make", True),
+     ("python setup.py install", True), ("node build.js", True), ("sh -c 'echo hi'", False),
+     ("bash -ec 'echo hi'", False), ("node -e 'x'", False), ("apt-get install x", False), ("/opt/setup.sh", True)],
+)
+def test_runs_unknown_code(line: str, unknown: bool) -> None:
+    assert runs_unknown_code(parse_shell(line).commands[0]) is unknown
+
+
+def test_facts_are_computed_once_per_context() -> None:
+    tree = parse("FROM debian:13\nRUN true\n")
+    ctx = Context(tree, None, None)
+    assert ctx.facts is ctx.facts
+    assert ctx.facts.runs.run(tree.instructions[1]) is ctx.facts.runs.run(tree.instructions[1])
+
+
+# --------------------------------------------------------------------------- defects of the separate readers
+
+
+def _run(text: str, tid: str, unsafe: bool = True) -> str:
+    result = process_text(dedent(text), transforms=[load(tid)], unsafe_fixes=unsafe)
+    assert not result.internal_errors
+    return result.new_text
+
+
+def test_multistage_resolves_the_build_output_in_the_build_workdir() -> None:
+    out = _run("""\
+        FROM golang:1.24
+        WORKDIR /src
+        COPY . .
+        RUN go build -o server .
+        WORKDIR /app
+        CMD ["/src/server"]
+        """, "multistage")
+    # before: `-o server` was resolved against the last WORKDIR (/app): "not the binary the build produces"
+    assert "COPY --from=build /src/server /src/server" in out
+    assert 'ENTRYPOINT ["/src/server"]' in out
+
+
+def test_nonroot_gives_the_user_the_folder_made_in_the_workdir_of_its_run() -> None:
+    out = _run("""\
+        FROM python:3.13-slim
+        WORKDIR /app
+        RUN mkdir data
+        WORKDIR /srv
+        COPY . .
+        CMD ["python", "app.py"]
+        """, "nonroot")
+    assert "chown -R 10001:10001 /app/data" in out
+    assert "/srv/data" not in out
+
+
+def test_samefamily_sees_apt_get_through_sudo() -> None:
+    out = _run("""\
+        FROM python:3.12
+        WORKDIR /app
+        RUN sudo apt-get update && sudo apt-get install -y libpq-dev
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        COPY . .
+        CMD ["sh", "-c", "python app.py"]
+        """, "multistage")
+    # the same-family runtime installs the runtime library of the -dev package installed through sudo
+    assert "FROM python:3.12-slim" in out
+    assert "libpq5" in out
+
+
+def test_logs_keeps_a_start_line_that_needs_the_shell() -> None:
+    text = "FROM python:3.13-slim\nCMD gunicorn -b 0.0.0.0:$PORT --log-file /tmp/g.log app:app\n"
+    out = _run(text, "logs", unsafe=False)
+    assert '"0.0.0.0:$PORT"' not in out  # never exec form with a literal $PORT
+    assert "--log-file -" in out and "$PORT" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["gunicorn -b 0.0.0.0:${PORT:-8000} --log-file /tmp/g.log app:app",
+     "celery -A proj worker --concurrency=$WORKERS --logfile=/var/log/celery.log"],
+)
+def test_logs_keeps_expansions_in_a_users_sh_c(command: str) -> None:
+    import json
+
+    text = f"FROM python:3.13-slim\nCMD {json.dumps(['sh', '-c', command])}\n"
+    out = _run(text, "logs", unsafe=False)
+    argv = json.loads(out.splitlines()[-1].removeprefix("CMD "))
+    assert argv[:2] == ["sh", "-c"] and "$" in argv[2] and "/log" not in argv[2]
