@@ -60,40 +60,19 @@ from dataclasses import dataclass
 
 from rewriter.edits import Applicability, Edit, Fix, Note
 from rewriter.facts import Context, parse_image
-from rewriter.shell import Command, Script, Word, parse_shell
+from rewriter.facts.commands import POSIX_SHELLS as _POSIX_SHELLS
+from rewriter.facts.commands import PackageCall as _Call
+from rewriter.facts.commands import basename as _basename
+from rewriter.facts.commands import package_calls as _calls
+from rewriter.facts.commands import program_index, runs_unknown_code
+from rewriter.shell import Command, Script, parse_shell
 from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
 
 ID = "minimal"
 
-_POSIX_SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"}
 _APT = {"apt-get", "apt"}
 _RPM = {"yum", "dnf", "microdnf", "tdnf"}
-_PIP = re.compile(r"pip(\d+(\.\d+)*)?$")
-_PYTHON = re.compile(r"python(\d+(\.\d+)*)?$")
-#: commands that run the command in their arguments: (options that take a value)
-_WRAPPERS: dict[str, frozenset[str]] = {
-    "sudo": frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"}),
-    "env": frozenset({"-u", "-C", "-S", "--unset", "--chdir"}),
-    "xargs": frozenset({"-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s", "--arg-file", "--delimiter"}),
-    "nice": frozenset({"-n", "--adjustment"}),
-    "eatmydata": frozenset(), "nohup": frozenset(), "time": frozenset(), "command": frozenset(),
-    "exec": frozenset(), "stdbuf": frozenset(),
-}  # fmt: skip
-#: options written before the subcommand that take the next word as their value
-_VALUE_OPTS: dict[str, frozenset[str]] = {
-    "apt": frozenset({"-o", "-c", "-t", "-a", "--option", "--config-file", "--target-release",
-                      "--default-release", "--host-architecture"}),
-    "apk": frozenset({"-X", "--repository", "-p", "--root", "--arch", "--cache-dir", "--keys-dir",
-                      "--repositories-file", "--cache-max-age", "--timeout"}),
-    "pip": frozenset({"--proxy", "--retries", "--timeout", "--exists-action", "--trusted-host", "--cert",
-                      "--client-cert", "--cache-dir", "--log", "--log-file", "--python", "--use-feature",
-                      "--use-deprecated", "--keyring-provider"}),
-    "rpm": frozenset({"-c", "--config", "--installroot", "--releasever", "--enablerepo", "--disablerepo",
-                      "--setopt", "-d", "-e", "--exclude", "-x", "--repo", "--repoid", "--repofrompath",
-                      "--forcearch", "--nobest"}),
-    "npm": frozenset({"--prefix", "-C", "--workspace", "-w", "--userconfig", "--cache"}),
-}  # fmt: skip
 #: apt subcommands that read /var/lib/apt/lists
 _APT_CONSUMERS = {"install", "reinstall", "build-dep", "source", "download", "satisfy"}
 #: packages whose recommended packages are commonly needed at run time: package -> recommends
@@ -128,121 +107,6 @@ _APT_LISTS = "/var/lib/apt/lists"
 
 
 # --------------------------------------------------------------------------- package manager calls
-
-
-@dataclass(frozen=True)
-class _Call:
-    """A package-manager command: ``tool`` (normalised), its subcommand word and the words after it."""
-
-    cmd: Command
-    index: int  #: position of the command in ``Script.commands``
-    tool: str  #: "apt-get", "apt", "apk", "pip", "npm", "yum", "dnf", ...
-    program: str  #: the program as written (basename), e.g. "pip3", "microdnf"
-    sub: Word | None
-    after_program: tuple[Word, ...]
-
-    @property
-    def subcommand(self) -> str:
-        return self.sub.text if self.sub is not None else ""
-
-    @property
-    def rest(self) -> tuple[Word, ...]:
-        """Words after the subcommand."""
-        if self.sub is None:
-            return ()
-        return tuple(w for w in self.after_program if w.start > self.sub.start)
-
-    def has_word(self, *prefixes: str) -> bool:
-        return any(w.text == p or w.text.startswith(p + "=") for w in self.after_program for p in prefixes)
-
-
-def _basename(text: str) -> str:
-    return text.rsplit("/", 1)[-1]
-
-
-def _program_index(words: Sequence[Word]) -> int | None:
-    """Index of the program a command runs, looking through ``sudo``, ``env``, ``xargs`` and the like."""
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if not word.is_literal:
-            return None
-        name = _basename(word.text)
-        opts = _WRAPPERS.get(name)
-        if opts is None:
-            return i
-        i += 1
-        while i < len(words):
-            text = words[i].text
-            if text == "--":
-                i += 1
-                break
-            if text.startswith("-") and len(text) > 1:
-                i += 2 if text in opts else 1
-                continue
-            if name in {"env", "sudo"} and re.match(r"[A-Za-z_][A-Za-z0-9_]*=", text):
-                i += 1
-                continue
-            break
-    return None
-
-
-def _subcommand_index(words: Sequence[Word], start: int, value_opts: frozenset[str]) -> int | None:
-    i = start
-    while i < len(words):
-        text = words[i].text
-        if text == "--":
-            return i + 1 if i + 1 < len(words) else None
-        if text.startswith("-") and len(text) > 1:
-            i += 2 if text in value_opts else 1
-            continue
-        return i
-    return None
-
-
-def _classify(cmd: Command, index: int) -> _Call | None:
-    words = cmd.words
-    p = _program_index(words)
-    if p is None:
-        return None
-    program = _basename(words[p].text)
-    start = p + 1
-    tool = program
-    if program in _APT:
-        family = "apt"
-    elif program == "apk":
-        family = "apk"
-    elif program in _RPM:
-        family = "rpm"
-    elif program == "npm":
-        family = "npm"
-    elif _PIP.match(program):
-        tool, family = "pip", "pip"
-    elif _PYTHON.match(program):
-        # python [-u -B ...] -m pip ...
-        i = start
-        while i < len(words) and words[i].text.startswith("-") and words[i].text not in {"-m", "-mpip"}:
-            i += 2 if words[i].text in {"-W", "-X"} else 1
-        if i < len(words) and words[i].text == "-mpip":
-            start = i + 1
-        elif i + 1 < len(words) and words[i].text == "-m" and words[i + 1].text == "pip":
-            start = i + 2
-        else:
-            return None
-        tool, family = "pip", "pip"
-    else:
-        return None
-    s = _subcommand_index(words, start, _VALUE_OPTS[family])
-    return _Call(cmd, index, tool, program, words[s] if s is not None else None, tuple(words[start:]))
-
-
-def _calls(script: Script) -> list[_Call]:
-    out = []
-    for i, cmd in enumerate(script.commands):
-        call = _classify(cmd, i)
-        if call is not None:
-            out.append(call)
-    return out
 
 
 def _argv_script(argv: Sequence[str]) -> Script:
@@ -426,7 +290,7 @@ def _npm(script: Script, call: _Call, facts: _StageFacts) -> list[_Finding]:
 
 def _npm_script_step(cmd: Command) -> str | None:
     """``npx x`` / ``npm run build`` / ``yarn build``: a step that may need dev dependencies (as text)."""
-    p = _program_index(cmd.words)
+    p = program_index(cmd.words)
     if p is None:
         return None
     argv = cmd.argv[p:]
@@ -554,7 +418,7 @@ class MinimalTransform(Codemod):
                     if call.tool in _APT and call.subcommand == "install":
                         apt_named.update(_named_packages(call))
             facts = _StageFacts(
-                env=_env_before(ctx, stage, inst),
+                env=_known_env(ctx, inst),
                 mounts=tuple(inst.mounts),
                 lockfile=lockfile,
                 apt_needed_later=_apt_needed_later(stage, scripts, pos),
@@ -638,17 +502,9 @@ def _apt_needed_later(stage: Stage, scripts: list[list[Script]], pos: int) -> in
                     return None
                 if (call.tool in _APT and call.subcommand in _APT_CONSUMERS) or call.program == "apt-cache":
                     return inst.start_line
-            if any(_runs_a_script(cmd) for cmd in script.commands):
+            if any(runs_unknown_code(cmd) for cmd in script.commands):
                 return inst.start_line  # a script may install with apt without updating: it is not seen
     return None
-
-
-def _runs_a_script(cmd: Command) -> bool:
-    """``sh x.sh``, ``bash -e setup``, ``./install``, ``/opt/setup.sh``: a script whose commands are not seen."""
-    name = _basename(cmd.name)
-    if name in {"sh", "bash", "dash"}:
-        return any(not a.startswith("-") for a in cmd.argv[1:]) and "-c" not in cmd.argv[1:]
-    return cmd.name.startswith("./") or name.endswith(".sh")
 
 
 def _npm_runs_later(stage: Stage, scripts: list[list[Script]], pos: int) -> tuple[str, int] | None:
@@ -668,36 +524,13 @@ def _base_has_ca(ctx: Context, stage: Stage) -> bool:
     return short in _IMAGES_WITH_CA or (short in _IMAGES_WITH_CA_UNLESS_SLIM and "slim" not in (ref.tag or ""))
 
 
-def _env_before(ctx: Context, stage: Stage, inst: Instruction) -> dict[str, str]:
-    """Variables set by ENV (this stage and the stages it is built from) and ARG before ``inst``."""
-    chain: list[Stage] = []
-    current: Stage | None = stage
-    while current is not None and len(chain) < 50:
-        chain.append(current)
-        parent = ctx.tree.stage_named(current.base)
-        current = parent if parent is not None and parent.index < current.index else None
-    env: dict[str, str] = {}
-    for st in reversed(chain):
-        for i in st.instructions:
-            if i is inst:
-                break
-            if i.keyword == "ENV" or (i.keyword == "ARG" and st is stage):
-                env.update(_pairs(i))
-    return env
-
-
-def _pairs(inst: Instruction) -> dict[str, str]:
-    words = [w.text for w in inst.words]
-    if not words:
-        return {}
-    if inst.keyword == "ENV" and "=" not in words[0]:
-        return {words[0]: _unquote(" ".join(words[1:]))}
-    out = {}
-    for w in words:
-        key, eq, value = w.partition("=")
-        if eq:
-            out[key] = _unquote(value)
-    return out
+def _known_env(ctx: Context, inst: Instruction) -> dict[str, str]:
+    """ENV (this stage and the stages it is built from) and ARG with a default in force at ``inst``
+    (an ENV whose value is not known here counts as set, with an empty value)."""
+    scope = ctx.facts.before(inst)
+    known = {k: v for k, v in scope.args.items() if v is not None}
+    known.update({k: v or "" for k, v in scope.env.items()})
+    return known
 
 
 def _unquote(value: str) -> str:

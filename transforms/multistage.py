@@ -233,7 +233,7 @@ def _check_installs(ctx: Context, stack: str, stage: Stage, runs: list, plan: _P
     installs = _node_installs(runs)
     if not installs:
         raise _Refuse("node image without `npm ci`/`npm install`/`yarn install`: nothing to split")
-    prod = _production_install(stage, installs)
+    prod = _production_install(ctx, stage, installs)
     if not prod and installs[-1].name == "npm" and entry and entry[0].rsplit("/", 1)[-1] == "node":
         plan.builder_edits.append(_prune_edit(ctx, stage))
     elif not prod:
@@ -246,11 +246,20 @@ def _node_installs(runs: list) -> list[Command]:
             and c.argv[1] in {"ci", "install", "i"}]
 
 
-def _production_install(stage: Stage, installs: list[Command]) -> bool:
+def _production_install(ctx: Context, stage: Stage, installs: list[Command]) -> bool:
     """Do the installs leave dev dependencies out (``--omit=dev``/``--production``, or ``NODE_ENV=production``
-    set by ENV/ARG in either form)?"""
+    set by an ENV or an ARG default of the stage)?"""
     return any("--omit=dev" in c.argv or "--production" in c.argv or "--prod" in c.argv for c in installs) or \
-        any("NODE_ENV=production" in i.raw.replace(" ", "=") for i in stage.instructions if i.keyword in {"ENV", "ARG"})
+        _stage_value(ctx, stage, "NODE_ENV") == "production"
+
+
+def _stage_value(ctx: Context, stage: Stage, name: str) -> str | None:
+    """The value an ENV (or an ARG default) of the stage gives ``name``, the last one set (facts layer)."""
+    value = None
+    for inst in stage.instructions:
+        if inst.keyword in {"ENV", "ARG"}:
+            value = ctx.facts.scopes.after(inst).values.get(name, value)
+    return value
 
 
 def _prune_edit(ctx: Context, stage: Stage) -> Edit:
@@ -432,8 +441,8 @@ def _go(ctx: Context, stage: Stage, runs: list, entry: list[str]) -> _Plan:
     if out is None:
         raise _Refuse("`go build` has no `-o`: the binary's path is not known; add `-o /out/app` and run again")
     binary = abs_at(ctx, inst, out)
-    cgo_on = any(a.name == "CGO_ENABLED" and a.value is not None and a.value.text == "1" for a in cmd.env) or any(
-        "CGO_ENABLED=1" in i.raw for i in stage.instructions if i.keyword in {"ENV", "ARG"})
+    cgo_on = any(a.name == "CGO_ENABLED" and a.value is not None and a.value.text == "1" for a in cmd.env) or \
+        _stage_value(ctx, stage, "CGO_ENABLED") == "1"
     needs_cgo = cgo_on or any(call.family in {"apt", "apk"} and any(p.endswith("-dev") for p in call.packages)
                               for _i, c in runs if (call := package_call(c)) is not None)
     plan = _Plan("go", _distroless("cc" if needs_cgo else "static")["image"])
@@ -480,7 +489,7 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
         raise _NotDistroless(f"cannot tell the Python version of {image.raw}; pin a version tag (python:3.13-slim)")
     installs = [c for _i, c in runs if _is_pip_install(c)]
     poetry = [c for _i, c in runs if c.name == "poetry" and "install" in c.argv]
-    if poetry and not _poetry_system(stage, runs):
+    if poetry and not _poetry_system(ctx, stage, runs):
         raise _Refuse("poetry installs into a virtualenv whose interpreter path is the builder's; set "
                       "POETRY_VIRTUALENVS_CREATE=false (or export requirements) and run again")
     if not installs and not poetry:
@@ -543,9 +552,8 @@ def _is_pip_install(c: Command) -> bool:
     return bool(argv) and argv[0].rsplit("/", 1)[-1] in {"pip", "pip3"} and "install" in argv
 
 
-def _poetry_system(stage: Stage, runs: list) -> bool:
-    raw = " ".join(i.raw for i in stage.instructions if i.keyword in {"ENV", "ARG"})
-    if re.search(r"POETRY_VIRTUALENVS_CREATE[= ](false|0)", raw):
+def _poetry_system(ctx: Context, stage: Stage, runs: list) -> bool:
+    if (_stage_value(ctx, stage, "POETRY_VIRTUALENVS_CREATE") or "").lower() in {"false", "0"}:
         return True
     return any(c.name == "poetry" and c.argv[1:4] == ("config", "virtualenvs.create", "false") for _i, c in runs)
 
@@ -599,7 +607,7 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
         raise _NotDistroless(f"the start command `{' '.join(entry)}` is not `node …`; cannot run it without a "
                              "shell")
     plan.entrypoint = [row["node"], *argv[1:]]
-    prod = _production_install(stage, installs)
+    prod = _production_install(ctx, stage, installs)
     if not prod and installs[-1].name == "npm":
         plan.builder_edits.append(_prune_edit(ctx, stage))
     elif not prod:
