@@ -43,7 +43,20 @@ class Plan:
 
 
 class Refuse(Exception):
-    """Leave the file unchanged; the message is the note."""
+    """Leave the file unchanged: ``reason`` says why, ``hint`` (optional) what the user can do; the note
+    is ``message``. Callers that fall back to another plan read ``reason``, never the text."""
+
+    def __init__(self, reason: str, hint: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+
+    @property
+    def message(self) -> str:
+        return f"{self.reason}; {self.hint}" if self.hint else self.reason
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def abs_at(ctx: Context, inst: Instruction, path: str) -> str:

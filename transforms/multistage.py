@@ -106,7 +106,7 @@ class MultistageTransform(Codemod):
         try:
             plan = _plan(ctx, stage)
         except _Refuse as exc:
-            yield Note(ID, str(exc), stage.start_line, refusal=True)
+            yield Note(ID, exc.message, stage.start_line, refusal=True)
             return
         if plan is None:
             return
@@ -161,7 +161,7 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
         entry: list[str] | None = _entry_argv(ctx, stage)
         why = ""
     except _NotDistroless as exc:
-        entry, why = None, str(exc).split("; make it")[0]
+        entry, why = None, exc.reason
     except _Refuse:
         if stack != "php" or not stage.last("COPY"):
             raise
@@ -179,7 +179,7 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
                 return _python(ctx, stage, image, runs, entry) if stack == "python" else \
                     _node(ctx, stage, image, runs, entry)
             except _NotDistroless as exc:
-                why = str(exc)
+                why = exc.message
         plan = plan_same_family(ctx, stage, image, stack, runs, _workdir(ctx, stage), why)
         _check_installs(ctx, stack, stage, runs, plan, entry)
         return plan
@@ -388,8 +388,8 @@ def _entry_argv(ctx: Context, stage: Stage) -> list[str]:
             words = exec_argv(text)
             if words is None:
                 raise _NotDistroless(f"the start command ({inst.keyword} at line {inst.start_line}) needs "
-                                     "a shell, which distroless images do not have; make it a plain command "
-                                     "and run again")
+                                     "a shell, which distroless images do not have",
+                                     hint="make it a plain command and run again")
             argv += words
         if inst is ep and not inst.is_json:
             break  # a shell-form ENTRYPOINT ignores CMD
