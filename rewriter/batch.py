@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -121,27 +120,6 @@ def patch_for(result: FileResult, base: str | None, dockerfile: Path | None = No
     return "".join(parts)
 
 
-@lru_cache(maxsize=4096)
-def _config_for(folder: str) -> Any:
-    """:func:`rewriter.config.find_config` with each folder's answer cached (shared by siblings)."""
-    from rewriter.config import Config, config_in
-
-    here = Path(folder)
-    cfg = config_in(here)
-    if cfg is not None:
-        return cfg
-    if here.parent == here:
-        return Config()
-    return _config_for(str(here.parent))
-
-
-@lru_cache(maxsize=64)
-def _transforms(select: tuple[str, ...] | None, ignore: tuple[str, ...]) -> list[Any]:
-    from transforms import selected
-
-    return selected(select, ignore)
-
-
 def process_job(settings: Settings, job: Job) -> Outcome:
     """Run one file; every failure becomes an error outcome."""
     try:
@@ -153,21 +131,19 @@ def process_job(settings: Settings, job: Job) -> Outcome:
 def _process_job(settings: Settings, job: Job) -> Outcome:
     from rewriter.config import ConfigError
     from rewriter.pipeline import process_file
-    from transforms import UnknownTransform
+    from rewriter.settings import Overrides, UnknownId, resolve
 
     path = Path(job.path)
-    try:
-        cfg = _config_for(str(path.parent.resolve()))  # an error is not cached: each file reports it
-        cfg = cfg.merged(select=settings.select, ignore=settings.ignore,
-                         unsafe_fixes=True if settings.unsafe_fixes else None)
-        try:
-            chosen = _transforms(cfg.select, tuple(cfg.ignore))
-        except UnknownTransform as exc:
-            raise ConfigError(f"{cfg.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)") from None
+    overrides = Overrides(settings.select, settings.ignore, settings.unsafe_fixes,
+                          Path(settings.context) if settings.context is not None else None)
+    try:  # each folder's configuration is cached for the run; an error is not: each file reports it
+        resolved = resolve(path, overrides, cached=True)
     except ConfigError as exc:
         return _error(job.display, str(exc))
-    ctx = Path(settings.context) if settings.context is not None else (cfg.context or path.parent)
-    result = process_file(path, context_dir=ctx, config=cfg, transforms=chosen, display=job.display)
+    except UnknownId as exc:
+        return _error(job.display, f"{exc.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
+    result = process_file(path, context_dir=resolved.context, config=resolved.config,
+                          transforms=resolved.transforms, display=job.display)
     return outcome_of(result, settings, dockerfile=path)
 
 

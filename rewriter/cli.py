@@ -61,7 +61,9 @@ SelectOpt = Annotated[str | None, typer.Option("--select", help="Only these tran
 IgnoreOpt = Annotated[str | None, typer.Option("--ignore", help="Skip these transform ids (comma separated).")]
 UnsafeOpt = Annotated[bool, typer.Option("--unsafe-fixes", help="Also apply fixes marked unsafe.")]
 ContextOpt = Annotated[
-    Path | None, typer.Option("--context", help="Build context folder (default: the Dockerfile's folder).")
+    Path | None,
+    typer.Option("--context", help="Build context folder (default: the configuration's 'context', else the"
+                 " Dockerfile's folder)."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
 FormatOpt = Annotated[
@@ -202,7 +204,8 @@ class _Options:
 def _run(mode: Mode, o: _Options) -> int:
     from rewriter.batch import Interrupted, StopSignals
     from rewriter.discover import PatternError, compile_excludes, parse_shard
-    from transforms import UnknownTransform, selected
+    from rewriter.settings import Overrides, resolve
+    from transforms import UnknownTransform
 
     if o.report_format not in FORMATS:
         _err(f"dockerfix: --format {o.report_format}: expected one of {', '.join(FORMATS)}")
@@ -210,8 +213,8 @@ def _run(mode: Mode, o: _Options) -> int:
     if o.context is not None and not o.context.is_dir():
         _err(f"dockerfix: --context {o.context}: not a folder")
         return 2
-    try:  # ids given on the command line are checked once, before any file
-        selected(_ids(o.select), _ids(o.ignore) or ())
+    try:  # ids given on the command line are checked once, before any file (no file: no configuration)
+        resolve(None, Overrides(_ids(o.select), _ids(o.ignore)))
     except UnknownTransform as exc:
         _err(f"dockerfix: unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
         return 2
@@ -374,35 +377,32 @@ def _stdin(
     mode: Mode, settings: Any, context: Path | None, stdin_filename: str | None, tally: _Tally, outcome_of: Any
 ) -> None:
     """Standard input, processed here in the parent (``fix -`` writes the result to stdout)."""
-    from rewriter.config import ConfigError, find_config
+    from rewriter.config import ConfigError
     from rewriter.pipeline import process_text
     from rewriter.report import file_record
+    from rewriter.settings import Overrides, UnknownId, resolve
     from rewriter.source import SourceError, decode
-    from transforms import UnknownTransform, selected
 
-    path = Path(stdin_filename or "Dockerfile")
+    path = Path(stdin_filename or "Dockerfile")  # its folder: where the configuration is found, the context
     name = stdin_filename or "-"
     tally.done += 1
     try:
-        cfg = find_config(path.parent)
-        cfg = cfg.merged(select=settings.select, ignore=settings.ignore,
-                         unsafe_fixes=True if settings.unsafe_fixes else None)
-        chosen = selected(cfg.select, cfg.ignore)
-    except (ConfigError, UnknownTransform) as exc:
+        resolved = resolve(path, Overrides(settings.select, settings.ignore, settings.unsafe_fixes, context))
+    except (ConfigError, UnknownId) as exc:
         msg = str(exc)
-        if isinstance(exc, UnknownTransform):
-            msg = f"{cfg.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)"
+        if isinstance(exc, UnknownId):
+            msg = f"{exc.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)"
         _err(f"{name}: error: {msg}")
         tally.errors += 1
         tally.add(file_record(FileResult(name, Status.ERROR, error=msg)))
         return
-    ctx_dir = context if context is not None else (cfg.context or path.parent)
     try:
         text = decode(sys.stdin.buffer.read())
     except SourceError as exc:
         result = FileResult(name, Status.ERROR, error=str(exc))
     else:
-        result = process_text(text, path=name, context_dir=ctx_dir, config=cfg, transforms=chosen)
+        result = process_text(text, path=name, context_dir=resolved.context, config=resolved.config,
+                              transforms=resolved.transforms)
     o = outcome_of(result, settings)
     tally.add(o.record, o.text)
     if result.status == Status.ERROR:
@@ -545,7 +545,8 @@ def lsp() -> None:
     serve()
 
 
-VerifyPath = Annotated[Path, typer.Argument(help="The Dockerfile to verify (its folder is the build context).")]
+VerifyPath = Annotated[Path, typer.Argument(help="The Dockerfile to verify (its folder is the build context,"
+                                            " unless --context or the configuration's 'context' says otherwise).")]
 BuilderOpt = Annotated[
     str | None,
     typer.Option("--builder", metavar="docker|podman|buildah",

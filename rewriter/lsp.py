@@ -3,8 +3,10 @@
 Diagnostics
     Published on open, change and save, computed on the editor's buffer (unsaved text included);
     the files the transforms look at in the build context (``.npmrc``, entry-point scripts,
-    compose files) are read from disk, from the folder of the document, with the configuration
-    found upward from it (``.dockerfix.yaml`` / ``pyproject.toml``) as ``dockerfix`` does.
+    compose files) are read from disk, with the settings ``dockerfix`` uses
+    (:func:`rewriter.settings.resolve`): the configuration found upward from the document
+    (``.dockerfix.yaml`` / ``pyproject.toml``), and its ``context`` as the build context (default:
+    the folder of the document).
     Each proposal of the transforms on the current text becomes one diagnostic whose range is the
     whole instruction it is about, ``code`` is the transform id and ``source`` is ``dockerfix``.
     Severity follows the safety of the change:
@@ -198,10 +200,10 @@ def analyse(
     encoding: str = types.PositionEncodingKind.Utf16,
 ) -> Analysis:
     """Run the configured transforms on ``text`` (the buffer of ``uri``) and build diagnostics."""
-    from rewriter.config import Config, ConfigError, find_config
+    from rewriter.config import ConfigError
     from rewriter.pipeline import validate_text
+    from rewriter.settings import Overrides, UnknownId, resolve
     from rewriter.syntax import DockerfileSyntaxError
-    from transforms import UnknownTransform, selected
 
     out = Analysis(uri, text, _value(encoding))
     index = out.index
@@ -213,20 +215,19 @@ def analyse(
         return out
 
     path = document_path(uri)
-    folder = path.parent if path is not None else None
     try:
-        cfg = find_config(folder) if folder is not None else Config()
-        chosen = selected(cfg.select, cfg.ignore)
+        resolved = resolve(path, Overrides())  # an unsaved buffer: defaults, no build context
     except ConfigError as exc:
         return error(f"dockerfix configuration: {exc}")
-    except UnknownTransform as exc:
-        return error(f"{cfg.source}: unknown transform id {exc.args[0]!r}")
+    except UnknownId as exc:
+        return error(f"{exc.source}: unknown transform id {exc.args[0]!r}")
     try:
         validate_text(text)
     except DockerfileSyntaxError as exc:
         return error(f"not a valid Dockerfile: {exc}", exc.line)
     display = path.name if path is not None else "Dockerfile"
-    wb = Workbench(text, path=display, context_dir=folder, config=cfg, transforms=chosen, dockerfile_path=path)
+    wb = Workbench(text, path=display, context_dir=resolved.context, config=resolved.config,
+                   transforms=resolved.transforms, dockerfile_path=path)
     out.wb = wb
     try:
         items = wb.propose()

@@ -1,7 +1,8 @@
 """``dockerfix migrate``: the full migration, proved by building and running it, keeping what works.
 
-For each Dockerfile: compute the full migration (every selected codemod, unsafe fixes included),
-build and run the original and the candidate with the builder found (the machinery of
+For each Dockerfile: compute the full migration (every selected codemod, unsafe fixes included,
+with the settings and build context every command uses: :func:`rewriter.settings.resolve`), build
+and run the original and the candidate with the builder found (the machinery of
 :mod:`rewriter.verify`), compare them with checks that need no knowledge of the app, and write the
 largest set of codemods whose rewrite still behaves like the original.
 
@@ -249,21 +250,20 @@ def _unsafe_ids(result: FileResult, order: Sequence[str]) -> list[str]:
 def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
                  say: Callable[[str], None] = lambda _m: None) -> Outcome:
     """Migrate one Dockerfile (nothing written here: the caller writes ``outcome.result``)."""
-    from rewriter.config import ConfigError, find_config
-    from transforms import UnknownTransform, selected
+    from rewriter.config import ConfigError
+    from rewriter.settings import Overrides, resolve
+    from transforms import UnknownTransform
 
     t0 = time.monotonic()
     name = str(path)
     try:
-        cfg = find_config(path.parent).merged(select=tuple(opts.select) if opts.select else None,
-                                               ignore=tuple(opts.ignore) if opts.ignore else None,
-                                               unsafe_fixes=True)
-        chosen = selected(cfg.select, cfg.ignore)
+        resolved = resolve(path, Overrides(opts.select, opts.ignore, True, opts.context))
     except ConfigError as exc:
         return Outcome(name, "error", str(exc))
     except UnknownTransform as exc:
         return Outcome(name, "error", f"unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
-    context = opts.context or path.parent
+    cfg, chosen = resolved.config, list(resolved.transforms)
+    context = resolved.context or path.parent  # a Dockerfile on disk always has one
     order = [t.id for t in chosen]
 
     def rewrite(unsafe_for: Sequence[str] | None, transforms: Sequence = chosen) -> FileResult:

@@ -441,11 +441,12 @@ def run_suggest(
     stdout: IO[str] | None = None,
 ) -> int:
     """Review the fixes for ``path`` interactively; returns the exit code (0 done, 2 error)."""
-    from rewriter.config import ConfigError, find_config
+    from rewriter.config import ConfigError
     from rewriter.pipeline import validate_text
+    from rewriter.settings import Overrides, resolve
     from rewriter.source import write_atomic
     from rewriter.syntax import DockerfileSyntaxError
-    from transforms import UnknownTransform, selected
+    from transforms import UnknownTransform
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -459,12 +460,7 @@ def run_suggest(
         err(f"dockerfix: --context {context}: not a folder\n")
         return 2
     try:
-        cfg = find_config(path.parent).merged(
-            select=tuple(select or ()) or None,
-            ignore=tuple(ignore or ()) or None,
-            unsafe_fixes=True if unsafe_fixes else None,
-        )
-        chosen = selected(cfg.select, cfg.ignore)
+        resolved = resolve(path, Overrides(select, ignore, unsafe_fixes, context))
     except ConfigError as exc:
         err(f"{name}: error: {exc}\n")
         return 2
@@ -481,7 +477,8 @@ def run_suggest(
     except DockerfileSyntaxError as exc:
         err(f"{name}: error: not a valid Dockerfile: {exc}\n")
         return 2
-    ctx_dir = context if context is not None else path.parent
+    cfg, chosen = resolved.config, resolved.transforms
+    ctx_dir = resolved.context or path.parent  # a Dockerfile on disk always has one
     wb = Workbench(text, path=name, context_dir=ctx_dir, config=cfg, transforms=chosen, dockerfile_path=path)
     term = Terminal(stdout, use_color(stdout))
     review = Review(wb, term, stdin, unsafe_fixes=cfg.unsafe_fixes,

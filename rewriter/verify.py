@@ -2,8 +2,10 @@
 
 What it does, in order:
 
-1. Rewrites ``PATH`` in memory (the same transforms, ``--select``/``--ignore``/``--unsafe-fixes`` and
-   configuration as ``dockerfix fix``). Nothing to rewrite: ``nothing to verify``, exit 0.
+1. Rewrites ``PATH`` in memory (the same transforms, ``--select``/``--ignore``/``--unsafe-fixes``,
+   configuration and build context -- ``--context``, else the configuration's ``context``, else the
+   Dockerfile's folder -- as ``dockerfix fix``, :func:`rewriter.settings.resolve`). Nothing to
+   rewrite: ``nothing to verify``, exit 0.
 2. Works out what the rewritten build needs (:attr:`FileResult.build_flags`):
    ``--secret id=X,src=REL`` gets the absolute path of the *user's* file ``REL`` (relative to the build
    context; not the temporary copy), ``--secret id=X,env=NAME`` needs ``NAME`` in the environment (its
@@ -408,9 +410,10 @@ def _verify(
     engine: Builder | None,
     build_timeout: float,
 ) -> int:
-    from rewriter.config import ConfigError, find_config
+    from rewriter.config import ConfigError
     from rewriter.pipeline import Status, process_file
-    from transforms import UnknownTransform, selected
+    from rewriter.settings import Overrides, resolve
+    from transforms import UnknownTransform
 
     args = _split(run_args, "--run-args") or []
     cmd = _split(smoke_cmd, "--smoke-cmd") or None
@@ -424,20 +427,16 @@ def _verify(
         raise VerifyError("no such file")
     if not path.is_file():
         raise VerifyError("not a file")
-    ctx = context if context is not None else path.parent
-    if not ctx.is_dir():
-        raise VerifyError(f"--context {ctx}: not a folder")
+    if context is not None and not context.is_dir():
+        raise VerifyError(f"--context {context}: not a folder")
     try:
-        cfg = find_config(path.parent).merged(
-            select=tuple(_ids(select) or ()) or None,
-            ignore=tuple(_ids(ignore) or ()) or None,
-            unsafe_fixes=True if unsafe_fixes else None,
-        )
-        chosen = selected(cfg.select, cfg.ignore)
+        resolved = resolve(path, Overrides(_ids(select), _ids(ignore), unsafe_fixes, context))
     except ConfigError as exc:
         raise VerifyError(str(exc)) from None
     except UnknownTransform as exc:
         raise VerifyError(f"unknown transform id {exc.args[0]!r} (see `dockerfix list`)") from None
+    cfg, chosen = resolved.config, resolved.transforms
+    ctx = resolved.context or path.parent  # a Dockerfile on disk always has one
 
     result = process_file(path, context_dir=ctx, config=cfg, transforms=chosen, unsafe_fixes=cfg.unsafe_fixes,
                           display=name)  # fmt: skip
