@@ -110,7 +110,7 @@ def test_stage_inherits_from_its_parent_only() -> None:
         FROM python:3.13 AS other
         RUN pip install x
         """)
-    base, dev, other = f.tree.stages
+    _base, dev, other = f.tree.stages
     assert [s.index for s in f.chain(dev)] == [0, 1]
     assert f.workdir_at(_inst(f, "RUN", 0)) == "/app"
     assert f.before(_inst(f, "RUN", 0)).env["NODE_ENV"] == "production"
