@@ -6,11 +6,11 @@ from pathlib import Path
 
 import dockerfile
 import pytest
+from codemod import assert_codemod
 from corpus_files import corpus_files, read_text
 from linters import hadolint, trivy_dockerfiles
 
 from rewriter import parse
-from rewriter.config import Config
 from rewriter.edits import Applicability
 from rewriter.facts import parse_image
 from rewriter.pipeline import Status, process_text
@@ -18,8 +18,15 @@ from transforms._data import first_match, load
 from transforms.nonroot import TRANSFORM
 
 
-def _run(text: str, ctx: Path | None = None, config: Config | None = None):
-    return process_text(text, context_dir=ctx, transforms=[TRANSFORM], config=config, unsafe_fixes=True)
+def _run(text: str):
+    return process_text(text, transforms=[TRANSFORM], unsafe_fixes=True)
+
+
+def _debian_user(uid: int = 10001, gid: int = 10001) -> str:
+    """The lines the codemod adds to a Debian-family final stage."""
+    return (f"RUN groupadd --system --gid {gid} app \\\n"
+            f" && useradd --system --uid {uid} --gid {gid} --no-create-home --home-dir /nonexistent"
+            f" --shell /usr/sbin/nologin app\nUSER {uid}:{gid}\n")
 
 
 @pytest.fixture(scope="module")
@@ -67,41 +74,97 @@ def test_corpus_untouched_files_are_explained(corpus_results) -> None:
 
 
 def test_uid_and_gid_come_from_configuration() -> None:
-    r = _run("FROM debian:trixie-slim\nCMD [\"/app\"]\n", config=Config(uid=4242, gid=4343))
-    assert r.new_text.splitlines()[-2] == "USER 4242:4343"
-    assert "useradd --system --uid 4242 --gid 4343" in r.new_text
+    assert_codemod(
+        """
+        FROM debian:trixie-slim
+        CMD ["/app"]
+        """,
+        "FROM debian:trixie-slim\n" + _debian_user(4242, 4343) + 'CMD ["/app"]\n',
+        transform="nonroot",
+        unsafe=True,
+        config={"uid": 4242, "gid": 4343},
+        notes=["non-root 4242:4343"],
+    )
 
 
 def test_user_inserted_after_last_root_instruction_and_before_cmd() -> None:
-    text = ("FROM debian:trixie-slim\nRUN apt-get update\nCOPY app /app\nENV A=1\n# start\n"
-            "EXPOSE 8080\nCMD [\"/app\"]\n")
-    lines = _run(text).new_text.splitlines()
-    assert lines[2] == "COPY app /app" and lines[3].startswith("RUN groupadd")
-    assert lines[5] == "USER 10001:10001" and lines[6] == "ENV A=1"
-    assert lines[-1] == 'CMD ["/app"]'
+    assert_codemod(
+        """
+        FROM debian:trixie-slim
+        RUN apt-get update
+        COPY app /app
+        ENV A=1
+        # start
+        EXPOSE 8080
+        CMD ["/app"]
+        """,
+        "FROM debian:trixie-slim\nRUN apt-get update\nCOPY app /app\n" + _debian_user()
+        + 'ENV A=1\n# start\nEXPOSE 8080\nCMD ["/app"]\n',
+        transform="nonroot",
+        unsafe=True,
+    )
 
 
 def test_numeric_chown_uid_is_reused() -> None:
-    r = _run("FROM debian:trixie-slim\nCOPY --chown=1001:1001 . /srv\nCMD [\"/srv/app\"]\n")
-    assert "USER 1001:1001" in r.new_text
-    assert "useradd" not in r.new_text
+    assert_codemod(
+        """
+        FROM debian:trixie-slim
+        COPY --chown=1001:1001 . /srv
+        CMD ["/srv/app"]
+        """,
+        """
+        FROM debian:trixie-slim
+        COPY --chown=1001:1001 . /srv
+        USER 1001:1001
+        CMD ["/srv/app"]
+        """,
+        transform="nonroot",
+        unsafe=True,
+        notes=["the uid the Dockerfile's COPY --chown uses"],
+    )
 
 
 def test_dotnet_app_uid_variable_is_known() -> None:
-    text = "FROM mcr.microsoft.com/dotnet/aspnet:9.0\nUSER $APP_UID\nENTRYPOINT [\"dotnet\", \"app.dll\"]\n"
-    r = _run(text)
-    assert r.new_text == text and not r.notes
+    r = assert_codemod(
+        """
+        FROM mcr.microsoft.com/dotnet/aspnet:9.0
+        USER $APP_UID
+        ENTRYPOINT ["dotnet", "app.dll"]
+        """,
+        None,
+        transform="nonroot",
+        unsafe=True,
+    )
+    assert not r.notes
 
 
 def test_arg_default_user_is_resolved() -> None:
-    text = "FROM debian:trixie-slim\nARG UID=0\nUSER $UID\nCMD [\"/app\"]\n"
-    assert "USER 10001:10001" in _run(text).new_text
+    assert_codemod(
+        """
+        FROM debian:trixie-slim
+        ARG UID=0
+        USER $UID
+        CMD ["/app"]
+        """,
+        "FROM debian:trixie-slim\nARG UID=0\n" + _debian_user() + 'CMD ["/app"]\n',
+        transform="nonroot",
+        unsafe=True,
+    )
 
 
 def test_named_user_suggestion_names_the_uid_and_is_not_applied() -> None:
-    text = "FROM debian:trixie-slim\nRUN useradd --uid 1234 --gid 1234 svc\nUSER svc\nCMD [\"/app\"]\n"
-    r = _run(text)
-    assert r.new_text == text
+    r = assert_codemod(
+        """
+        FROM debian:trixie-slim
+        RUN useradd --uid 1234 --gid 1234 svc
+        USER svc
+        CMD ["/app"]
+        """,
+        None,
+        transform="nonroot",
+        unsafe=True,
+        notes=["USER 1234:1234"],
+    )
     assert [(f.applicability, f.message.split(":")[0]) for f in r.suggestions] == [
         (Applicability.DISPLAY_ONLY, "USER svc is a name")]
     assert "USER 1234:1234" in r.suggestions[0].message
@@ -111,22 +174,47 @@ def test_named_user_suggestion_names_the_uid_and_is_not_applied() -> None:
     "cmd", ['CMD ["gunicorn", "--bind", "0.0.0.0:80", "app:app"]', 'CMD ["node", "server.js", "--port=443"]']
 )
 def test_privileged_port_in_command_refuses(cmd: str) -> None:
-    r = _run(f"FROM python:3.13-slim\n{cmd}\n")
-    assert not r.changed and r.status == Status.REFUSED
+    r = assert_codemod(f"FROM python:3.13-slim\n{cmd}\n", None, transform="nonroot", unsafe=True,
+                       notes=["which a non-root user cannot bind"])
+    assert r.status == Status.REFUSED
 
 
 def test_second_run_adds_no_second_user() -> None:
-    once = _run("FROM alpine:3.22\nRUN apk add --no-cache curl\nCMD [\"curl\"]\n").new_text
-    assert once.count("USER ") == 1 and once.count("adduser") == 1
-    assert _run(once).new_text == once
+    """The idempotence check of assert_codemod runs the codemod over its own output."""
+    assert_codemod(
+        """
+        FROM alpine:3.22
+        RUN apk add --no-cache curl
+        CMD ["curl"]
+        """,
+        r"""
+        FROM alpine:3.22
+        RUN apk add --no-cache curl
+        RUN addgroup -S -g 10001 app \
+         && adduser -S -D -H -h /nonexistent -s /sbin/nologin -u 10001 -G app app
+        USER 10001:10001
+        CMD ["curl"]
+        """,
+        transform="nonroot",
+        unsafe=True,
+    )
 
 
-def test_entry_script_copied_with_the_whole_tree_into_the_workdir_is_read(tmp_path: Path) -> None:
+def test_entry_script_copied_with_the_whole_tree_into_the_workdir_is_read() -> None:
     """``WORKDIR /app`` + ``COPY . .`` + ``ENTRYPOINT ["./docker-entrypoint.sh"]``: the script that drops
     privileges is found through the copy (``.`` into the WORKDIR), so no USER is added."""
-    (tmp_path / "docker-entrypoint.sh").write_text('#!/bin/sh\nchown -R app /app/data\nexec gosu app "$@"\n')
-    text = ('FROM python:3.13-slim\nRUN useradd -u 1000 app\nWORKDIR /app\nCOPY . .\n'
-            'ENTRYPOINT ["./docker-entrypoint.sh"]\nCMD ["python", "app.py"]\n')
-    r = _run(text, tmp_path)
-    assert r.new_text == text
+    r = assert_codemod(
+        """
+        FROM python:3.13-slim
+        RUN useradd -u 1000 app
+        WORKDIR /app
+        COPY . .
+        ENTRYPOINT ["./docker-entrypoint.sh"]
+        CMD ["python", "app.py"]
+        """,
+        None,
+        transform="nonroot",
+        unsafe=True,
+        context={"docker-entrypoint.sh": '#!/bin/sh\nchown -R app /app/data\nexec gosu app "$@"\n'},
+    )
     assert any("docker-entrypoint.sh (run at start)" in n.message for n in r.notes), [n.message for n in r.notes]

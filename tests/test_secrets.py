@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dockerfile
 import pytest
+from codemod import assert_codemod
 from corpus_files import corpus_params, read_text
 from portability import assert_portable
 
@@ -81,65 +82,133 @@ def test_corpus_outputs_parse_and_are_stable(cf) -> None:
             assert_portable(result)
 
 
-def test_other_sources_of_a_copy_are_kept(tmp_path: Path) -> None:
-    (tmp_path / ".netrc").write_text("machine x login a password b\n")
-    text = "FROM python:3.13-slim\nWORKDIR /app\nCOPY requirements.txt .netrc ./\nRUN pip install -r requirements.txt\n"
-    assert _run(text, tmp_path).new_text == text  # no cleanup in the final stage: the app may read it (unsafe)
-    r = _run(text, tmp_path, unsafe=True)
-    insts = parse(r.new_text).instructions
-    assert insts[2].raw == "COPY requirements.txt ./\n"
-    assert insts[3].mounts == [{"type": "secret", "id": "netrc", "target": "/app/.netrc", "required": "true"}]
+def test_other_sources_of_a_copy_are_kept() -> None:
+    text = """
+        FROM python:3.13-slim
+        WORKDIR /app
+        COPY requirements.txt .netrc ./
+        RUN pip install -r requirements.txt
+        """
+    context = {".netrc": "machine x login a password b\n"}
+    # no cleanup in the final stage: the app may read it (unsafe)
+    assert_codemod(text, None, transform="secrets", context=context)
+    assert_codemod(text, """
+        # syntax=docker/dockerfile:1
+        FROM python:3.13-slim
+        WORKDIR /app
+        COPY requirements.txt ./
+        RUN --mount=type=secret,id=netrc,target=/app/.netrc,required=true pip install -r requirements.txt
+        """, transform="secrets", unsafe=True, context=context)
 
 
-def test_only_runs_that_read_the_file_get_the_mount(tmp_path: Path) -> None:
-    (tmp_path / ".npmrc").write_text("//r/:_authToken=x\n")
-    text = ("FROM node:22-slim\nWORKDIR /app\nCOPY .npmrc .\nRUN apt-get update\nRUN npm ci\n"
-            "RUN rm .npmrc\nRUN npm run build\n")
-    insts = parse(_run(text, tmp_path).new_text).instructions
-    runs = {i.arguments: i.mounts for i in insts if i.keyword == "RUN"}
-    assert runs == {"apt-get update": [], "npm ci": [{"type": "secret", "id": "npmrc", "target": "/app/.npmrc",
-                                                       "required": "true"}], "npm run build": []}
+def test_only_runs_that_read_the_file_get_the_mount() -> None:
+    assert_codemod(
+        """
+        FROM node:22-slim
+        WORKDIR /app
+        COPY .npmrc .
+        RUN apt-get update
+        RUN npm ci
+        RUN rm .npmrc
+        RUN npm run build
+        """,
+        """
+        # syntax=docker/dockerfile:1
+        FROM node:22-slim
+        WORKDIR /app
+        RUN apt-get update
+        RUN --mount=type=secret,id=npmrc,target=/app/.npmrc,required=true npm ci
+        RUN npm run build
+        """,
+        transform="secrets",
+        context={".npmrc": "//r/:_authToken=x\n"},
+        notes=["build with `docker build --secret id=npmrc,src=.npmrc .`"],
+    )
 
 
 def test_file_not_in_context_is_an_unsafe_fix() -> None:
-    text = "FROM maven:3.9-eclipse-temurin-21\nCOPY settings.xml /root/.m2/settings.xml\nRUN mvn -B package\n"
-    r = _run(text)
-    assert not r.changed
+    r = assert_codemod(
+        """
+        FROM maven:3.9-eclipse-temurin-21
+        COPY settings.xml /root/.m2/settings.xml
+        RUN mvn -B package
+        """,
+        None,
+        transform="secrets",
+    )
     assert [f.applicability for f in r.suggestions] == [Applicability.UNSAFE]
     assert "could not be checked" in r.suggestions[0].message
 
 
-def test_config_file_without_credentials_is_not_a_secret(tmp_path: Path) -> None:
-    (tmp_path / "pip.conf").write_text("[global]\nindex-url = https://mirror.example.com/simple\n")
-    text = "FROM python:3.13-slim\nCOPY pip.conf /etc/pip.conf\nRUN pip install flask\n"
-    r = _run(text, tmp_path)
-    assert r.new_text == text and not r.notes and not r.suggestions
+def test_config_file_without_credentials_is_not_a_secret() -> None:
+    r = assert_codemod(
+        """
+        FROM python:3.13-slim
+        COPY pip.conf /etc/pip.conf
+        RUN pip install flask
+        """,
+        None,
+        transform="secrets",
+        context={"pip.conf": "[global]\nindex-url = https://mirror.example.com/simple\n"},
+    )
+    assert not r.notes and not r.suggestions
 
 
-def test_public_certificate_is_not_a_secret(tmp_path: Path) -> None:
-    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
-    text = "FROM debian:trixie-slim\nCOPY ca.pem /usr/local/share/ca-certificates/ca.crt\nRUN update-ca-certificates\n"
-    assert _run(text, tmp_path).new_text == text
+def test_public_certificate_is_not_a_secret() -> None:
+    assert_codemod(
+        """
+        FROM debian:trixie-slim
+        COPY ca.pem /usr/local/share/ca-certificates/ca.crt
+        RUN update-ca-certificates
+        """,
+        None,
+        transform="secrets",
+        context={"ca.pem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
+    )
 
 
-def test_cleanup_inside_a_pipeline_refuses(tmp_path: Path) -> None:
-    (tmp_path / ".npmrc").write_text("//r/:_authToken=x\n")
-    text = "FROM node:22-slim\nCOPY .npmrc /root/.npmrc\nRUN npm ci || rm /root/.npmrc\n"
-    r = _run(text, tmp_path)
-    assert r.new_text == text and r.status == Status.REFUSED
+def test_cleanup_inside_a_pipeline_refuses() -> None:
+    r = assert_codemod(
+        """
+        FROM node:22-slim
+        COPY .npmrc /root/.npmrc
+        RUN npm ci || rm /root/.npmrc
+        """,
+        None,
+        transform="secrets",
+        context={".npmrc": "//r/:_authToken=x\n"},
+        notes=["inside a pipeline or `||` chain"],
+    )
+    assert r.status == Status.REFUSED
 
 
 def test_variable_used_at_runtime_is_only_a_suggestion() -> None:
-    text = "FROM python:3.13-slim\nARG API_TOKEN\nENV API_TOKEN=$API_TOKEN\nCMD [\"python\", \"app.py\"]\n"
-    r = _run(text)
-    assert r.new_text == text
+    r = assert_codemod(
+        """
+        FROM python:3.13-slim
+        ARG API_TOKEN
+        ENV API_TOKEN=$API_TOKEN
+        CMD ["python", "app.py"]
+        """,
+        None,
+        transform="secrets",
+    )
     assert any("orchestrator" in n.message for n in r.notes)
 
 
 def test_secret_written_to_a_file_that_stays_refuses() -> None:
-    text = "FROM node:22-slim\nARG NPM_TOKEN\nRUN echo \"//r/:_authToken=$NPM_TOKEN\" > /root/.npmrc\nRUN npm ci\n"
-    r = _run(text)
-    assert r.new_text == text and r.status == Status.REFUSED
+    r = assert_codemod(
+        """
+        FROM node:22-slim
+        ARG NPM_TOKEN
+        RUN echo "//r/:_authToken=$NPM_TOKEN" > /root/.npmrc
+        RUN npm ci
+        """,
+        None,
+        transform="secrets",
+        notes=["writes NPM_TOKEN into /root/.npmrc, which stays in the layer"],
+    )
+    assert r.status == Status.REFUSED
 
 
 def test_non_secret_args_are_kept_and_names_are_exact() -> None:
@@ -153,16 +222,27 @@ def test_non_secret_args_are_kept_and_names_are_exact() -> None:
 
 
 def test_syntax_directive_goes_after_the_bom_and_before_other_directives() -> None:
-    text = "\ufeff# escape=\\\nFROM node:22-slim\nARG NPM_TOKEN\nRUN npm ci\n"
-    new = _run(text).new_text
-    assert new.startswith("\ufeff# syntax=docker/dockerfile:1\n# escape=\\\n")
-    assert [d.name for d in parse(new).directives] == ["syntax", "escape"]
+    r = assert_codemod(
+        "\ufeff# escape=\\\nFROM node:22-slim\nARG NPM_TOKEN\nRUN npm ci\n",
+        "\ufeff# syntax=docker/dockerfile:1\n# escape=\\\nFROM node:22-slim\n"
+        'RUN --mount=type=secret,id=npm_token,required=true export NPM_TOKEN="$(cat /run/secrets/npm_token)"'
+        " && npm ci\n",
+        transform="secrets",
+    )
+    assert [d.name for d in parse(r.new_text).directives] == ["syntax", "escape"]
 
 
-def test_windows_stages_are_left_alone(tmp_path: Path) -> None:
-    (tmp_path / "NuGet.config").write_text("<configuration><ClearTextPassword>x</ClearTextPassword></configuration>")
-    text = "FROM mcr.microsoft.com/dotnet/framework/sdk:4.8.1\nCOPY NuGet.config .\nRUN nuget restore\n"
-    assert _run(text, tmp_path).new_text == text
+def test_windows_stages_are_left_alone() -> None:
+    assert_codemod(
+        """
+        FROM mcr.microsoft.com/dotnet/framework/sdk:4.8.1
+        COPY NuGet.config .
+        RUN nuget restore
+        """,
+        None,
+        transform="secrets",
+        context={"NuGet.config": "<configuration><ClearTextPassword>x</ClearTextPassword></configuration>"},
+    )
 
 
 def test_json_report_lists_build_secrets_without_values(tmp_path: Path) -> None:
@@ -208,22 +288,31 @@ def test_variable_named_in_a_run_without_dollar_is_a_use() -> None:
 def test_unused_secret_arg_is_removed_as_an_unsafe_fix() -> None:
     """An ARG no step uses still lands in the history of every later RUN: removed (unsafe)."""
     text = "FROM python:3.13-slim\nARG API_TOKEN\nRUN echo hello\n"
-    r = _run(text)
-    assert r.new_text == text and any("no step uses it" in f.message for f in r.suggestions)
-    assert _run(text, unsafe=True).new_text == "FROM python:3.13-slim\nRUN echo hello\n"
+    r = assert_codemod(text, None, transform="secrets")
+    assert any("no step uses it" in f.message for f in r.suggestions)
+    assert_codemod(text, "FROM python:3.13-slim\nRUN echo hello\n", transform="secrets", unsafe=True)
     # a RUN that runs a script may read it: only a note
-    scripted = text.replace("RUN echo hello", "RUN ./build.sh")
-    r = _run(scripted, unsafe=True)
-    assert r.new_text == scripted and any("runs code that may read it" in n.message for n in r.notes)
+    r = assert_codemod(text.replace("RUN echo hello", "RUN ./build.sh"), None, transform="secrets", unsafe=True)
+    assert any("runs code that may read it" in n.message for n in r.notes)
 
 
 def test_literal_secret_env_in_the_final_stage_is_removed_as_an_unsafe_fix() -> None:
-    text = 'FROM python:3.13-slim\nENV DB_PASSWORD=hunter2\nCMD ["python", "app.py"]\n'
-    r = _run(text, unsafe=True)
-    assert r.new_text == 'FROM python:3.13-slim\nCMD ["python", "app.py"]\n'
+    r = assert_codemod(
+        """
+        FROM python:3.13-slim
+        ENV DB_PASSWORD=hunter2
+        CMD ["python", "app.py"]
+        """,
+        """
+        FROM python:3.13-slim
+        CMD ["python", "app.py"]
+        """,
+        transform="secrets",
+        unsafe=True,
+    )
     assert any("orchestrator" in f.message and "hunter2" not in f.message for f in r.fixes)
     from_arg = 'FROM python:3.13-slim\nARG X\nENV DB_PASSWORD=$X\nCMD ["python", "app.py"]\n'
-    assert _run(from_arg, unsafe=True).new_text == from_arg  # the app may read it: a note only
+    assert_codemod(from_arg, None, transform="secrets", unsafe=True)  # the app may read it: a note only
 
 
 def test_a_script_reading_a_mounted_variable_gets_the_mount_too() -> None:
@@ -234,28 +323,52 @@ def test_a_script_reading_a_mounted_variable_gets_the_mount_too() -> None:
     assert "RUN echo done" in lines
 
 
-def test_a_script_run_between_copy_and_cleanup_gets_the_mount(tmp_path: Path) -> None:
+def test_a_script_run_between_copy_and_cleanup_gets_the_mount() -> None:
     """pip.conf read by `sh install-deps.sh`: the script may read it, so it gets the mount; the COPY is
     never removed without a RUN that gets the mount."""
-    (tmp_path / "pip.conf").write_text("[global]\nindex-url = https://u:FIXTURE_pw@pypi.internal/simple\n")
-    text = ("FROM python:3.13-slim\nWORKDIR /app\nCOPY pip.conf /etc/pip.conf\nRUN apt-get update\n"
-            "RUN sh install-deps.sh\nRUN rm /etc/pip.conf\nCMD [\"python\", \"app.py\"]\n")
-    r = _run(text, tmp_path)
-    runs = {i.arguments: i.mounts for i in parse(r.new_text).instructions if i.keyword == "RUN"}
-    assert runs == {"apt-get update": [], "sh install-deps.sh": [
-        {"type": "secret", "id": "pipconf", "target": "/etc/pip.conf", "required": "true"}]}
+    context = {"pip.conf": "[global]\nindex-url = https://u:FIXTURE_pw@pypi.internal/simple\n"}
+    text = """
+        FROM python:3.13-slim
+        WORKDIR /app
+        COPY pip.conf /etc/pip.conf
+        RUN apt-get update
+        RUN sh install-deps.sh
+        RUN rm /etc/pip.conf
+        CMD ["python", "app.py"]
+        """
+    assert_codemod(text, """
+        # syntax=docker/dockerfile:1
+        FROM python:3.13-slim
+        WORKDIR /app
+        RUN apt-get update
+        RUN --mount=type=secret,id=pipconf,target=/etc/pip.conf,required=true sh install-deps.sh
+        CMD ["python", "app.py"]
+        """, transform="secrets", context=context)
     only_utils = text.replace("RUN sh install-deps.sh\n", "RUN mkdir -p /data\n")
-    r = _run(only_utils, tmp_path)
-    assert r.new_text == only_utils
+    r = assert_codemod(only_utils, None, transform="secrets", context=context)
     assert any("no RUN in between reads it" in n.message for n in r.notes)
 
 
-def test_the_folder_a_removed_copy_created_is_kept(tmp_path: Path) -> None:
-    (tmp_path / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nFIXTURE_k\n")
-    text = ("FROM debian:trixie-slim AS deps\nCOPY id_rsa /root/.ssh/id_rsa\n"
-            "RUN ssh-keyscan example.com >> /root/.ssh/known_hosts\nRUN git clone git@example.com:a/b.git /b\n"
-            "FROM debian:trixie-slim\nCOPY --from=deps /b /b\n")
-    lines = _run(text, tmp_path).new_text.splitlines()
-    assert "RUN mkdir -p /root/.ssh" in lines and "COPY id_rsa /root/.ssh/id_rsa" not in lines
-    made = text.replace("AS deps\n", "AS deps\nRUN mkdir -p /root/.ssh\n")
-    assert _run(made, tmp_path).new_text.count("mkdir -p /root/.ssh") == 1
+def test_the_folder_a_removed_copy_created_is_kept() -> None:
+    context = {"id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\nFIXTURE_k\n"}
+    text = """
+        FROM debian:trixie-slim AS deps
+        COPY id_rsa /root/.ssh/id_rsa
+        RUN ssh-keyscan example.com >> /root/.ssh/known_hosts
+        RUN git clone git@example.com:a/b.git /b
+        FROM debian:trixie-slim
+        COPY --from=deps /b /b
+        """
+    after = """
+        # syntax=docker/dockerfile:1
+        FROM debian:trixie-slim AS deps
+        RUN mkdir -p /root/.ssh
+        RUN ssh-keyscan example.com >> /root/.ssh/known_hosts
+        RUN --mount=type=ssh git clone git@example.com:a/b.git /b
+        FROM debian:trixie-slim
+        COPY --from=deps /b /b
+        """
+    assert_codemod(text, after, transform="secrets", context=context)
+    # a folder the Dockerfile already makes is not made twice
+    made = text.replace("AS deps\n", "AS deps\n        RUN mkdir -p /root/.ssh\n")
+    assert_codemod(made, after, transform="secrets", context=context)

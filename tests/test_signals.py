@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dockerfile
 import pytest
+from codemod import assert_codemod
 from corpus_files import corpus_params, read_text
 
 from rewriter import parse
@@ -18,8 +19,8 @@ from rewriter.pipeline import Status, process_text
 from transforms.signals import TRANSFORM
 
 
-def _run(text: str, ctx: Path | None = None, unsafe: bool = False):
-    return process_text(text, context_dir=ctx, transforms=[TRANSFORM], unsafe_fixes=unsafe)
+def _run(text: str):
+    return process_text(text, transforms=[TRANSFORM])
 
 
 def _hadolint() -> str | None:
@@ -58,35 +59,65 @@ def test_corpus_final_stage_exec_form(cf) -> None:
 
 
 def test_plain_command_becomes_exec_form_keeping_quoted_words() -> None:
-    r = _run('FROM python:3.13-slim\nCMD gunicorn -b 0.0.0.0:80 "app:create(\'x y\')"\n')
-    assert r.new_text.splitlines()[1] == 'CMD ["gunicorn", "-b", "0.0.0.0:80", "app:create(\'x y\')"]'
+    r = assert_codemod(
+        """
+        FROM python:3.13-slim
+        CMD gunicorn -b 0.0.0.0:80 "app:create('x y')"
+        """,
+        """
+        FROM python:3.13-slim
+        CMD ["gunicorn", "-b", "0.0.0.0:80", "app:create('x y')"]
+        """,
+        transform="signals",
+    )
     assert [f.applicability for f in r.fixes] == [Applicability.SAFE]
 
 
 def test_shell_needed_gets_explicit_shell_and_exec_of_last_command() -> None:
-    r = _run("FROM debian:trixie-slim\nCMD ./migrate && PORT=8080 ./server --port $PORT\n")
-    cmd = parse(r.new_text).instructions[-1]
-    assert cmd.exec_args == ("/bin/sh", "-c", "./migrate && PORT=8080 exec ./server --port $PORT")
+    assert_codemod(
+        """
+        FROM debian:trixie-slim
+        CMD ./migrate && PORT=8080 ./server --port $PORT
+        """,
+        """
+        FROM debian:trixie-slim
+        CMD ["/bin/sh", "-c", "./migrate && PORT=8080 exec ./server --port $PORT"]
+        """,
+        transform="signals",
+    )
 
 
 def test_entrypoint_with_cmd_is_unsafe_and_only_applied_on_request() -> None:
-    text = "FROM python:3.13-slim\nENTRYPOINT python manage.py\nCMD [\"runserver\"]\n"
-    safe = _run(text)
-    assert not safe.changed
+    text = """
+        FROM python:3.13-slim
+        ENTRYPOINT python manage.py
+        CMD ["runserver"]
+        """
+    safe = assert_codemod(text, None, transform="signals")
     assert [f.applicability for f in safe.suggestions] == [Applicability.UNSAFE]
-    assert parse(_run(text, unsafe=True).new_text).instructions[1].exec_args == ("python", "manage.py")
+    assert_codemod(text, """
+        FROM python:3.13-slim
+        ENTRYPOINT ["python", "manage.py"]
+        CMD ["runserver"]
+        """, transform="signals", unsafe=True, notes=["the stage's CMD becomes the ENTRYPOINT's arguments"])
 
 
 def test_cmd_shadowed_by_shell_form_entrypoint_is_not_touched() -> None:
-    text = "FROM debian:trixie-slim\nENTRYPOINT ./server\nCMD ./ignored\n"
-    r = _run(text)
-    assert r.new_text == text
+    r = assert_codemod(
+        """
+        FROM debian:trixie-slim
+        ENTRYPOINT ./server
+        CMD ./ignored
+        """,
+        None,
+        transform="signals",
+    )
     assert [f.line for f in r.suggestions] == [2]  # only the ENTRYPOINT, as an unsafe suggestion
 
 
 def test_only_the_effective_cmd_of_a_stage_changes() -> None:
-    r = _run("FROM debian:trixie-slim\nCMD ./old\nCMD ./new\n")
-    assert r.new_text == 'FROM debian:trixie-slim\nCMD ./old\nCMD ["./new"]\n'
+    assert_codemod("FROM debian:trixie-slim\nCMD ./old\nCMD ./new\n",
+                   'FROM debian:trixie-slim\nCMD ./old\nCMD ["./new"]\n', transform="signals")
 
 
 @pytest.mark.parametrize(
@@ -94,26 +125,43 @@ def test_only_the_effective_cmd_of_a_stage_changes() -> None:
     ["./a | ./b", "./a || ./b", "./a & ./b", "if true; then ./a; fi", "while true; do ./a; done"],
 )
 def test_wrappers_that_cannot_exec_get_a_tini_note(cmd: str) -> None:
-    text = f"FROM debian:trixie-slim\nCMD {cmd}\n"
-    r = _run(text)
-    assert r.new_text == text
+    r = assert_codemod(f"FROM debian:trixie-slim\nCMD {cmd}\n", None, transform="signals")
     assert any("tini" in n.message for n in r.notes)
 
 
-def test_comments_inside_continuation_are_kept(tmp_path: Path) -> None:
-    text = "FROM python:3.13-slim\nCMD python app.py \\\n  # port\n  --port 8000\n"
-    r = _run(text)
-    assert r.new_text == "FROM python:3.13-slim\nCMD exec python app.py \\\n  # port\n  --port 8000\n"
+def test_comments_inside_continuation_are_kept() -> None:
+    r = assert_codemod(
+        r"""
+        FROM python:3.13-slim
+        CMD python app.py \
+          # port
+          --port 8000
+        """,
+        r"""
+        FROM python:3.13-slim
+        CMD exec python app.py \
+          # port
+          --port 8000
+        """,
+        transform="signals",
+    )
     assert any("keep the comments" in n.message for n in r.notes)
 
 
-def test_entry_script_found_through_workdir_and_shell_argv(tmp_path: Path) -> None:
-    (tmp_path / "scripts").mkdir()
-    (tmp_path / "scripts" / "run.sh").write_text("#!/usr/bin/env bash\nset -eu\nbundle exec puma\n")
-    text = 'FROM ruby:3.3-slim\nWORKDIR /app\nCOPY scripts/ ./bin/\nENTRYPOINT ["bash", "bin/run.sh"]\n'
-    r = _run(text, tmp_path)
-    assert r.new_text == text
-    assert r.side_files["scripts/run.sh"][1] == "#!/usr/bin/env bash\nset -eu\nexec bundle exec puma\n"
+def test_entry_script_found_through_workdir_and_shell_argv() -> None:
+    r = assert_codemod(
+        """
+        FROM ruby:3.3-slim
+        WORKDIR /app
+        COPY scripts/ ./bin/
+        ENTRYPOINT ["bash", "bin/run.sh"]
+        """,
+        None,
+        transform="signals",
+        context={"scripts/run.sh": "#!/usr/bin/env bash\nset -eu\nbundle exec puma\n"},
+        side_files={"scripts/run.sh": "#!/usr/bin/env bash\nset -eu\nexec bundle exec puma\n"},
+        notes=["exec the app at the end of entry-point script scripts/run.sh"],
+    )
     assert "+exec bundle exec puma\n" in r.diff()
 
 
@@ -127,10 +175,9 @@ def test_entry_script_found_through_workdir_and_shell_argv(tmp_path: Path) -> No
         ("#!/bin/sh\n./server | tee /tmp/log\n", "cannot hand PID 1"),
     ],
 )
-def test_entry_scripts_left_alone(tmp_path: Path, script: str, note: str | None) -> None:
-    (tmp_path / "start.sh").write_text(script)
-    r = _run('FROM debian:trixie-slim\nCOPY start.sh /start.sh\nENTRYPOINT ["/start.sh"]\n', tmp_path)
-    assert not r.side_files
+def test_entry_scripts_left_alone(script: str, note: str | None) -> None:
+    r = assert_codemod('FROM debian:trixie-slim\nCOPY start.sh /start.sh\nENTRYPOINT ["/start.sh"]\n', None,
+                       transform="signals", context={"start.sh": script})
     if note:
         assert any(note in n.message for n in r.notes)
 
@@ -139,5 +186,5 @@ def test_script_outside_the_context_is_never_read(tmp_path: Path) -> None:
     ctx = tmp_path / "ctx"
     ctx.mkdir()
     (tmp_path / "start.sh").write_text("#!/bin/sh\n./server\n")
-    r = _run('FROM debian:trixie-slim\nCOPY ../start.sh /start.sh\nENTRYPOINT ["/start.sh"]\n', ctx)
-    assert not r.side_files
+    assert_codemod('FROM debian:trixie-slim\nCOPY ../start.sh /start.sh\nENTRYPOINT ["/start.sh"]\n', None,
+                   transform="signals", context=ctx)
