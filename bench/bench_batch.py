@@ -46,7 +46,7 @@ def _corpus(arg: Path | None) -> Path:
 
 
 def _files(folder: Path) -> list[Path]:
-    from rewriter.discover import discover
+    from rewriter.engine.discover import discover
 
     return [t.path for t in discover([str(folder)]).targets]
 
@@ -172,7 +172,7 @@ def profile(corpus: Path, top: int, select: str | None) -> None:
     import cProfile
     import pstats
 
-    from rewriter.batch import Job, Settings, process_chunk
+    from rewriter.engine.batch import Job, Settings, process_chunk
 
     jobs = [Job(str(p), str(p)) for p in _files(corpus)]
     settings = Settings(mode="check", select=tuple(select.split(",")) if select else None, messages=False)

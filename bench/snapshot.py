@@ -33,8 +33,8 @@ def _cases() -> list[tuple[str, Path, Path]]:
 
 
 def snapshot() -> dict[str, object]:
-    from rewriter.pipeline import process_text
-    from rewriter.source import SourceError, read_text
+    from rewriter.core.source import SourceError, read_text
+    from rewriter.engine.pipeline import process_text
 
     results: dict[str, object] = {}
     for name, path, ctx in _cases():

@@ -1,6 +1,6 @@
 """dockerfix core: lossless Dockerfile syntax tree, shell analysis, fix engine, diffs, CLI."""
 
-from rewriter.syntax import (
+from rewriter.core.syntax import (
     Blank,
     Comment,
     Directive,

@@ -22,7 +22,7 @@ BuildKit's own parser (PyPI ``dockerfile``), no heredoc/``--link``/``--checksum`
 idempotence: a second run over the output (and the edited side files) changes nothing.
 
 ``context`` is the build context: a dict ``{relative path: text or bytes}`` written to a temporary
-folder, or an existing folder. ``config`` is a dict of :class:`rewriter.config.Config` fields
+folder, or an existing folder. ``config`` is a dict of :class:`rewriter.engine.config.Config` fields
 (``uid``, ``gid``, ``images``, ``tables``). The golden runner (``tests/test_golden.py``) uses the same
 pieces: :func:`run`, :func:`messages`, :func:`make_config` and :func:`assert_sound`.
 """
@@ -40,8 +40,8 @@ from typing import Any
 import dockerfile
 from portability import assert_portable
 
-from rewriter.config import Config
-from rewriter.pipeline import FileResult, Status, process_text
+from rewriter.engine.config import Config
+from rewriter.engine.pipeline import FileResult, Status, process_text
 from transforms import load
 
 #: Config fields a test may set; the others come from the helper's own arguments (``transform``,

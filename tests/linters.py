@@ -18,7 +18,7 @@ def tool(name: str) -> str | None:
 def dockerfix_command() -> list[str]:
     """The installed ``dockerfix`` console script (beside this interpreter, else on PATH, else ``-m``)."""
     found = tool("dockerfix")
-    return [found] if found else [sys.executable, "-m", "rewriter.cli"]
+    return [found] if found else [sys.executable, "-m", "rewriter.faces.cli"]
 
 
 def hadolint(text: str) -> list[dict]:

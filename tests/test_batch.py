@@ -1,6 +1,6 @@
 """Batch runs: folder discovery, parallel processing in a deterministic order, shards, interrupts.
 
-Discovery is tested through :func:`rewriter.discover.discover` and through the command; everything
+Discovery is tested through :func:`rewriter.engine.discover.discover` and through the command; everything
 else runs the real ``dockerfix`` command in a subprocess. ``--select signals`` is pinned (other
 transforms are written concurrently): ``CMD python app.py`` becomes ``CMD ["python", "app.py"]``.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from linters import dockerfix_command
 
-from rewriter.batch import Job, Outcome, Settings, process_chunk, run_batch, stale_write
-from rewriter.discover import discover, in_shard, is_dockerfile_name, parse_shard, shard_index, sort_key
-from rewriter.pipeline import Status
+from rewriter.engine.batch import Job, Outcome, Settings, process_chunk, run_batch, stale_write
+from rewriter.engine.discover import discover, in_shard, is_dockerfile_name, parse_shard, shard_index, sort_key
+from rewriter.engine.pipeline import Status
 
 # --------------------------------------------------------------------------------------------------
 # helpers (test_reports.py uses them too)
@@ -185,7 +185,7 @@ def test_a_folder_that_cannot_be_read_is_a_problem_and_the_rest_is_found(
             raise PermissionError(13, "Permission denied")
         return real_scandir(path)
 
-    monkeypatch.setattr("rewriter.discover.os.scandir", scandir)
+    monkeypatch.setattr("rewriter.engine.discover.os.scandir", scandir)
     result = discover([str(tmp_path)])
     assert [t.key for t in result.targets] == ["a/Dockerfile", "z/Dockerfile"]
     assert result.problems == [(str(tmp_path / "locked"), "cannot read folder: Permission denied")]

@@ -1,4 +1,5 @@
-"""Tests for rewriter.compose: finding services that build a Dockerfile, adding build secrets, narrow edits."""
+"""Tests for rewriter.sidefiles.compose: finding services that build a Dockerfile, adding build secrets,
+narrow edits."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-import rewriter.compose as compose
-from rewriter.compose import (
+import rewriter.sidefiles.compose as compose
+from rewriter.core.edits import apply_edits
+from rewriter.sidefiles.compose import (
     COMPOSE_NAMES,
     BuildSecret,
     ComposeEditError,
@@ -20,7 +22,6 @@ from rewriter.compose import (
     find_services,
     narrow_edit,
 )
-from rewriter.edits import apply_edits
 
 NPM = BuildSecret("npm_token", file="./secrets/npm_token.txt")
 GH = BuildSecret("gh_token", environment="GH_TOKEN")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from linters import dockerfix_command
 
-from rewriter.config import Config, ConfigError, find_config, load_file
+from rewriter.engine.config import Config, ConfigError, find_config, load_file
 
 DOCKERFIX = dockerfix_command()
 

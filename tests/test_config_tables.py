@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rewriter.config import ConfigError, load_file
-from rewriter.pipeline import process_text
+from rewriter.engine.config import ConfigError, load_file
+from rewriter.engine.pipeline import process_text
 from transforms import load
 
 
@@ -60,7 +60,7 @@ def test_context_from_configuration_is_used_for_side_files(tmp_path: Path) -> No
     (tmp_path / "start.sh").write_text("#!/bin/sh\n./server\n")
     (tmp_path / "docker" / "Dockerfile").write_text(
         'FROM debian:trixie-slim\nCOPY start.sh /start.sh\nENTRYPOINT ["/start.sh"]\n')
-    run = [sys.executable, "-m", "rewriter.cli", "diff", "--select", "signals", "docker/Dockerfile"]
+    run = [sys.executable, "-m", "rewriter.faces.cli", "diff", "--select", "signals", "docker/Dockerfile"]
     before = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert "start.sh" not in before.stdout  # context = docker/: the script is not found
     (tmp_path / "docker" / ".dockerfix.yaml").write_text("context: ..\n")

@@ -19,8 +19,8 @@ from linters import hadolint, trivy_dockerfiles
 from portability import assert_portable
 
 from rewriter import parse
+from rewriter.engine.pipeline import FileResult, Status, process_text
 from rewriter.facts import parse_image
-from rewriter.pipeline import FileResult, Status, process_text
 from transforms._data import first_match, load
 
 RULES = {"DL3002", "DL3025", "DL3015", "DL3009", "DL3019", "DL3042", "DL3020"}

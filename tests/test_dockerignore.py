@@ -1,4 +1,4 @@
-"""Tests for rewriter.dockerignore: Docker's .dockerignore parsing and matching, walking, extending."""
+"""Tests for rewriter.sidefiles.dockerignore: Docker's .dockerignore parsing and matching, walking, extending."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from rewriter.dockerignore import BLOCK_COMMENT, PRUNED_DIRS, clean, escape, extend, find_files, is_excluded, parse
+from rewriter.sidefiles.dockerignore import (
+    BLOCK_COMMENT,
+    PRUNED_DIRS,
+    clean,
+    escape,
+    extend,
+    find_files,
+    is_excluded,
+    parse,
+)
 
 # (dockerignore text, path, excluded?) -- from Docker's documentation and moby's patternmatcher tests
 CASES: list[tuple[str, str, bool]] = [

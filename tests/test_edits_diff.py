@@ -1,4 +1,4 @@
-"""Tests for ``rewriter.edits`` (Tracked, apply_edits, apply_fixes) and ``rewriter.diff``."""
+"""Tests for ``rewriter.core.edits`` (Tracked, apply_edits, apply_fixes) and ``rewriter.core.diff``."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from strategies import edit_spans, plain_texts
 from unidiff import PatchSet
 
-from rewriter.diff import check_patch, unified_diff
-from rewriter.edits import (
+from rewriter.core.diff import check_patch, unified_diff
+from rewriter.core.edits import (
     Applicability,
     Edit,
     Fix,
@@ -27,7 +27,7 @@ from rewriter.edits import (
     apply_fixes,
     select_round,
 )
-from rewriter.syntax import parse
+from rewriter.core.syntax import parse
 
 HYPOTHESIS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,12 +11,12 @@ from textwrap import dedent
 
 import pytest
 
+from rewriter.core.shell import parse_shell
+from rewriter.core.syntax import parse
+from rewriter.engine.pipeline import process_text
 from rewriter.facts import Context, Facts
 from rewriter.facts.commands import package_call, program, runs_unknown_code
 from rewriter.facts.scope import expand
-from rewriter.pipeline import process_text
-from rewriter.shell import parse_shell
-from rewriter.syntax import parse
 from transforms import load
 
 

@@ -15,7 +15,7 @@ import pytest
 from corpus_files import corpus_files, read_text
 
 from rewriter import parse
-from rewriter.pipeline import Status, process_text
+from rewriter.engine.pipeline import Status, process_text
 
 ALPHABET = "ADRUNCOPY#\\ \n\t-=$'\"{}[]/.:"
 MUTANTS = 400

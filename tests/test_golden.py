@@ -31,7 +31,7 @@ import pytest
 from codemod import assert_codemod, assert_sound, dedent, make_config, messages, run
 from ruamel.yaml import YAML
 
-from rewriter.source import read_text
+from rewriter.core.source import read_text
 from transforms import load
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"

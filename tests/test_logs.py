@@ -10,8 +10,8 @@ from codemod import assert_codemod
 from corpus_files import corpus_params, read_text
 from portability import assert_portable
 
-from rewriter.edits import Applicability
-from rewriter.pipeline import Status, process_text
+from rewriter.core.edits import Applicability
+from rewriter.engine.pipeline import Status, process_text
 from transforms.logs import TRANSFORM
 
 

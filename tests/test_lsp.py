@@ -11,12 +11,12 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from rewriter.lsp import LineIndex, analyse, is_dockerfile
-from rewriter.pipeline import process_text
+from rewriter.engine.pipeline import process_text
+from rewriter.faces.lsp import LineIndex, analyse, is_dockerfile
 from transforms import load
 
 TOKEN = "npm_Sup3rSecretTokenValue"
-SERVER = [sys.executable, "-m", "rewriter.cli", "lsp"]
+SERVER = [sys.executable, "-m", "rewriter.faces.cli", "lsp"]
 
 
 def _capabilities(document_changes: bool) -> types.ClientCapabilities:
@@ -36,9 +36,9 @@ async def client(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "rewriter.lsp"]))
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "rewriter.faces.lsp"]))
 async def rich_client(lsp_client: LanguageClient):
-    """A client that takes ``documentChanges`` with file creation (started as ``python -m rewriter.lsp``)."""
+    """A client that takes ``documentChanges`` with file creation (started as ``python -m rewriter.faces.lsp``)."""
     await lsp_client.initialize_session(types.InitializeParams(capabilities=_capabilities(True)))
     yield
     await lsp_client.shutdown_session()
@@ -273,7 +273,7 @@ def test_lsp_without_the_extra_says_how_to_install_it() -> None:
     import sys
 
     code = ("import sys; sys.modules['pygls'] = None; sys.modules['lsprotocol'] = None\n"
-            "sys.argv = ['dockerfix', 'lsp']\nfrom rewriter.cli import main\nmain()\n")
+            "sys.argv = ['dockerfix', 'lsp']\nfrom rewriter.faces.cli import main\nmain()\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2, proc.stderr
     assert "pip install 'dockerfix[lsp]'" in proc.stderr

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from rewriter.migrate import Observation, Options, differences, migrate_file
-from rewriter.migrate_cli import run_migrate
-from rewriter.verify import HttpResult, ImageInfo, Proc, RunResult
+from rewriter.faces.migrate_cli import run_migrate
+from rewriter.proof.migrate import Observation, Options, differences, migrate_file
+from rewriter.proof.verify import HttpResult, ImageInfo, Proc, RunResult
 
 #: a legacy app: runs as root, shell-form CMD, apt without cleanup, copies a .netrc it removes again
 APP = (
@@ -262,7 +262,7 @@ def test_interrupt_cleans_up_and_leaves_the_file(app: Path, tmp_path: Path) -> N
 import json, sys, time
 sys.path.insert(0, {str(Path(__file__).parent)!r})
 from test_migrate import Fake
-from rewriter.migrate_cli import run_migrate
+from rewriter.faces.migrate_cli import run_migrate
 class Slow(Fake):
     def cleanup(self, **kw):
         open({str(marker)!r}, "w").write(json.dumps(kw["tags"]))
@@ -284,7 +284,7 @@ def test_docker_backend_command_lines(app: Path) -> None:
     flag and BuildKit, docker create/start with the run arguments, and docker rm/rmi at the end."""
     from test_verify import Recorder, which_of
 
-    from rewriter.verify import detect_builder
+    from rewriter.proof.verify import detect_builder
 
     inspect = Proc(0, json.dumps([{"Config": {"User": "", "ExposedPorts": {}}, "Size": 1000}]))
     rec = Recorder(ok_info={"docker"}, answers={"docker image": inspect,

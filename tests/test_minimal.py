@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from corpus_files import CorpusFile, corpus_params, read_text
 
-from rewriter.edits import Applicability
-from rewriter.pipeline import FileResult, Status, process_text
-from rewriter.source import read_text as read_source
-from rewriter.syntax import parse
+from rewriter.core.edits import Applicability
+from rewriter.core.source import read_text as read_source
+from rewriter.core.syntax import parse
+from rewriter.engine.pipeline import FileResult, Status, process_text
 from transforms.minimal import TRANSFORM
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "minimal"

@@ -13,8 +13,8 @@ from corpus_files import corpus_params, read_text
 from portability import assert_portable
 
 from rewriter import parse
+from rewriter.engine.pipeline import Status, process_text
 from rewriter.facts import parse_image
-from rewriter.pipeline import Status, process_text
 from transforms import load
 from transforms._data import load as load_data
 from transforms._samefamily import family_alive, version_of

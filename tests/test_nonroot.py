@@ -11,9 +11,9 @@ from corpus_files import corpus_files, read_text
 from linters import hadolint, trivy_dockerfiles
 
 from rewriter import parse
-from rewriter.edits import Applicability
+from rewriter.core.edits import Applicability
+from rewriter.engine.pipeline import Status, process_text
 from rewriter.facts import parse_image
-from rewriter.pipeline import Status, process_text
 from transforms._data import first_match, load
 from transforms.nonroot import TRANSFORM
 

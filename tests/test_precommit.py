@@ -58,7 +58,7 @@ def _local_hook(hook_id: str, args: list[str] | None = None) -> dict:
     hook = _manifest()[hook_id]
     words = shlex.split(hook["entry"])
     if words[0] == "dockerfix":
-        words[:1] = [sys.executable, "-m", "rewriter.cli"]
+        words[:1] = [sys.executable, "-m", "rewriter.faces.cli"]
     elif words[0] == "python":
         words[0] = sys.executable
     hook.update(language="system", entry=shlex.join(words))
@@ -148,7 +148,7 @@ def test_check_hook_fails_and_changes_nothing(tmp_path: Path) -> None:
     assert first.returncode != 0
     assert "dockerfix (check)" in first.stdout and "Failed" in first.stdout
     assert (repo / "Dockerfile").read_text() == NEEDS_FIX
-    fix = _run([sys.executable, "-m", "rewriter.cli", "fix", "Dockerfile"], repo, env)
+    fix = _run([sys.executable, "-m", "rewriter.faces.cli", "fix", "Dockerfile"], repo, env)
     assert fix.returncode == 0, fix.stderr
     second = _commit(repo, env, "Dockerfile")
     assert second.returncode == 0, second.stdout

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 from test_batch import FIXED, PENDING, SCRIPT_DOCKERFILE, START_SH, UNSAFE, run, write
 
-from rewriter.report import escape_data, escape_property, github_annotations, markdown_summary, merge_reports
+from rewriter.faces.report import escape_data, escape_property, github_annotations, markdown_summary, merge_reports
 
 DATA = Path(__file__).resolve().parent / "data"
 CORPUS = Path(__file__).resolve().parent / "corpus"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rewriter import parse
+from rewriter.engine.pipeline import process_text
 from rewriter.facts import Facts, parse_image
-from rewriter.pipeline import process_text
 from transforms import load
 from transforms._samefamily import _installed, _runtime_ref, version_of
 

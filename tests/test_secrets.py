@@ -15,8 +15,8 @@ from corpus_files import corpus_params, read_text
 from portability import assert_portable
 
 from rewriter import parse
-from rewriter.edits import Applicability
-from rewriter.pipeline import Status, process_text
+from rewriter.core.edits import Applicability
+from rewriter.engine.pipeline import Status, process_text
 from transforms.secrets import TRANSFORM
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "secrets"
@@ -45,7 +45,7 @@ def test_no_secret_value_reaches_any_output(case: str, command: str, tmp_path: P
         p.unlink()
     values = _fixture_values(work)
     before = {p: p.read_bytes() for p in work.rglob("*") if p.is_file()}
-    proc = subprocess.run([sys.executable, "-m", "rewriter.cli", command, "--unsafe-fixes", "Dockerfile"],
+    proc = subprocess.run([sys.executable, "-m", "rewriter.faces.cli", command, "--unsafe-fixes", "Dockerfile"],
                           cwd=work, capture_output=True, text=True, check=False)
     assert proc.returncode in {0, 1}, proc.stderr
     outputs = proc.stdout + proc.stderr
@@ -250,13 +250,14 @@ def test_json_report_lists_build_secrets_without_values(tmp_path: Path) -> None:
 
     work = tmp_path / "case"
     shutil.copytree(GOLDEN / "pip-netrc", work)
-    proc = subprocess.run([sys.executable, "-m", "rewriter.cli", "check", "--select", "secrets", "--format", "json",
+    proc = subprocess.run([sys.executable, "-m", "rewriter.faces.cli", "check", "--select", "secrets",
+                           "--format", "json",
                            "Dockerfile"], cwd=work, capture_output=True, text=True, check=False)
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     assert doc["files"][0]["build_secrets"] == [{"type": "secret", "id": "netrc", "src": ".netrc"}]
     assert "NETRC_FIXTURE_PW_31337" not in proc.stdout + proc.stderr
-    text = subprocess.run([sys.executable, "-m", "rewriter.cli", "check", "--select", "secrets", "Dockerfile"],
+    text = subprocess.run([sys.executable, "-m", "rewriter.faces.cli", "check", "--select", "secrets", "Dockerfile"],
                           cwd=work, capture_output=True, text=True, check=False).stderr
     assert "build it now with: docker build --secret id=netrc,src=.netrc ." in text
 

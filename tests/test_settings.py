@@ -1,4 +1,4 @@
-"""One settings resolver for every command (:func:`rewriter.settings.resolve`).
+"""One settings resolver for every command (:func:`rewriter.engine.settings.resolve`).
 
 First the precedence of :func:`resolve` itself (configuration found upward from the Dockerfile,
 command-line overrides, the build context: ``--context`` > the file's ``context:`` > the Dockerfile's
@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from pygls.uris import from_fs_path
 
-from rewriter.config import Config, ConfigError
-from rewriter.lsp import analyse
-from rewriter.migrate import Options, migrate_file
-from rewriter.migrate_cli import run_migrate
-from rewriter.settings import Overrides, Settings, resolve
-from rewriter.suggest import run_suggest
-from rewriter.verify import HttpResult, ImageInfo, Proc, RunResult, run_verify
+from rewriter.engine.config import Config, ConfigError
+from rewriter.engine.settings import Overrides, Settings, resolve
+from rewriter.faces.lsp import analyse
+from rewriter.faces.migrate_cli import run_migrate
+from rewriter.faces.suggest import run_suggest
+from rewriter.proof.migrate import Options, migrate_file
+from rewriter.proof.verify import HttpResult, ImageInfo, Proc, RunResult, run_verify
 from transforms import UnknownTransform, ids
 
 TOKEN = "npm_Sup3rSecretTokenValue"

@@ -1,4 +1,4 @@
-"""Tests for rewriter.shell: words, offsets, operators, depth, redirects, heredocs and helpers."""
+"""Tests for rewriter.core.shell: words, offsets, operators, depth, redirects, heredocs and helpers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rewriter.shell import Command, Script, Word, needs_shell, parse_shell, split_words
+from rewriter.core.shell import Command, Script, Word, needs_shell, parse_shell, split_words
 
 
 def only(script: Script) -> Command:
@@ -395,7 +395,8 @@ def test_parse_never_raises_and_raw_matches_offsets(text: str) -> None:
 def test_astral_character_after_brace_does_not_crash_the_parser() -> None:
     # tree-sitter-bash segfaults on "{" followed by a 4-byte UTF-8 character (tree-sitter-bash#337);
     # run in a child process so a regression fails this test instead of killing the test run.
-    code = "from rewriter.shell import parse_shell; s = parse_shell('echo {\\U00031860} x'); print(s.commands[0].argv)"
+    code = ("from rewriter.core.shell import parse_shell; "
+            "s = parse_shell('echo {\\U00031860} x'); print(s.commands[0].argv)")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), *sys.path])}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr

@@ -14,8 +14,8 @@ from codemod import assert_codemod
 from corpus_files import corpus_params, read_text
 
 from rewriter import parse
-from rewriter.edits import Applicability
-from rewriter.pipeline import Status, process_text
+from rewriter.core.edits import Applicability
+from rewriter.engine.pipeline import Status, process_text
 from transforms.signals import TRANSFORM
 
 

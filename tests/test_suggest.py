@@ -10,9 +10,9 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from rewriter.edits import Edit, Fix
-from rewriter.pipeline import process_file
-from rewriter.suggest import Rejected, Review, Terminal, Workbench, map_position, message_key
+from rewriter.core.edits import Edit, Fix
+from rewriter.engine.pipeline import process_file
+from rewriter.faces.suggest import Rejected, Review, Terminal, Workbench, map_position, message_key
 from transforms import load
 
 PROMPT = r"\[y\]es / \[n\]o / \[a\]ll / \[q\]uit / \[e\]xplain: "
@@ -35,7 +35,7 @@ NONROOT = (
 def _spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env["TERM"] = "xterm"
-    child = pexpect.spawn(sys.executable, ["-m", "rewriter.cli", "suggest", *args], cwd=str(tmp_path), env=env,
+    child = pexpect.spawn(sys.executable, ["-m", "rewriter.faces.cli", "suggest", *args], cwd=str(tmp_path), env=env,
                           encoding="utf-8", timeout=60, dimensions=(60, 250))
     return child
 
@@ -135,7 +135,7 @@ def test_unknown_answer_shows_help(project: Path) -> None:
 
 
 def test_stdin_not_a_terminal_exits_2(project: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "rewriter.cli", "suggest", "Dockerfile"], cwd=project,
+    proc = subprocess.run([sys.executable, "-m", "rewriter.faces.cli", "suggest", "Dockerfile"], cwd=project,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "not a terminal" in proc.stderr

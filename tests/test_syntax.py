@@ -1,4 +1,4 @@
-"""Tests for the lossless Dockerfile tree (``rewriter.syntax``).
+"""Tests for the lossless Dockerfile tree (``rewriter.core.syntax``).
 
 The reference for instruction boundaries is BuildKit's own parser (PyPI ``dockerfile``, which
 embeds BuildKit v0.12.5). dockerfile-parse appears only to document why the tree exists: the
@@ -17,7 +17,7 @@ from dockerfile_parse import DockerfileParser
 from hypothesis import HealthCheck, assume, given, settings
 from strategies import BOM, dockerfiles
 
-from rewriter.syntax import Blank, Comment, Directive, DockerfileSyntaxError, Instruction, parse
+from rewriter.core.syntax import Blank, Comment, Directive, DockerfileSyntaxError, Instruction, parse
 
 
 def spans(tree) -> list[tuple[str, int, int]]:
@@ -130,7 +130,7 @@ def _dfp_keywords(source: str) -> list[str]:
     return [d["instruction"] for d in DockerfileParser(fileobj=io.BytesIO(source.encode())).structure]
 
 
-_DFP = "documents a dockerfile-parse defect (why rewriter.syntax exists); passing is fine"
+_DFP = "documents a dockerfile-parse defect (why rewriter.core.syntax exists); passing is fine"
 
 
 @pytest.mark.parametrize(

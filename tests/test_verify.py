@@ -1,4 +1,4 @@
-"""``dockerfix verify`` without a container engine: a fake :class:`rewriter.verify.Builder` records what
+"""``dockerfix verify`` without a container engine: a fake :class:`rewriter.proof.verify.Builder` records what
 verify asks for (build flags, the build context it sees, runs) and answers from a script.
 
 Covered here: builder detection and the command lines of :class:`CliBuilder`, the secret flags (a
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from rewriter import verify
-from rewriter.verify import (
+from rewriter.proof import verify
+from rewriter.proof.verify import (
     CliBuilder,
     HttpResult,
     ImageInfo,
@@ -274,7 +274,7 @@ def test_files_the_rewrite_excludes_are_searched_for(tmp_path: Path, capsys: pyt
 
 
 def test_excluded_secret_files_only_reads_the_dockerfix_block(tmp_path: Path) -> None:
-    from rewriter.dockerignore import extend
+    from rewriter.sidefiles.dockerignore import extend
 
     (tmp_path / ".npmrc").write_text("//registry/:_authToken=abcdef\n")
     (tmp_path / "notes.txt").write_text("nothing\n")

@@ -15,9 +15,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rewriter.core.shell import Command, Script, Word, parse_shell
+from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts.scope import Scopes, join
-from rewriter.shell import Command, Script, Word, parse_shell
-from rewriter.syntax import Instruction, Stage
 
 #: POSIX-style shells (a SHELL or ``sh -c`` naming one of these runs shell text)
 POSIX_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"})

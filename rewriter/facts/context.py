@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rewriter.config import Config
+from rewriter.core.syntax import Dockerfile, Instruction, Stage
+from rewriter.engine.config import Config
 from rewriter.facts.model import Facts
-from rewriter.syntax import Dockerfile, Instruction, Stage
 
 #: docker compose file names, in the order compose looks for them
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")

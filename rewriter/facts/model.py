@@ -6,9 +6,9 @@ import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from rewriter.core.syntax import Dockerfile, Instruction, Stage
 from rewriter.facts.commands import Runs
 from rewriter.facts.scope import Scope, Scopes, join
-from rewriter.syntax import Dockerfile, Instruction, Stage
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from rewriter.syntax import Dockerfile, Instruction, Stage
+from rewriter.core.syntax import Dockerfile, Instruction, Stage
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

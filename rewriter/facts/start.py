@@ -8,7 +8,7 @@ it needs ``/bin/sh`` — no variables (``$PORT``, ``${X:-d}``), globs, ``~``, op
 
 from __future__ import annotations
 
-from rewriter.shell import needs_shell, split_words
+from rewriter.core.shell import needs_shell, split_words
 
 
 def exec_argv(command: str) -> list[str] | None:

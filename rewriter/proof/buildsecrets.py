@@ -122,7 +122,7 @@ def _user_secret(spec: str, env: Mapping[str, str], cwd: Path) -> Secret:
 
 def arg_names(text: str) -> set[str]:
     """The names every ``ARG`` of a Dockerfile declares."""
-    from rewriter.syntax import parse
+    from rewriter.core.syntax import parse
 
     names: set[str] = set()
     for inst in parse(text).instructions:
@@ -200,7 +200,7 @@ def excluded_secret_files(old_ignore: str | None, new_ignore: str | None, contex
                           limit: int = 20) -> list[Secret]:  # fmt: skip
     """Files of ``context`` the rewrite newly excludes in ``.dockerignore`` (the secrets transform's block):
     their contents are searched for in the images too, though no build flag names them."""
-    from rewriter.dockerignore import BLOCK_COMMENT, find_files, is_excluded, parse
+    from rewriter.sidefiles.dockerignore import BLOCK_COMMENT, find_files, is_excluded, parse
 
     if not new_ignore or BLOCK_COMMENT not in new_ignore:
         return []

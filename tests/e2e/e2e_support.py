@@ -228,9 +228,9 @@ def tail(text: str, lines: int = 60) -> str:
 
 
 def dockerfix(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``python -m rewriter.cli ARGS`` with this interpreter, in ``cwd`` (stdout, stderr, exit code)."""
+    """``python -m rewriter.faces.cli ARGS`` with this interpreter, in ``cwd`` (stdout, stderr, exit code)."""
     return subprocess.run(
-        [sys.executable, "-m", "rewriter.cli", *args],
+        [sys.executable, "-m", "rewriter.faces.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -361,7 +361,7 @@ class Lab:
             # dockerfix migrate builds and runs with the same buildah/podman store, as Kubernetes would run it
             report = self.root / variant / f"{name}-report.json"
             before = (ctx / "Dockerfile").read_text()
-            argv = [sys.executable, "-m", "rewriter.cli", "migrate", "--builder", "buildah", "--format", "json",
+            argv = [sys.executable, "-m", "rewriter.faces.cli", "migrate", "--builder", "buildah", "--format", "json",
                     "--output", str(report), "--settle", "4", "--run-args",
                     "--sysctl net.ipv4.ip_unprivileged_port_start=1024", "Dockerfile"]
             proc = subprocess.run(argv, cwd=ctx, env=self.engine.images.env, capture_output=True, text=True,
@@ -551,7 +551,7 @@ def test_migrate_original_that_does_not_build_gets_only_safe_fixes(images: Image
         "CMD python app.py\n")
     (tmp_path / "app.py").write_text("print('hi')\n")
     report = tmp_path / "report.json"
-    argv = [sys.executable, "-m", "rewriter.cli", "migrate", "--builder", "buildah", "--format", "json",
+    argv = [sys.executable, "-m", "rewriter.faces.cli", "migrate", "--builder", "buildah", "--format", "json",
             "--output", str(report), "Dockerfile"]
     proc = subprocess.run(argv, cwd=tmp_path, env=images.env, capture_output=True, text=True, timeout=900,
                           check=False)

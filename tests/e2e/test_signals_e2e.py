@@ -78,7 +78,7 @@ def _qualified(image: str) -> str:
 
 def _dockerfix(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "rewriter.cli", *args],
+        [sys.executable, "-m", "rewriter.faces.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

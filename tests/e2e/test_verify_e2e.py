@@ -1,9 +1,9 @@
 """``dockerfix verify``, end to end, with the real podman/buildah on the offline image store.
 
-:func:`rewriter.verify.run_verify` runs in-process with ``env`` set to the image store's environment
+:func:`rewriter.proof.verify.run_verify` runs in-process with ``env`` set to the image store's environment
 (``images.env``: CONTAINERS_CONF etc.), so every podman/buildah command it starts uses that store;
 ``os.environ`` is never changed. When ``dockerfix verify`` is registered in the CLI, one case also
-runs through ``python -m rewriter.cli verify`` in a subprocess.
+runs through ``python -m rewriter.faces.cli verify`` in a subprocess.
 
 Cases: the secret-file app (a copied ``.netrc``; secrets + logs + nonroot rewrites) verifies, with the
 secret found in the original image and in none of the rewritten one, the user's tree unchanged; the
@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from e2e_support import APPS, ROOT, Images, Secret, base_images
 
-from rewriter.verify import LABEL, TAG_PREFIX, run_verify
+from rewriter.proof.verify import LABEL, TAG_PREFIX, run_verify
 
 pytestmark = pytest.mark.e2e
 
@@ -221,19 +221,19 @@ def test_app_that_needs_root_does_not_verify(store: Images, tmp_path: Path) -> N
 
 
 def _registered() -> bool:
-    from rewriter.cli import app
+    from rewriter.faces.cli import app
 
     return any(c.name == "verify" or getattr(c.callback, "__name__", "") == "verify" for c in app.registered_commands)
 
 
 def test_cli_verify(store: Images, tmp_path: Path) -> None:
     if not _registered():
-        pytest.skip("`dockerfix verify` is not registered in rewriter/cli.py yet")
+        pytest.skip("`dockerfix verify` is not registered in rewriter/faces/cli.py yet")
     store.require(*base_images(APPS / "py-web" / "Dockerfile"))
     ctx = copy_app("py-web", tmp_path)
     env = {**store.env, "PYTHONPATH": str(ROOT) + os.pathsep + store.env.get("PYTHONPATH", "")}
     proc = subprocess.run(
-        [sys.executable, "-m", "rewriter.cli", "verify", "Dockerfile", "--smoke-cmd", "python -c 'print(42)'"],
+        [sys.executable, "-m", "rewriter.faces.cli", "verify", "Dockerfile", "--smoke-cmd", "python -c 'print(42)'"],
         cwd=ctx, env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}{proc.stderr}"

@@ -4,7 +4,7 @@ Diagnostics
     Published on open, change and save, computed on the editor's buffer (unsaved text included);
     the files the transforms look at in the build context (``.npmrc``, entry-point scripts,
     compose files) are read from disk, with the settings ``dockerfix`` uses
-    (:func:`rewriter.settings.resolve`): the configuration found upward from the document
+    (:func:`rewriter.engine.settings.resolve`): the configuration found upward from the document
     (``.dockerfix.yaml`` / ``pyproject.toml``), and its ``context`` as the build context (default:
     the folder of the document).
     Each proposal of the transforms on the current text becomes one diagnostic whose range is the
@@ -51,9 +51,9 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path, uri_scheme
 
-from rewriter.edits import Applicability, Edit, Fix, Note
-from rewriter.suggest import FixNotApplicable, Workbench, instruction_at
-from rewriter.syntax import Dockerfile, split_lines
+from rewriter.core.edits import Applicability, Edit, Fix, Note
+from rewriter.core.syntax import Dockerfile, split_lines
+from rewriter.faces.suggest import FixNotApplicable, Workbench, instruction_at
 
 SOURCE = "dockerfix"
 FIX_ALL_KIND = "source.fixAll.dockerfix"
@@ -200,10 +200,10 @@ def analyse(
     encoding: str = types.PositionEncodingKind.Utf16,
 ) -> Analysis:
     """Run the configured transforms on ``text`` (the buffer of ``uri``) and build diagnostics."""
-    from rewriter.config import ConfigError
-    from rewriter.pipeline import validate_text
-    from rewriter.settings import Overrides, UnknownId, resolve
-    from rewriter.syntax import DockerfileSyntaxError
+    from rewriter.core.syntax import DockerfileSyntaxError
+    from rewriter.engine.config import ConfigError
+    from rewriter.engine.pipeline import validate_text
+    from rewriter.engine.settings import Overrides, UnknownId, resolve
 
     out = Analysis(uri, text, _value(encoding))
     index = out.index
@@ -338,7 +338,7 @@ def fix_edit(analysis: Analysis, fix: Fix, support: EditSupport, version: int | 
 def fix_all_edit(analysis: Analysis, support: EditSupport, version: int | None = None
                  ) -> types.WorkspaceEdit | None:
     """The edit applying everything ``dockerfix fix`` would (``None`` if nothing changes)."""
-    from rewriter.pipeline import process_text
+    from rewriter.engine.pipeline import process_text
 
     wb = analysis.wb
     if wb is None:

@@ -1,9 +1,9 @@
 """``dockerfix migrate``: the full migration, proved by building and running it, keeping what works.
 
 For each Dockerfile: compute the full migration (every selected codemod, unsafe fixes included,
-with the settings and build context every command uses: :func:`rewriter.settings.resolve`), build
+with the settings and build context every command uses: :func:`rewriter.engine.settings.resolve`), build
 and run the original and the candidate with the builder found (the machinery of
-:mod:`rewriter.verify`), compare them with checks that need no knowledge of the app, and write the
+:mod:`rewriter.proof.verify`), compare them with checks that need no knowledge of the app, and write the
 largest set of codemods whose rewrite still behaves like the original.
 
 The comparison (:func:`differences`)
@@ -45,9 +45,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rewriter.edits import Applicability
-from rewriter.pipeline import FileResult, Status, process_file
-from rewriter.verify import (
+from rewriter.core.edits import Applicability
+from rewriter.engine.pipeline import FileResult, Status, process_file
+from rewriter.proof.verify import (
     Builder,
     VerifyError,
     copy_context,
@@ -250,8 +250,8 @@ def _unsafe_ids(result: FileResult, order: Sequence[str]) -> list[str]:
 def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
                  say: Callable[[str], None] = lambda _m: None) -> Outcome:
     """Migrate one Dockerfile (nothing written here: the caller writes ``outcome.result``)."""
-    from rewriter.config import ConfigError
-    from rewriter.settings import Overrides, resolve
+    from rewriter.engine.config import ConfigError
+    from rewriter.engine.settings import Overrides, resolve
     from transforms import UnknownTransform
 
     t0 = time.monotonic()

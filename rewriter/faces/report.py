@@ -2,7 +2,7 @@
 
 Every report is made from per-file records (:func:`file_record`), so the parent process of a
 batch run keeps one small dict per file and reports of shards can be merged. Messages name files
-and variables, never values. SARIF lives in :mod:`rewriter.sarif`.
+and variables, never values. SARIF lives in :mod:`rewriter.faces.sarif`.
 
 JSON (``version`` 1)::
 
@@ -21,8 +21,8 @@ import posixpath
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rewriter.edits import Fix, Note
-from rewriter.pipeline import FileResult
+from rewriter.core.edits import Fix, Note
+from rewriter.engine.pipeline import FileResult
 
 SCHEMA_VERSION = 1
 STATUSES = ("changed", "unchanged", "refused", "error")
@@ -104,7 +104,7 @@ def merge_reports(docs: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
 
     The same path in two reports is a :class:`ReportError` (shards never overlap).
     """
-    from rewriter.discover import sort_key
+    from rewriter.engine.discover import sort_key
 
     owner: dict[str, str] = {}
     records: list[dict[str, Any]] = []
@@ -203,7 +203,7 @@ def github_annotations(records: Iterable[dict[str, Any]]) -> str:
 
 
 def _transform_of_internal_error(message: str) -> str | None:
-    # "internal error: <id> fix at line N discarded: ..." (rewriter.edits.apply_fixes)
+    # "internal error: <id> fix at line N discarded: ..." (rewriter.core.edits.apply_fixes)
     words = message.split()
     if len(words) > 3 and words[0] == "internal" and words[1] == "error:" and words[3] == "fix":
         return words[2]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from rewriter.report import finding_message, findings, repo_path
+from rewriter.faces.report import finding_message, findings, repo_path
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -62,7 +62,7 @@ def _location(path: str, line: int) -> dict[str, Any]:
 
 
 def to_sarif(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The SARIF log for file records (see :func:`rewriter.report.file_record`)."""
+    """The SARIF log for file records (see :func:`rewriter.faces.report.file_record`)."""
     from transforms import ids
 
     rule_ids = list(ids())

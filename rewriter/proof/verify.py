@@ -4,7 +4,7 @@ What it does, in order:
 
 1. Rewrites ``PATH`` in memory (the same transforms, ``--select``/``--ignore``/``--unsafe-fixes``,
    configuration and build context -- ``--context``, else the configuration's ``context``, else the
-   Dockerfile's folder -- as ``dockerfix fix``, :func:`rewriter.settings.resolve`). Nothing to
+   Dockerfile's folder -- as ``dockerfix fix``, :func:`rewriter.engine.settings.resolve`). Nothing to
    rewrite: ``nothing to verify``, exit 0.
 2. Works out what the rewritten build needs (:attr:`FileResult.build_flags`):
    ``--secret id=X,src=REL`` gets the absolute path of the *user's* file ``REL`` (relative to the build
@@ -65,7 +65,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from rewriter.proof.buildsecrets import (  # noqa: F401 (re-exported: rewriter.verify is their old home)
+from rewriter.proof.buildsecrets import (  # noqa: F401 (re-exported: rewriter.proof.verify is their old home)
     MAX_SECRET_FILE,
     MIN_NEEDLE,
     Secret,
@@ -115,7 +115,7 @@ def copy_context(src: Path, dest: Path, ignore_texts: Sequence[str | None] = ())
     A folder every given ``.dockerignore`` text excludes is left out too, but only when none of them has
     an exception (``!``) pattern: then nothing below it can reach the builder.
     """
-    from rewriter.dockerignore import is_excluded, parse
+    from rewriter.sidefiles.dockerignore import is_excluded, parse
 
     pattern_sets = []
     for text in ignore_texts:
@@ -410,9 +410,9 @@ def _verify(
     engine: Builder | None,
     build_timeout: float,
 ) -> int:
-    from rewriter.config import ConfigError
-    from rewriter.pipeline import Status, process_file
-    from rewriter.settings import Overrides, resolve
+    from rewriter.engine.config import ConfigError
+    from rewriter.engine.pipeline import Status, process_file
+    from rewriter.engine.settings import Overrides, resolve
     from transforms import UnknownTransform
 
     args = _split(run_args, "--run-args") or []

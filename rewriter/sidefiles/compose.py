@@ -31,7 +31,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.tokens import CommentToken
 
-from rewriter.edits import Edit
+from rewriter.core.edits import Edit
 from rewriter.facts import COMPOSE_NAMES  # the file names compose looks for, in its order of preference
 
 __all__ = [
@@ -597,7 +597,7 @@ def _plain(node: Any) -> Any:
 
 
 def narrow_edit(old: str, new: str, path: str) -> Edit | None:
-    """One :class:`~rewriter.edits.Edit` turning ``old`` into ``new``, spanning whole lines, or None if equal.
+    """One :class:`~rewriter.core.edits.Edit` turning ``old`` into ``new``, spanning whole lines, or None if equal.
 
     The common prefix and suffix are left out; the span is widened to line boundaries so the
     diff shows whole lines.

@@ -1,12 +1,12 @@
 """The settings one Dockerfile is processed with, resolved the same way by every command.
 
-``fix``/``diff``/``check`` (:mod:`rewriter.cli`, :mod:`rewriter.batch`), ``suggest``, ``lsp``,
+``fix``/``diff``/``check`` (:mod:`rewriter.faces.cli`, :mod:`rewriter.engine.batch`), ``suggest``, ``lsp``,
 ``verify`` and ``migrate`` all call :func:`resolve`, so ``select``, ``ignore``, ``unsafe-fixes``,
 ``uid``/``gid``, ``images``, ``tables`` and ``context`` mean the same everywhere:
 
 * the configuration is the file found upward from the Dockerfile's folder
-  (:func:`rewriter.config.find_config`; defaults without one, or without a file on disk);
-* command-line options override it through :meth:`rewriter.config.Config.merged` (a command-line
+  (:func:`rewriter.engine.config.find_config`; defaults without one, or without a file on disk);
+* command-line options override it through :meth:`rewriter.engine.config.Config.merged` (a command-line
   ``--select`` replaces the file's selection and its ``ignore``; ``--unsafe-fixes`` can only turn
   unsafe fixes on; an empty selection is no selection);
 * the transforms are ``transforms.selected(select, ignore)``, in registry order;
@@ -15,7 +15,7 @@
   that is the folder of ``--stdin-filename``, or the current folder). Without a file on disk there
   is no context unless one is given.
 
-Errors are the configuration's: :class:`rewriter.config.ConfigError` (the message names the file)
+Errors are the configuration's: :class:`rewriter.engine.config.ConfigError` (the message names the file)
 and :class:`UnknownId`, a :class:`transforms.UnknownTransform` (an unknown id, from the file or the
 command line) that also names the configuration file in effect; each command words them as it
 always has. Whether a ``--context`` folder exists is each command's check.
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from rewriter.config import Config, config_in, find_config
+from rewriter.engine.config import Config, config_in, find_config
 from transforms import Transform, UnknownTransform, selected
 
 
@@ -97,7 +97,7 @@ _selected = lru_cache(maxsize=64)(_select)
 
 
 def _find_cached(start: Path) -> Config:
-    """:func:`rewriter.config.find_config`, each folder's answer cached (shared by siblings)."""
+    """:func:`rewriter.engine.config.find_config`, each folder's answer cached (shared by siblings)."""
     return _config_for(str(start.resolve()))
 
 

@@ -1,4 +1,4 @@
-"""Entry point of the ``dockerfix-fix`` pre-commit hook: ``python -m rewriter.precommit [OPTIONS] FILES``.
+"""Entry point of the ``dockerfix-fix`` pre-commit hook: ``python -m rewriter.faces.precommit [OPTIONS] FILES``.
 
 It runs ``dockerfix fix`` on the files pre-commit passes and exits 1 when anything was rewritten,
 so the commit stops and the user reviews and stages the changes. pre-commit already fails a hook
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 def _dockerfix(args: Sequence[str], *, silent: bool = False) -> int:
     """Run one ``dockerfix`` command in process (through the console entry point); its exit code."""
-    from rewriter.cli import main as dockerfix_main
+    from rewriter.faces.cli import main as dockerfix_main
 
     saved, saved_err = sys.argv, sys.stderr
     sys.argv = ["dockerfix", *args]

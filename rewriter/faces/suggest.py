@@ -22,7 +22,7 @@ writes nothing. Messages never hold secret values and the diffs show Dockerfile 
 changed lines of side files only (side-file diffs have no context lines).
 
 :class:`Workbench` (the current texts and the transforms' proposals on them) is shared with the
-language server (:mod:`rewriter.lsp`).
+language server (:mod:`rewriter.faces.lsp`).
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from rewriter.config import Config
-from rewriter.diff import unified_diff
-from rewriter.edits import Applicability, Edit, Fix, Note, apply_edits
+from rewriter.core.diff import unified_diff
+from rewriter.core.edits import Applicability, Edit, Fix, Note, apply_edits
+from rewriter.core.source import SourceError, read_text
+from rewriter.core.syntax import Dockerfile, Instruction, parse
+from rewriter.engine.config import Config
 from rewriter.facts import Context, inside
-from rewriter.source import SourceError, read_text
-from rewriter.syntax import Dockerfile, Instruction, parse
 
 if TYPE_CHECKING:
     from transforms import Transform
@@ -110,7 +110,7 @@ class Workbench:
 
     def trial(self, fix: Fix) -> tuple[str, dict[str, str]]:
         """The texts after ``fix``; raises :class:`FixNotApplicable` if they are not usable."""
-        from rewriter.pipeline import validate_text
+        from rewriter.engine.pipeline import validate_text
 
         by_path: dict[str | None, list[Edit]] = {}
         for e in fix.edits:
@@ -441,11 +441,11 @@ def run_suggest(
     stdout: IO[str] | None = None,
 ) -> int:
     """Review the fixes for ``path`` interactively; returns the exit code (0 done, 2 error)."""
-    from rewriter.config import ConfigError
-    from rewriter.pipeline import validate_text
-    from rewriter.settings import Overrides, resolve
-    from rewriter.source import write_atomic
-    from rewriter.syntax import DockerfileSyntaxError
+    from rewriter.core.source import write_atomic
+    from rewriter.core.syntax import DockerfileSyntaxError
+    from rewriter.engine.config import ConfigError
+    from rewriter.engine.pipeline import validate_text
+    from rewriter.engine.settings import Overrides, resolve
     from transforms import UnknownTransform
 
     stdin = stdin or sys.stdin

@@ -336,7 +336,7 @@ class Instruction(_Node):
         return not self.is_json
 
     def shell_text(self) -> tuple[str, int]:
-        """The shell command of a shell-form RUN/CMD/ENTRYPOINT for :mod:`rewriter.shell`.
+        """The shell command of a shell-form RUN/CMD/ENTRYPOINT for :mod:`rewriter.core.shell`.
 
         Returns ``(text, offset)``: ``text`` has the same length as ``raw[offset:]`` so positions
         map one to one; Dockerfile-only syntax is neutralised (comment and blank lines inside the

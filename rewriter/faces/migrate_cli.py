@@ -1,6 +1,6 @@
 """The ``dockerfix migrate`` command: discovery, the builder, parallel files, writing, reports.
 
-Kept apart from :mod:`rewriter.migrate` (which decides what to keep for one file) so that the
+Kept apart from :mod:`rewriter.proof.migrate` (which decides what to keep for one file) so that the
 decision logic is testable with a fake builder and this face stays thin.
 """
 
@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
-from rewriter.migrate import Options, Outcome, format_outcome, migrate_file, to_json
-from rewriter.verify import Builder, VerifyError, detect_builder
+from rewriter.proof.migrate import Options, Outcome, format_outcome, migrate_file, to_json
+from rewriter.proof.verify import Builder, VerifyError, detect_builder
 
 #: statuses after which the file holds everything dockerfix would write
 _DONE = {"migrated", "unchanged", "unverified"}
@@ -23,7 +23,7 @@ _DONE = {"migrated", "unchanged", "unverified"}
 
 def _write(outcome: Outcome) -> str | None:
     """Write the outcome's Dockerfile and side files atomically; the error, if any."""
-    from rewriter.source import SourceError, write_atomic
+    from rewriter.core.source import SourceError, write_atomic
 
     result = outcome.result
     if result is None or not result.changed:
@@ -67,7 +67,7 @@ def run_migrate(
     err: IO[str] | None = None,
 ) -> int:
     """Migrate every Dockerfile found; returns the exit code. Never raises (but KeyboardInterrupt)."""
-    from rewriter.discover import PatternError, discover
+    from rewriter.engine.discover import PatternError, discover
 
     out = out or sys.stdout
     err = err or sys.stderr

@@ -2,7 +2,7 @@
 
 ``process_text`` / ``process_file`` give a :class:`FileResult` whose ``status`` is one of
 changed / unchanged / refused / error. Errors carry one line naming the problem; the file itself
-is never touched here (writing is the caller's decision, see :mod:`rewriter.source`).
+is never touched here (writing is the caller's decision, see :mod:`rewriter.core.source`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from rewriter.config import Config
-from rewriter.diff import unified_diff
-from rewriter.edits import Applicability, Edit, Fix, NotConverged, Note, apply_fixes
+from rewriter.core.diff import unified_diff
+from rewriter.core.edits import Applicability, Edit, Fix, NotConverged, Note, apply_fixes
+from rewriter.core.source import SourceError, read_text
+from rewriter.core.syntax import DockerfileSyntaxError, parse
+from rewriter.engine.config import Config
 from rewriter.facts import Context, inside
-from rewriter.source import SourceError, read_text
-from rewriter.syntax import DockerfileSyntaxError, parse
 
 
 class Status(StrEnum):

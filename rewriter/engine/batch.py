@@ -1,7 +1,7 @@
 """Run the pipeline over many files: in worker processes, results in a deterministic order.
 
 :func:`process_chunk` is what a worker runs: for each :class:`Job` it finds the configuration,
-runs :func:`rewriter.pipeline.process_file` and returns a compact :class:`Outcome` (report record,
+runs :func:`rewriter.engine.pipeline.process_file` and returns a compact :class:`Outcome` (report record,
 message lines, the diff in diff mode, the texts to write in fix mode); it never raises.
 :func:`run_batch` hands chunks of jobs to a ``ProcessPoolExecutor`` (or runs them in-process for
 a few jobs or ``workers == 1``), keeps a bounded number of chunks in flight, and passes outcomes to
@@ -32,8 +32,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from rewriter.diff import unified_diff
-from rewriter.pipeline import FileResult, Status
+from rewriter.core.diff import unified_diff
+from rewriter.engine.pipeline import FileResult, Status
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Outcome:
     display: str
     status: Status
     error: str | None = None
-    record: dict[str, Any] = field(default_factory=dict)  #: :func:`rewriter.report.file_record`
+    record: dict[str, Any] = field(default_factory=dict)  #: :func:`rewriter.faces.report.file_record`
     messages: list[str] = field(default_factory=list)  #: stderr lines (internal errors, then the fixes)
     text: str = ""  #: text-format report lines (``--output`` with ``--format text``)
     diff: str = ""  #: diff mode: the patch for this file and its side files
@@ -129,9 +129,9 @@ def process_job(settings: Settings, job: Job) -> Outcome:
 
 
 def _process_job(settings: Settings, job: Job) -> Outcome:
-    from rewriter.config import ConfigError
-    from rewriter.pipeline import process_file
-    from rewriter.settings import Overrides, UnknownId, resolve
+    from rewriter.engine.config import ConfigError
+    from rewriter.engine.pipeline import process_file
+    from rewriter.engine.settings import Overrides, UnknownId, resolve
 
     path = Path(job.path)
     overrides = Overrides(settings.select, settings.ignore, settings.unsafe_fixes,
@@ -149,7 +149,7 @@ def _process_job(settings: Settings, job: Job) -> Outcome:
 
 def outcome_of(result: FileResult, settings: Settings, *, dockerfile: Path | None = None) -> Outcome:
     """The outcome of a pipeline result (also used for standard input, in the parent)."""
-    from rewriter.report import file_record
+    from rewriter.faces.report import file_record
 
     out = Outcome(result.path, result.status, result.error, record=file_record(result))
     if result.status == Status.ERROR:
@@ -191,7 +191,7 @@ def stale_write(writes: Sequence[tuple[str, str | None, str]]) -> str | None:
 
 
 def _error(name: str, message: str) -> Outcome:
-    from rewriter.report import file_record
+    from rewriter.faces.report import file_record
 
     result = FileResult(name, Status.ERROR, error=message)
     return Outcome(name, Status.ERROR, message, record=file_record(result))

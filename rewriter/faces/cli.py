@@ -5,8 +5,8 @@ to stderr. Exit codes: 0 no change or done, 1 ``check`` found changes, 2 an erro
 bad option, internal error), 130/143 interrupted by SIGINT/SIGTERM. One file's error never stops
 the others.
 
-PATH arguments may be folders (see :mod:`rewriter.discover`); files are processed in worker
-processes (:mod:`rewriter.batch`) and come out sorted by path; writes happen here, in the parent
+PATH arguments may be folders (see :mod:`rewriter.engine.discover`); files are processed in worker
+processes (:mod:`rewriter.engine.batch`) and come out sorted by path; writes happen here, in the parent
 process, one file at a time and atomically.
 """
 
@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rewriter.pipeline import FileResult, Status
+from rewriter.engine.pipeline import FileResult, Status
 
 app = typer.Typer(
     add_completion=False,
@@ -121,7 +121,7 @@ class _Tally:
     mode: Mode
     keep_records: bool = False
     text_report: bool = False  #: --format text --output: keep text lines
-    summary: Any = None  #: a :class:`rewriter.report.SummaryCounter` with --summary
+    summary: Any = None  #: a :class:`rewriter.faces.report.SummaryCounter` with --summary
     total: int = 0
     done: int = 0
     changed: int = 0
@@ -146,7 +146,7 @@ class _Tally:
 
     def sorted_records(self) -> list[dict[str, Any]]:
         """The records sorted by path (stdin and unreadable folders land in their place too)."""
-        from rewriter.discover import sort_key
+        from rewriter.engine.discover import sort_key
 
         return [json.loads(rec) for _p, rec in sorted(self.records, key=lambda r: sort_key(r[0]))]
 
@@ -202,9 +202,9 @@ class _Options:
 
 
 def _run(mode: Mode, o: _Options) -> int:
-    from rewriter.batch import Interrupted, StopSignals
-    from rewriter.discover import PatternError, compile_excludes, parse_shard
-    from rewriter.settings import Overrides, resolve
+    from rewriter.engine.batch import Interrupted, StopSignals
+    from rewriter.engine.discover import PatternError, compile_excludes, parse_shard
+    from rewriter.engine.settings import Overrides, resolve
     from transforms import UnknownTransform
 
     if o.report_format not in FORMATS:
@@ -237,7 +237,7 @@ def _run(mode: Mode, o: _Options) -> int:
         _err(f"dockerfix: {exc}")
         return 2
 
-    from rewriter.report import SummaryCounter
+    from rewriter.faces.report import SummaryCounter
 
     tally = _Tally(mode, keep_records=o.report_format in {"json", "sarif", "github"},
                    text_report=o.report_format == "text" and o.output is not None,
@@ -276,24 +276,24 @@ def _run(mode: Mode, o: _Options) -> int:
 def _render(report_format: str, tally: _Tally, to_file: bool) -> str | None:
     """The report text for the format; None for text without --output (the messages are the report)."""
     if report_format == "json":
-        from rewriter.report import document, dumps
+        from rewriter.faces.report import document, dumps
 
         return dumps(document(tally.sorted_records()))
     if report_format == "sarif":
-        from rewriter import sarif
+        from rewriter.faces import sarif
 
         return sarif.dumps(sarif.to_sarif(tally.sorted_records()))
     if report_format == "github":
-        from rewriter.report import github_annotations
+        from rewriter.faces.report import github_annotations
 
         return github_annotations(tally.sorted_records())
     return "".join(tally.texts) if to_file else None
 
 
 def _process(mode: Mode, o: _Options, shard: tuple[int, int] | None, tally: _Tally, stops: Any) -> None:
-    from rewriter.batch import Job, Outcome, Settings, default_workers, outcome_of, run_batch
-    from rewriter.discover import discover, in_shard
-    from rewriter.report import file_record
+    from rewriter.engine.batch import Job, Outcome, Settings, default_workers, outcome_of, run_batch
+    from rewriter.engine.discover import discover, in_shard
+    from rewriter.faces.report import file_record
 
     files = [p for p in o.paths if p != "-"]
     single_root = len(o.paths) == 1 and Path(o.paths[0]).is_dir()
@@ -356,10 +356,10 @@ def _write(writes: list[tuple[str, str | None, str]]) -> str | None:
     """Write one file's results (the Dockerfile, then its side files) atomically; the error, if any.
 
     Nothing is written when a file no longer holds the text the worker read (see
-    :func:`rewriter.batch.stale_write`).
+    :func:`rewriter.engine.batch.stale_write`).
     """
-    from rewriter.batch import stale_write
-    from rewriter.source import SourceError, write_atomic
+    from rewriter.core.source import SourceError, write_atomic
+    from rewriter.engine.batch import stale_write
 
     stale = stale_write(writes)
     if stale is not None:
@@ -377,11 +377,11 @@ def _stdin(
     mode: Mode, settings: Any, context: Path | None, stdin_filename: str | None, tally: _Tally, outcome_of: Any
 ) -> None:
     """Standard input, processed here in the parent (``fix -`` writes the result to stdout)."""
-    from rewriter.config import ConfigError
-    from rewriter.pipeline import process_text
-    from rewriter.report import file_record
-    from rewriter.settings import Overrides, UnknownId, resolve
-    from rewriter.source import SourceError, decode
+    from rewriter.core.source import SourceError, decode
+    from rewriter.engine.config import ConfigError
+    from rewriter.engine.pipeline import process_text
+    from rewriter.engine.settings import Overrides, UnknownId, resolve
+    from rewriter.faces.report import file_record
 
     path = Path(stdin_filename or "Dockerfile")  # its folder: where the configuration is found, the context
     name = stdin_filename or "-"
@@ -471,8 +471,8 @@ def merge_reports(
 
     The same file in two reports is an error (exit 2).
     """
-    from rewriter.report import ReportError, dumps, load_report
-    from rewriter.report import merge_reports as merge
+    from rewriter.faces.report import ReportError, dumps, load_report
+    from rewriter.faces.report import merge_reports as merge
 
     docs = []
     try:
@@ -527,7 +527,7 @@ def suggest(
     context: ContextOpt = None,
 ) -> None:
     """Offer each fix interactively ([y]es/[n]o/[a]ll/[q]uit/[e]xplain); write only the accepted ones."""
-    from rewriter.suggest import run_suggest
+    from rewriter.faces.suggest import run_suggest
 
     raise typer.Exit(run_suggest(path, select=_ids(select), ignore=_ids(ignore), unsafe_fixes=unsafe_fixes,
                                  context=context))
@@ -537,7 +537,7 @@ def suggest(
 def lsp() -> None:
     """Run the language server (LSP over stdio) for editors (needs the `lsp` extra)."""
     try:
-        from rewriter.lsp import serve
+        from rewriter.faces.lsp import serve
     except ModuleNotFoundError as exc:
         typer.echo(f"dockerfix lsp: the language server needs the `lsp` extra ({exc.name} is not installed): "
                    "pip install 'dockerfix[lsp]'", err=True)
@@ -588,7 +588,7 @@ def verify(
     keep: KeepOpt = False,
 ) -> None:
     """Build and run the original and the rewrite, and compare them (0 verified, 1 not, 2 cannot verify)."""
-    from rewriter.verify import run_verify
+    from rewriter.proof.verify import run_verify
 
     raise typer.Exit(run_verify(path, builder=builder, run_args=run_args, smoke_cmd=smoke_cmd, port=port,
                                 timeout=timeout, select=_ids(select), ignore=_ids(ignore), unsafe_fixes=unsafe_fixes,
@@ -633,7 +633,7 @@ def migrate(
     """Migrate for real: build and run each original and its full migration, compare them, and write the
     largest set of codemods whose rewrite still behaves like the original (0 done, 1 a file was not
     fully migrated, 2 an error)."""
-    from rewriter.migrate_cli import run_migrate
+    from rewriter.faces.migrate_cli import run_migrate
 
     raise typer.Exit(run_migrate(
         paths, builder=builder, run_args=run_args, smoke_cmd=smoke_cmd, ports=port or [], path=path, env=env or [],

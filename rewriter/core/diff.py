@@ -1,7 +1,7 @@
 """Unified diffs made from the edits themselves, and reading patches back with ``unidiff``.
 
 ``unified_diff(path, original, edits)`` turns the net edits of a run (sorted, non-overlapping,
-in the original text's coordinates, see :class:`rewriter.edits.Tracked`) into a ``git apply``-able
+in the original text's coordinates, see :class:`rewriter.core.edits.Tracked`) into a ``git apply``-able
 patch: ``--- a/PATH`` / ``+++ b/PATH`` headers, three lines of context, ``\\ No newline at end of
 file`` markers, and lines kept with their own endings (CRLF stays CRLF). No text comparison is
 run: the changed lines are exactly the lines the edits touch.
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rewriter.edits import Edit, apply_edits
-from rewriter.syntax import split_lines
+from rewriter.core.edits import Edit, apply_edits
+from rewriter.core.syntax import split_lines
 
 CONTEXT = 3
 NO_NEWLINE = "\\ No newline at end of file\n"
