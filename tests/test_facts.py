@@ -257,3 +257,48 @@ def test_logs_keeps_expansions_in_a_users_sh_c(command: str) -> None:
     out = _run(text, "logs", unsafe=False)
     argv = json.loads(out.splitlines()[-1].removeprefix("CMD "))
     assert argv[:2] == ["sh", "-c"] and "$" in argv[2] and "/log" not in argv[2]
+
+
+def test_start_in_effect_follows_buildkit() -> None:
+    f = _facts("""\
+        FROM node:22 AS base
+        CMD ["node", "a.js"]
+        FROM base AS with_ep
+        ENTRYPOINT ["tini", "--"]
+        FROM base AS both
+        CMD ["node", "b.js"]
+        ENTRYPOINT ["tini", "--"]
+        FROM base AS inherits
+        RUN true
+        """)
+    base, with_ep, both, inherits = f.tree.stages
+    assert f.start(with_ep).cmd is None  # an ENTRYPOINT clears the inherited CMD
+    assert f.start(both).cmd is not None and f.start(both).cmd.exec_args == ("node", "b.js")
+    assert f.start(inherits).texts() == ["node a.js"]
+    assert f.start(base).entrypoint is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "text"),
+    [(["sh", "-c", "x"], "x"), (["/bin/bash", "-ec", "y", "arg0"], "y"), (["bash", "script.sh"], None),
+     (["python", "-c", "x"], None), (["sh", "--", "x"], None)],
+)
+def test_shell_c(argv: list[str], text: str | None) -> None:
+    from rewriter.facts.start import shell_c
+
+    assert shell_c(argv) == text
+
+
+def test_shell_in_force_is_inherited_from_the_parent_stage() -> None:
+    f = _facts("""\
+        FROM mcr.microsoft.com/powershell AS base
+        SHELL ["pwsh", "-Command"]
+        FROM base
+        CMD Write-Host hi
+        """)
+    from rewriter.facts.start import is_posix_shell
+
+    assert not is_posix_shell(f.shell(f.tree.stages[1]))
+    # signals leaves a stage alone whose inherited SHELL is not POSIX (it read only the stage's own SHELL)
+    out = _run(f.tree.code, "signals", unsafe=False)
+    assert out == f.tree.code

@@ -47,17 +47,16 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rewriter.edits import Applicability, Edit, Fix, Note
+from rewriter.core.edits import Applicability, Edit, Fix, Note
+from rewriter.core.shell import Command, needs_shell, parse_shell
+from rewriter.core.syntax import Instruction, Stage, split_lines
 from rewriter.facts import Context, parse_image
-from rewriter.facts.start import exec_argv
-from rewriter.shell import Command, needs_shell, parse_shell
-from rewriter.syntax import Instruction, Stage, split_lines
+from rewriter.facts.start import exec_argv, shell_c
 from transforms import _logconfig
 from transforms._base import Codemod
 from transforms._data import first_match, merged
 
 ID = "logs"
-_SHELLS = {"sh", "bash", "/bin/sh", "/bin/bash", "ash", "dash"}
 
 
 class LogsTransform(Codemod):
@@ -71,7 +70,7 @@ class LogsTransform(Codemod):
         table = merged("logs", ctx.config.tables.get("logs"))
         base = parse_image(ctx.resolved_base(stage))
         has_shell = not ("distroless" in base.name or base.name == "scratch" or "chainguard" in base.name)
-        linked = _linked(stage) | set((first_match(table["prelinked"], base) or {}).get("files", []))
+        linked = _linked(ctx, stage) | set((first_match(table["prelinked"], base) or {}).get("files", []))
         for keyword in ("ENTRYPOINT", "CMD"):
             inst = stage.last(keyword)
             if inst is not None and not (keyword == "CMD" and _shell_entrypoint(stage)):
@@ -148,13 +147,14 @@ def _entry(inst: Instruction, table: dict, nl: str) -> Iterator[Fix | Note]:
     rewrite: _Rewrite | None = None
     if inst.is_json:
         argv = list(inst.exec_args or ())
-        if len(argv) == 3 and argv[0] in _SHELLS and argv[1] == "-c":
-            rewrite, notes = _script_without_log_files(argv[2], table, inst)
+        inner = shell_c(argv)
+        if inner is not None:
+            rewrite, notes = _script_without_log_files(inner, table, inst)
             yield from notes
             if rewrite is None:
                 return
             # the shell stays when the command still needs it (``$PORT``); a plain command runs without it
-            new = _exec_form(rewrite.text) or [*argv[:2], rewrite.text]
+            new = (_exec_form(rewrite.text) if len(argv) == 3 else None) or [*argv[:2], rewrite.text, *argv[3:]]
         else:
             new = _argv_without_log_files(argv, table)
         if new == argv:
@@ -276,13 +276,11 @@ def _keep_alive(
 # --------------------------------------------------------------------------- files in the image
 
 
-def _linked(stage: Stage) -> set[str]:
+def _linked(ctx: Context, stage: Stage) -> set[str]:
     """Paths a RUN of the stage already links to /dev/stdout or /dev/stderr."""
     out: set[str] = set()
-    for inst in stage.instructions:
-        if inst.keyword != "RUN" or inst.is_json:
-            continue
-        for cmd in parse_shell(inst.shell_text()[0]).commands:
+    for run in ctx.facts.runs.of(stage):
+        for cmd in run.commands:
             if cmd.name == "ln" and len(cmd.args) >= 2:
                 args = [a.text for a in cmd.args if not a.text.startswith("-")]
                 if len(args) == 2 and args[0].startswith(("/dev/std", "/proc/self/fd/")):
@@ -339,7 +337,7 @@ def _logging_configs(ctx: Context) -> Iterator[Fix | Note]:
     folder: ``src/main/resources/logback.xml`` of a Java build too) and that write to files."""
     if ctx.context_dir is None:
         return
-    from rewriter import dockerignore
+    from rewriter.sidefiles import dockerignore
 
     key = f"{ID}:config-candidates"
     if key not in ctx.memo:  # the walk of the build context is the same in every round

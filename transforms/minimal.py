@@ -58,15 +58,16 @@ import shlex
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from rewriter.edits import Applicability, Edit, Fix, Note
+from rewriter.core.edits import Applicability, Edit, Fix, Note
+from rewriter.core.shell import Command, Script, parse_shell
+from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context, parse_image
 from rewriter.facts.commands import POSIX_SHELLS as _POSIX_SHELLS
 from rewriter.facts.commands import PackageCall as _Call
 from rewriter.facts.commands import basename as _basename
 from rewriter.facts.commands import package_calls as _calls
 from rewriter.facts.commands import program_index, runs_unknown_code
-from rewriter.shell import Command, Script, parse_shell
-from rewriter.syntax import Instruction, Stage
+from rewriter.facts.start import is_posix_shell, shell_c
 from transforms._base import Codemod
 
 ID = "minimal"
@@ -111,9 +112,8 @@ _APT_LISTS = "/var/lib/apt/lists"
 
 def _argv_script(argv: Sequence[str]) -> Script:
     """A script for an exec-form argument list (``["sh", "-c", "..."]`` gives the inner script)."""
-    if len(argv) >= 3 and _basename(argv[0]) in _POSIX_SHELLS and argv[1].startswith("-") and "c" in argv[1]:
-        return parse_shell(argv[2])
-    return parse_shell(shlex.join(argv))
+    text = shell_c(argv)
+    return parse_shell(text if text is not None else shlex.join(argv))
 
 
 # --------------------------------------------------------------------------- what a RUN lacks
@@ -401,7 +401,9 @@ class MinimalTransform(Codemod):
 
     def run(self, ctx: Context) -> Iterator[Fix | Note]:
         stage = ctx.final_stage
-        if stage is None or not ctx.is_final(stage) or ctx.is_windows(stage) or not _posix_shell(stage):
+        if stage is None or not ctx.is_final(stage) or ctx.is_windows(stage):
+            return
+        if not is_posix_shell(ctx.facts.shell(stage)):
             return
         lockfile = next((f for f in ("package-lock.json", "npm-shrinkwrap.json") if ctx.read_side(f) is not None), None)
         scripts = _stage_scripts(stage)
@@ -457,13 +459,6 @@ def _run(inst: Instruction, facts: _StageFacts) -> Iterator[Fix | Note]:
 
 def _summaries(found: Sequence[_Finding]) -> str:
     return ", ".join(dict.fromkeys(f.summary for f in found))
-
-
-def _posix_shell(stage: Stage) -> bool:
-    shell = stage.last("SHELL")
-    if shell is None or not shell.exec_args:
-        return True
-    return _basename(shell.exec_args[0]) in _POSIX_SHELLS
 
 
 def _stage_scripts(stage: Stage) -> list[list[Script]]:

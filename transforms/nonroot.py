@@ -57,12 +57,13 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rewriter.edits import Applicability, Edit, Fix, Note
+from rewriter.core.edits import Applicability, Edit, Fix, Note
+from rewriter.core.shell import parse_shell
+from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import Run
 from rewriter.facts.scope import expand
-from rewriter.shell import parse_shell
-from rewriter.syntax import Instruction, Stage
+from rewriter.facts.start import shell_c
 from transforms._base import Codemod
 from transforms._data import first_match, load
 
@@ -128,15 +129,16 @@ class NonrootTransform(Codemod):
             yield Note(ID, "this is a base image with ONBUILD triggers that run as its user in every image built "
                            "from it; set the non-root USER in those images instead", triggers[0].start_line)
             return
-        texts = _start_texts(stage, chain)
+        texts = ctx.facts.start(stage).texts()
         root_image = first_match(table["root_images"], image)
-        if root_image and root_image.get("unprivileged") and _last_in(chain, "ENTRYPOINT") is None:
+        start = ctx.facts.start(stage)
+        if root_image and root_image.get("unprivileged") and start.entrypoint is None:
             fix = _unprivileged(ctx, stage, chain, table["unprivileged"][root_image["unprivileged"]],
                                 root_image["unprivileged"])
             if fix is not None:
                 yield fix
                 return
-        if texts is None or (root_image and _last_in(chain, "ENTRYPOINT") is None):
+        if texts is None or (root_image and start.entrypoint is None):
             why = (root_image["reason"] if root_image else "the final stage sets no CMD or ENTRYPOINT: its start "
                    "command comes from the base image, or it is an image to build upon (a child image's RUN "
                    "apt-get would fail as non-root)")
@@ -194,32 +196,6 @@ def _created_users(ctx: Context, stages: list[Stage]) -> dict[str, _User]:
 
 
 _WRAPPERS = {"exec", "tini", "dumb-init", "env", "nohup", "nice", "stdbuf", "command", "--"}
-_SHELLS = {"sh", "bash", "dash", "ash"}
-
-
-def _start_texts(stage: Stage, chain: list[Stage]) -> list[str] | None:
-    """The start command's shell texts (ENTRYPOINT, CMD); None when the Dockerfile sets neither."""
-    insts = [i for i in (_last_in(chain, "ENTRYPOINT"), _last_in(chain, "CMD")) if i is not None]
-    if not insts:
-        return None
-    texts = []
-    for inst in insts:
-        argv = inst.exec_args
-        if argv is None:
-            texts.append(inst.arguments)
-        elif len(argv) >= 3 and _base(argv[0]) in _SHELLS and argv[1] == "-c":
-            texts.append(argv[2])
-        else:
-            texts.append(shlex.join(argv))
-    return texts
-
-
-def _last_in(chain: list[Stage], keyword: str) -> Instruction | None:
-    for st in reversed(chain):
-        inst = st.last(keyword)
-        if inst is not None:
-            return inst
-    return None
 
 
 def _base(word: str) -> str:
@@ -577,12 +553,8 @@ def _start_command_writes(stage: Stage) -> list[str]:
     for inst in (stage.last("ENTRYPOINT"), stage.last("CMD")):
         if inst is None:
             continue
-        argv = inst.exec_args
-        if argv is not None and len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in {"sh", "bash"} and argv[1] == "-c":
-            text = argv[2]
-        elif argv is None:
-            text = inst.arguments
-        else:
+        text = inst.arguments if inst.exec_args is None else shell_c(inst.exec_args)
+        if text is None:
             continue
         for cmd in parse_shell(text).commands:
             for r in cmd.redirects:

@@ -36,16 +36,16 @@ import json
 import posixpath
 from collections.abc import Generator, Iterator
 
-from rewriter.edits import Applicability, Edit, Fix, Note
+from rewriter.core.edits import Applicability, Edit, Fix, Note
+from rewriter.core.shell import Script, parse_shell
+from rewriter.core.syntax import Instruction, Stage, split_lines
 from rewriter.facts import Context
+from rewriter.facts.commands import POSIX_SHELLS as _POSIX_SHELLS
 from rewriter.facts.scope import join as _join
-from rewriter.facts.start import exec_argv
-from rewriter.shell import Script, parse_shell
-from rewriter.syntax import Instruction, Stage, split_lines
+from rewriter.facts.start import exec_argv, is_posix_shell
 from transforms._base import Codemod
 
 ID = "signals"
-_POSIX_SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh"}
 #: commands after which ``exec`` is wrong or pointless (builtins that do not start a program)
 _NO_EXEC = {
     "exec", "cd", "export", "source", ".", "set", "unset", "alias", "eval", "trap", "wait", "exit",
@@ -69,7 +69,7 @@ class SignalsTransform(Codemod):
             if ctx.is_windows(stage):
                 yield Note(ID, f"stage {_stage_name(stage)} is a Windows stage; left unchanged", stage.start_line)
                 continue
-            if not _posix_shell(stage):
+            if not is_posix_shell(ctx.facts.shell(stage)):
                 yield Note(ID, f"stage {_stage_name(stage)} sets a non-POSIX SHELL; left unchanged", stage.start_line)
                 continue
             # only the effective CMD/ENTRYPOINT of a stage matters; earlier ones are overridden
@@ -94,13 +94,6 @@ class SignalsTransform(Codemod):
 
 def _stage_name(stage: Stage) -> str:
     return stage.name or str(stage.index)
-
-
-def _posix_shell(stage: Stage) -> bool:
-    shell = stage.last("SHELL")
-    if shell is None or not shell.exec_args:
-        return True
-    return shell.exec_args[0].rsplit("/", 1)[-1] in _POSIX_SHELLS
 
 
 def _healthcheck(inst: Instruction) -> Iterator[Fix]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rewriter.core.syntax import Dockerfile, Instruction, Stage
 from rewriter.facts.commands import Runs
 from rewriter.facts.scope import Scope, Scopes, join
+from rewriter.facts.start import Start, start_of
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,14 @@ class Facts:
         built FROM), or None when it sets none or sets it from a variable not known here."""
         scope = self.final(stage)
         return scope.workdir if scope.workdir_set else None
+
+    def start(self, stage: Stage) -> Start:
+        """The CMD/ENTRYPOINT in effect at the end of ``stage`` (inherited ones included)."""
+        return start_of(self.chain(stage))
+
+    def shell(self, stage: Stage) -> tuple[str, ...] | None:
+        """The SHELL in force at the end of ``stage`` (None: the image's ``/bin/sh -c``)."""
+        return self.final(stage).shell
 
     def context_copies(self, stages: Iterable[Stage]) -> Iterator[ContextCopy]:
         """The COPY/ADD instructions of ``stages`` that take files from the build context (not
