@@ -18,7 +18,8 @@ from rewriter.core.edits import Applicability, Edit, Fix, NotConverged, Note, ap
 from rewriter.core.source import SourceError, read_text
 from rewriter.core.syntax import DockerfileSyntaxError, parse
 from rewriter.engine.config import Config
-from rewriter.facts import Context, inside
+from rewriter.engine.workbench import SideFiles, validate_text
+from rewriter.engine.workbench import propose as propose_fixes
 
 
 class Status(StrEnum):
@@ -91,14 +92,6 @@ def _display(p: Path) -> str:
         return str(p)
 
 
-def validate_text(text: str) -> None:
-    """Raise :class:`DockerfileSyntaxError` unless ``text`` is a usable Dockerfile."""
-    tree = parse(text)
-    if tree.code != text:  # a broken invariant must never reach a user's file
-        raise DockerfileSyntaxError("internal error: the syntax tree lost bytes")
-    tree.validate()
-
-
 def process_text(
     text: str,
     *,
@@ -125,16 +118,8 @@ def process_text(
 
         transforms = selected(cfg.select, cfg.ignore)
     unsafe = cfg.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
-    side_cache: dict[str, str | None] = {}
-
-    def read_original(rel: str) -> str | None:
-        if rel not in side_cache:
-            target = inside(context_dir, rel)
-            try:
-                side_cache[rel] = read_text(target) if target and target.is_file() else None
-            except SourceError:
-                side_cache[rel] = None
-        return side_cache[rel]
+    disk = SideFiles(context_dir)
+    read_original = disk.original
 
     memo: dict[str, object] = {}
     created: set[str] = set()
@@ -145,10 +130,8 @@ def process_text(
         def reader(rel: str) -> str | None:
             return texts[rel] if rel in texts else read_original(rel)
 
-        ctx = Context(tree, Path(path), context_dir, cfg, reader, dockerfile_path, memo)
-        out: list[Fix | Note] = []
-        for t in transforms:
-            out.extend(t.run(ctx))  # type: ignore[attr-defined]
+        out = propose_fixes(tree, transforms, path=path, context_dir=context_dir, config=cfg, side_reader=reader,
+                            dockerfile_path=dockerfile_path, memo=memo)
         # fixes to side files need the side file's original text registered
         for f in out:
             if isinstance(f, Fix):

@@ -53,7 +53,7 @@ from pygls.uris import from_fs_path, to_fs_path, uri_scheme
 
 from rewriter.core.edits import Applicability, Edit, Fix, Note
 from rewriter.core.syntax import Dockerfile, split_lines
-from rewriter.faces.suggest import FixNotApplicable, Workbench, instruction_at
+from rewriter.engine.workbench import FixNotApplicable, Workbench, instruction_at
 
 SOURCE = "dockerfix"
 FIX_ALL_KIND = "source.fixAll.dockerfix"
@@ -202,8 +202,8 @@ def analyse(
     """Run the configured transforms on ``text`` (the buffer of ``uri``) and build diagnostics."""
     from rewriter.core.syntax import DockerfileSyntaxError
     from rewriter.engine.config import ConfigError
-    from rewriter.engine.pipeline import validate_text
     from rewriter.engine.settings import Overrides, UnknownId, resolve
+    from rewriter.engine.workbench import validate_text
 
     out = Analysis(uri, text, _value(encoding))
     index = out.index

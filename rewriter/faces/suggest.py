@@ -21,8 +21,8 @@ edits (``.dockerignore``, an entry-point script, a compose file) are written ato
 writes nothing. Messages never hold secret values and the diffs show Dockerfile lines and the
 changed lines of side files only (side-file diffs have no context lines).
 
-:class:`Workbench` (the current texts and the transforms' proposals on them) is shared with the
-language server (:mod:`rewriter.faces.lsp`).
+:class:`~rewriter.engine.workbench.Workbench` (the current texts and the transforms' proposals on them)
+is the engine's, shared with the language server (:mod:`rewriter.faces.lsp`).
 """
 
 from __future__ import annotations
@@ -36,114 +36,16 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from rewriter.core.diff import unified_diff
-from rewriter.core.edits import Applicability, Edit, Fix, Note, apply_edits
+from rewriter.core.edits import Applicability, Edit, Fix, Note
 from rewriter.core.source import SourceError, read_text
-from rewriter.core.syntax import Dockerfile, Instruction, parse
-from rewriter.engine.config import Config
-from rewriter.facts import Context, inside
+from rewriter.core.syntax import Dockerfile
+from rewriter.engine.workbench import FixNotApplicable, Workbench, instruction_at
 
 if TYPE_CHECKING:
-    from transforms import Transform
+    pass
 
 #: a review never takes more steps than this (each step accepts or rejects one fix)
 MAX_STEPS = 500
-
-
-class FixNotApplicable(Exception):
-    """A proposed fix cannot be applied to the current text (it would break the Dockerfile)."""
-
-
-def instruction_at(tree: Dockerfile, line: int) -> Instruction | None:
-    """The instruction whose lines include 1-based ``line`` (``None`` for comments, blanks, line 0)."""
-    for inst in tree.instructions:
-        if inst.start_line <= line <= inst.end_line:
-            return inst
-    return None
-
-
-@dataclass
-class Workbench:
-    """One Dockerfile's current text and the side files the accepted fixes changed.
-
-    ``propose()`` runs the transforms on the current texts (cached until the next ``apply``);
-    ``apply(fix)`` applies one fix proposed on them. Side files are read from the build context
-    on first use and never written here.
-    """
-
-    text: str
-    path: str = "Dockerfile"
-    context_dir: Path | None = None
-    config: Config = field(default_factory=Config)
-    transforms: Sequence[Transform] = ()
-    dockerfile_path: Path | None = None
-    #: current text of each side file an accepted fix edited
-    sides: dict[str, str] = field(default_factory=dict)
-    #: text on disk of each side file read so far (``None``: it does not exist)
-    side_originals: dict[str, str | None] = field(default_factory=dict)
-    _cache: list[Fix | Note] | None = field(default=None, repr=False)
-
-    def read_side(self, rel: str) -> str | None:
-        """Current text of side file ``rel`` (``None`` if it does not exist or cannot be read)."""
-        if rel in self.sides:
-            return self.sides[rel]
-        if rel not in self.side_originals:
-            target = inside(self.context_dir, rel)
-            try:
-                self.side_originals[rel] = read_text(target) if target and target.is_file() else None
-            except SourceError:
-                self.side_originals[rel] = None
-        return self.side_originals[rel]
-
-    def tree(self) -> Dockerfile:
-        return parse(self.text)
-
-    def propose(self) -> list[Fix | Note]:
-        """Every fix and note the transforms propose on the current texts, in registry order."""
-        if self._cache is None:
-            ctx = Context(self.tree(), Path(self.path), self.context_dir, self.config, self.read_side,
-                          self.dockerfile_path)
-            out: list[Fix | Note] = []
-            for t in self.transforms:
-                out.extend(t.run(ctx))
-            self._cache = out
-        return list(self._cache)
-
-    def trial(self, fix: Fix) -> tuple[str, dict[str, str]]:
-        """The texts after ``fix``; raises :class:`FixNotApplicable` if they are not usable."""
-        from rewriter.engine.pipeline import validate_text
-
-        by_path: dict[str | None, list[Edit]] = {}
-        for e in fix.edits:
-            by_path.setdefault(e.path, []).append(e)
-        if not by_path:
-            raise FixNotApplicable("the fix has no edits")
-        sides: dict[str, str] = {}
-        text = self.text
-        try:
-            for p, eds in by_path.items():
-                if p is None:
-                    text = apply_edits(self.text, eds)
-                    continue
-                if inside(self.context_dir, p) is None:
-                    raise FixNotApplicable(f"{p} is outside the build context")
-                sides[p] = apply_edits(self.read_side(p) or "", eds)
-            validate_text(text)
-        except FixNotApplicable:
-            raise
-        except Exception as exc:
-            raise FixNotApplicable(str(exc)) from None
-        return text, sides
-
-    def apply(self, fix: Fix) -> None:
-        """Apply ``fix`` (proposed on the current texts)."""
-        text, sides = self.trial(fix)
-        self.text = text
-        self.sides.update(sides)
-        self._cache = None
-
-    def changed_sides(self) -> dict[str, str]:
-        """Side files whose current text differs from the disk: relative path -> new text."""
-        return {rel: new for rel, new in sorted(self.sides.items()) if new != self.side_originals.get(rel)}
 
 
 def message_key(message: str) -> str:
@@ -444,8 +346,8 @@ def run_suggest(
     from rewriter.core.source import write_atomic
     from rewriter.core.syntax import DockerfileSyntaxError
     from rewriter.engine.config import ConfigError
-    from rewriter.engine.pipeline import validate_text
     from rewriter.engine.settings import Overrides, resolve
+    from rewriter.engine.workbench import validate_text
     from transforms import UnknownTransform
 
     stdin = stdin or sys.stdin
