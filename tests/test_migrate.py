@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from rewriter.faces.migrate_cli import run_migrate
+from rewriter.proof.containers import HttpResult, ImageInfo, Proc, RunResult
 from rewriter.proof.migrate import Observation, Options, differences, migrate_file
-from rewriter.proof.verify import HttpResult, ImageInfo, Proc, RunResult
 
 #: a legacy app: runs as root, shell-form CMD, apt without cleanup, copies a .netrc it removes again
 APP = (
@@ -284,7 +284,7 @@ def test_docker_backend_command_lines(app: Path) -> None:
     flag and BuildKit, docker create/start with the run arguments, and docker rm/rmi at the end."""
     from test_verify import Recorder, which_of
 
-    from rewriter.proof.verify import detect_builder
+    from rewriter.proof.containers import detect_builder
 
     inspect = Proc(0, json.dumps([{"Config": {"User": "", "ExposedPorts": {}}, "Size": 1000}]))
     rec = Recorder(ok_info={"docker"}, answers={"docker image": inspect,

@@ -23,8 +23,9 @@ from rewriter.engine.settings import Overrides, Settings, resolve
 from rewriter.faces.lsp import analyse
 from rewriter.faces.migrate_cli import run_migrate
 from rewriter.faces.suggest import run_suggest
+from rewriter.proof.containers import HttpResult, ImageInfo, Proc, RunResult
 from rewriter.proof.migrate import Options, migrate_file
-from rewriter.proof.verify import HttpResult, ImageInfo, Proc, RunResult, run_verify
+from rewriter.proof.verify import run_verify
 from transforms import UnknownTransform, ids
 
 TOKEN = "npm_Sup3rSecretTokenValue"

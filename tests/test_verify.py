@@ -1,4 +1,4 @@
-"""``dockerfix verify`` without a container engine: a fake :class:`rewriter.proof.verify.Builder` records what
+"""``dockerfix verify`` without a container engine: a fake :class:`rewriter.proof.containers.Builder` records what
 verify asks for (build flags, the build context it sees, runs) and answers from a script.
 
 Covered here: builder detection and the command lines of :class:`CliBuilder`, the secret flags (a
@@ -26,25 +26,20 @@ from pathlib import Path
 
 import pytest
 
-from rewriter.proof import verify
-from rewriter.proof.verify import (
+from rewriter.proof import buildsecrets, containers
+from rewriter.proof.buildsecrets import Secret, plan_secrets, scan_archive, scan_metadata
+from rewriter.proof.containers import (
     CliBuilder,
     HttpResult,
     ImageInfo,
     Proc,
     RunResult,
-    Secret,
     VerifyError,
-    copy_context,
     detect_builder,
     execute,
-    format_table,
     http_get,
-    plan_secrets,
-    run_verify,
-    scan_archive,
-    scan_metadata,
 )
+from rewriter.proof.verify import copy_context, format_table, run_verify
 
 APPS = Path(__file__).resolve().parent / "e2e" / "apps"
 SECRET = "VERIFY_UNIT_SECRET_7f3a9c1e5b"
@@ -279,9 +274,9 @@ def test_excluded_secret_files_only_reads_the_dockerfix_block(tmp_path: Path) ->
     (tmp_path / ".npmrc").write_text("//registry/:_authToken=abcdef\n")
     (tmp_path / "notes.txt").write_text("nothing\n")
     new = extend("notes.txt\n", [".npmrc"])
-    found = verify.excluded_secret_files("notes.txt\n", new, tmp_path)
+    found = buildsecrets.excluded_secret_files("notes.txt\n", new, tmp_path)
     assert [(s.id, s.scan_only) for s in found] == [(".npmrc", True)]
-    assert verify.excluded_secret_files(None, "notes.txt\n", tmp_path) == []
+    assert buildsecrets.excluded_secret_files(None, "notes.txt\n", tmp_path) == []
 
 
 def test_user_secret_option_replaces_the_source(
@@ -463,7 +458,7 @@ def test_needles_and_redactions() -> None:
     needles = s.needles()
     assert b'machine h login u password p"w\\d12345' in needles
     assert rb'machine h login u password p\"w\\d12345' in needles  # as it appears inside JSON
-    text = verify.redact('got p"w\\d12345 here', s.redactions())
+    text = buildsecrets.redact('got p"w\\d12345 here', s.redactions())
     assert "12345" not in text
     assert Secret("short", value=b"ab").needles() == []
 
@@ -672,13 +667,13 @@ def test_http_get_answers(web: int) -> None:
 
 
 def test_http_get_stops_when_the_container_exits() -> None:
-    port = verify.free_port()  # nothing listens there
+    port = containers.free_port()  # nothing listens there
     res = http_get(port, time.monotonic() + 10, lambda: 3, sleep=lambda s: None)
     assert res.status is None and res.error == "the container exited (code 3) before answering"
 
 
 def test_http_get_gives_up_at_the_deadline() -> None:
-    port = verify.free_port()
+    port = containers.free_port()
     t0 = time.monotonic()
     res = http_get(port, t0 + 0.6, lambda: None)
     assert res.status is None and "deadline" in (res.error or "")

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
+from rewriter.proof.containers import Builder, VerifyError, detect_builder
 from rewriter.proof.migrate import Options, Outcome, format_outcome, migrate_file, to_json
-from rewriter.proof.verify import Builder, VerifyError, detect_builder
 
 #: statuses after which the file holds everything dockerfix would write
 _DONE = {"migrated", "unchanged", "unverified"}

@@ -47,13 +47,9 @@ from pathlib import Path
 
 from rewriter.core.edits import Applicability
 from rewriter.engine.pipeline import FileResult, Status, process_file
-from rewriter.proof.verify import (
-    Builder,
-    VerifyError,
-    copy_context,
-    plan_secrets,
-    redact,
-)
+from rewriter.proof.buildsecrets import plan_secrets, redact
+from rewriter.proof.containers import Builder, VerifyError
+from rewriter.proof.verify import copy_context
 
 #: output lines that mean something went wrong in the container
 ERROR_SIGNATURES = re.compile(

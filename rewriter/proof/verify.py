@@ -65,29 +65,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from rewriter.proof.buildsecrets import (  # noqa: F401 (re-exported: rewriter.proof.verify is their old home)
-    MAX_SECRET_FILE,
+from rewriter.proof.buildsecrets import (
     MIN_NEEDLE,
     Secret,
-    SecretPlan,
-    arg_names,
     excluded_secret_files,
-    parse_flag,
-    parse_spec,
     plan_secrets,
     redact,
     scan_archive,
     scan_metadata,
 )
-from rewriter.proof.containers import (  # noqa: F401
+from rewriter.proof.containers import (
     BUILD_TIMEOUT,
-    BUILDERS,
-    CMD_TIMEOUT,
-    LABEL,
-    MAX_BODY,
     Builder,
-    CliBuilder,
-    Execute,
     HttpResult,
     ImageInfo,
     Proc,
@@ -95,10 +84,6 @@ from rewriter.proof.containers import (  # noqa: F401
     VerifyError,
     _decode,
     detect_builder,
-    execute,
-    free_port,
-    http_get,
-    process_uid,
 )
 
 TAG_PREFIX = "localhost/dockerfix-verify-"

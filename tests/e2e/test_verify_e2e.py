@@ -32,7 +32,8 @@ from pathlib import Path
 import pytest
 from e2e_support import APPS, ROOT, Images, Secret, base_images
 
-from rewriter.proof.verify import LABEL, TAG_PREFIX, run_verify
+from rewriter.proof.containers import LABEL
+from rewriter.proof.verify import TAG_PREFIX, run_verify
 
 pytestmark = pytest.mark.e2e
 
