@@ -767,3 +767,12 @@ def test_diff_of_absolute_path_applies_with_git_apply(tmp_path: Path) -> None:
     assert patch.returncode == 0
     _git_apply(patch.stdout, tmp_path)
     assert df.read_text() == SCRIPT_DOCKERFILE_FIXED
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_from_package_metadata(flag: str, tmp_path: Path) -> None:
+    from importlib import metadata
+
+    proc = run(flag, cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"dockerfix {metadata.version('dockerfix')}"

@@ -34,6 +34,30 @@ app = typer.Typer(
 )
 
 
+def _version() -> str:
+    """The installed distribution's version (package metadata), or the source tree's."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("dockerfix")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"dockerfix {_version()}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.",
+                                          callback=_print_version, is_eager=True)] = False,
+) -> None:
+    """Rewrite legacy Dockerfiles into production-grade ones."""
+
+
 class Mode(Enum):
     FIX = "fix"
     DIFF = "diff"
