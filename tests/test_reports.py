@@ -266,3 +266,18 @@ def test_reports_beside_a_patch_go_to_stderr(tmp_path: Path) -> None:
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     proc = run("check", "--format", "xml", ".", cwd=tmp_path)
     assert proc.returncode == 2 and "text, json, sarif, github" in proc.stderr
+
+
+def test_lines_are_counted_in_the_file_as_the_user_has_it() -> None:
+    """A line inserted by an applied fix (ENV PYTHONUNBUFFERED after FROM) must not shift the line
+    reported for fixes and notes on later instructions: the RUN on line 2 is reported at line 2."""
+    from rewriter.engine.pipeline import process_text
+
+    text = ('FROM python:3.13\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\nWORKDIR /app\n'
+            'CMD ["python", "app.py"]\n')
+    result = process_text(text)
+    assert result.new_text.splitlines()[1].startswith("ENV PYTHONUNBUFFERED")  # a line was inserted
+    by_transform = {(f.transform, f.line) for f in result.fixes + result.suggestions}
+    assert ("minimal", 2) in by_transform  # the apt RUN, as it stands in the user's file
+    assert all(f.line != 3 for f in result.fixes + result.suggestions if f.transform == "minimal")
+    assert all(1 <= n.line <= 5 for n in result.notes)

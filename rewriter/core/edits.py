@@ -13,6 +13,7 @@ reported as an internal error.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -111,6 +112,15 @@ def _overlaps(a: Edit, b: Edit) -> bool:
     )
 
 
+def _at_original_line(item: Fix | Note, dockerfile: Tracked | None) -> Fix | Note:
+    """``item`` with its line counted in the Dockerfile as the user has it (reports name that line,
+    not one of a text the earlier rounds rewrote)."""
+    if dockerfile is None or item.line <= 0 or dockerfile.text == dockerfile.original:
+        return item
+    line = dockerfile.original_line(item.line)
+    return item if line == item.line else dataclasses.replace(item, line=line)
+
+
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     """Apply non-overlapping edits (all of one file) to ``text``."""
     out: list[str] = []
@@ -169,6 +179,34 @@ class Tracked:
             i = self._split(start)
         new = [(-1, content)] if content else []
         self._segs[i:j] = new
+
+    def original_offset(self, pos: int) -> int:
+        """Where offset ``pos`` of the current text was in the original (text inserted since maps
+        to its insertion point)."""
+        off = 0
+        last_end = 0
+        for o, t in self._segs:
+            if o >= 0 and off <= pos < off + len(t):
+                return o + (pos - off)
+            if o < 0 and off <= pos < off + len(t):
+                return last_end
+            if o >= 0:
+                last_end = o + len(t)
+            off += len(t)
+        return len(self.original) if pos >= off else last_end
+
+    def original_line(self, line: int) -> int:
+        """The 1-based line of the original text that current-text ``line`` comes from (0 stays 0)."""
+        if line <= 0:
+            return line
+        text = self.text
+        pos = 0
+        for _ in range(line - 1):
+            nxt = text.find("\n", pos)
+            if nxt < 0:
+                break
+            pos = nxt + 1
+        return self.original.count("\n", 0, self.original_offset(pos)) + 1
 
     def net_edits(self) -> list[Edit]:
         """The changes from the original text, as sorted non-overlapping edits on it."""
@@ -269,7 +307,7 @@ def apply_fixes(
     rejected: set[tuple[str, str]] = set()
     for rnd in range(max_rounds + 1):
         current = {k: t.text for k, t in tracked.items()}
-        proposals = list(propose(current))
+        proposals = [_at_original_line(item, tracked.get(None)) for item in propose(current)]
         result.notes = list(dict.fromkeys(item for item in proposals if isinstance(item, Note)))
         result.remaining = [f for f in proposals if isinstance(f, Fix) and not accept(f)]
         fixes = [
