@@ -776,3 +776,13 @@ def test_version_from_package_metadata(flag: str, tmp_path: Path) -> None:
     proc = run(flag, cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"dockerfix {metadata.version('dockerfix')}"
+
+
+def test_json_applied_only_for_fixes_written(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "Dockerfile").write_text("FROM debian:13\nCMD nginx -g daemon\n")
+    for mode, want in (("check", False), ("fix", True)):
+        proc = run(mode, "--format", "json", "Dockerfile", cwd=tmp_path)
+        fixes = json.loads(proc.stdout)["files"][0]["fixes"]
+        assert fixes and all(f["applied"] is want for f in fixes), (mode, fixes)

@@ -86,7 +86,7 @@ def test_json_report_of_one_file_keeps_its_shape(tmp_path: Path) -> None:
         "files": [{
             "path": "Dockerfile", "status": "unchanged", "error": None,
             "fixes": [{"transform": "signals", "line": 2, "message": doc["files"][0]["fixes"][0]["message"],
-                       "applicability": "unsafe", "applied": False}],
+                       "applicability": "unsafe", "rewrite": False, "applied": False}],
             "notes": doc["files"][0]["notes"], "refusals": [], "build_secrets": [], "side_files": [],
             "internal_errors": [],
         }],

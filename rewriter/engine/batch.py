@@ -151,7 +151,8 @@ def outcome_of(result: FileResult, settings: Settings, *, dockerfile: Path | Non
     """The outcome of a pipeline result (also used for standard input, in the parent)."""
     from rewriter.faces.report import file_record
 
-    out = Outcome(result.path, result.status, result.error, record=file_record(result))
+    written = settings.mode == "fix" and result.changed
+    out = Outcome(result.path, result.status, result.error, record=file_record(result, written=written))
     if result.status == Status.ERROR:
         if settings.text_report:
             out.text = text_lines(result)

@@ -8,7 +8,7 @@ JSON (``version`` 1)::
 
     {"version": 1, "tool": "dockerfix", "summary": {"changed": 2, "unchanged": 1},
      "files": [{"path", "status": "changed|unchanged|refused|error", "error",
-                "fixes": [{"transform", "line", "message", "applicability", "applied"}],
+                "fixes": [{"transform", "line", "message", "applicability", "rewrite", "applied"}],
                 "notes": [{"transform", "line", "message"}], "refusals": [...],
                 "build_secrets": [{"type", "id", "src"|"env"}], "side_files", "internal_errors"}]}
 """
@@ -32,13 +32,14 @@ class ReportError(ValueError):
     """A file given to ``merge-reports`` is not a dockerfix JSON report, or reports overlap."""
 
 
-def _fix(fix: Fix, applied: bool) -> dict[str, Any]:
+def _fix(fix: Fix, rewrite: bool, written: bool) -> dict[str, Any]:
     return {
         "transform": fix.transform,
         "line": fix.line,
         "message": fix.message,
         "applicability": fix.applicability.label,
-        "applied": applied,
+        "rewrite": rewrite,
+        "applied": rewrite and written,
     }
 
 
@@ -46,19 +47,25 @@ def _note(note: Note) -> dict[str, Any]:
     return {"transform": note.transform, "line": note.line, "message": note.message}
 
 
-def file_record(result: FileResult) -> dict[str, Any]:
-    """One file's entry: status, fixes (applied and not), notes, refusals, build secrets."""
+def file_record(result: FileResult, *, written: bool = False) -> dict[str, Any]:
+    """One file's entry: status, fixes, notes, refusals, build secrets. ``rewrite``: the fix is part of
+    the rewrite (written by ``fix``, shown by ``diff``/``check``); ``applied``: the run wrote it."""
     return {
         "path": result.path,
         "status": str(result.status),
         "error": result.error,
-        "fixes": [_fix(f, True) for f in result.fixes] + [_fix(f, False) for f in result.suggestions],
+        "fixes": [_fix(f, True, written) for f in result.fixes] + [_fix(f, False, False) for f in result.suggestions],
         "notes": [_note(n) for n in result.notes if not n.refusal],
         "refusals": [_note(n) for n in result.notes if n.refusal],
         "build_secrets": result.build_secrets,
         "side_files": sorted(result.side_files),
         "internal_errors": list(result.internal_errors),
     }
+
+
+def _rewrite(fix: dict[str, Any]) -> bool:
+    """Is a reported fix part of the rewrite? (reports before ``rewrite`` existed: ``applied``)"""
+    return bool(fix.get("rewrite", fix.get("applied")))
 
 
 def summary_counts(records: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -141,7 +148,7 @@ def findings(record: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
 def finding_message(item: dict[str, Any], kind: str) -> str:
     """The text of a finding: fixes not applied say why (``unsafe: ``, ``suggestion: ``)."""
     if kind == "fix":
-        return item["message"] if item.get("applied") else f"{item['applicability']}: {item['message']}"
+        return item["message"] if _rewrite(item) else f"{item['applicability']}: {item['message']}"
     if kind == "refusal":
         return f"refused: {item['message']}"
     return item["message"]
@@ -224,7 +231,7 @@ class SummaryCounter:
         self.files += 1
         self.status[rec["status"]] = self.status.get(rec["status"], 0) + 1
         if rec["status"] == "changed":
-            for tid in {f["transform"] for f in rec["fixes"] if f.get("applied")}:
+            for tid in {f["transform"] for f in rec["fixes"] if _rewrite(f)}:
                 self.changed[tid] = self.changed.get(tid, 0) + 1
         for tid in {n["transform"] for n in rec["refusals"]}:
             self.refused[tid] = self.refused.get(tid, 0) + 1

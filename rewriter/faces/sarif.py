@@ -82,7 +82,8 @@ def to_sarif(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         for level, item, kind in findings(rec):
             props: dict[str, Any] = {"kind": kind}
             if kind == "fix":
-                props.update(applicability=item["applicability"], applied=item["applied"])
+                props.update(applicability=item["applicability"], rewrite=item.get("rewrite", item["applied"]),
+                             applied=item["applied"])
             results.append({
                 "ruleId": item["transform"],
                 "ruleIndex": index[item["transform"]],
