@@ -55,6 +55,7 @@ from rewriter.facts.start import exec_argv, shell_c
 from transforms import _logconfig
 from transforms._base import Codemod
 from transforms._data import first_match, merged
+from transforms._startline import form_change_risk
 
 ID = "logs"
 
@@ -74,7 +75,7 @@ class LogsTransform(Codemod):
         for keyword in ("ENTRYPOINT", "CMD"):
             inst = stage.last(keyword)
             if inst is not None and not (keyword == "CMD" and _shell_entrypoint(stage)):
-                yield from _entry(inst, table, ctx.tree.newline)
+                yield from _entry(ctx, stage, inst, table)
         yield from _config_files(ctx, stage, table, linked, has_shell)
         yield from _logging_configs(ctx)
         yield from _touched(stage, linked)
@@ -142,7 +143,8 @@ class _Rewrite:
     tailed: tuple[str, ...] = ()
 
 
-def _entry(inst: Instruction, table: dict, nl: str) -> Iterator[Fix | Note]:
+def _entry(ctx: Context, stage: Stage, inst: Instruction, table: dict) -> Iterator[Fix | Note]:
+    nl = ctx.tree.newline
     span = (inst.start + inst.args_start, inst.start + inst.args_end)
     rewrite: _Rewrite | None = None
     if inst.is_json:
@@ -168,6 +170,10 @@ def _entry(inst: Instruction, table: dict, nl: str) -> Iterator[Fix | Note]:
         if rewrite is None or rewrite.text == inst.arguments:
             return
         argv = _exec_form(rewrite.text)
+        cmd = stage.last("CMD")
+        has_cmd = cmd is not None and not (cmd.is_json and not cmd.exec_args)
+        if argv and form_change_risk(ctx, stage, inst, argv, has_cmd=has_cmd):
+            argv = None  # the form stays: changing it would change what the entry point does (signals says so)
         text = json.dumps(argv, ensure_ascii=False) if argv else rewrite.text
     edits = [Edit(*span, text)]
     if rewrite is not None and rewrite.tailed:  # the daemon still writes them: link them to the output

@@ -24,10 +24,16 @@ When it refuses (a note, file unchanged)
 
 Fix safety
     Exec form for a plain command and an ``exec`` prefix are **safe**: the same program runs with
-    the same arguments, only without an intermediate shell. Converting a shell-form ``ENTRYPOINT``
-    while the stage also has a ``CMD`` is **unsafe** (exec-form ENTRYPOINT appends CMD as
-    arguments, shell form ignored it). Editing an entry-point script is **safe** when ``exec`` is
-    added to its final top-level command only.
+    the same arguments, only without an intermediate shell. Exec form with an explicit shell
+    (``["/bin/sh", "-c", "exec …"]``) is exactly the argument list the builder makes of a shell-form
+    line, so it is safe for ENTRYPOINT and CMD alike. Plain exec form is **unsafe** where the form
+    itself matters (``transforms/_startline.py``): a shell-form ``ENTRYPOINT`` (run-time arguments and
+    the CMD are appended to an exec-form one, a shell-form one ignored them), and a ``CMD`` that an
+    ENTRYPOINT in effect receives — the file's own (except an init such as ``tini --``), or an official
+    image's entry point that acts on its first argument (redis, postgres, mysql, mariadb, mongo,
+    rabbitmq, nginx, …: ``data/entrypoints.yaml``), which would then see the program instead of
+    ``/bin/sh``. Editing an entry-point script is **safe** when ``exec`` is added to its final
+    top-level command only.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from rewriter.facts.commands import POSIX_SHELLS as _POSIX_SHELLS
 from rewriter.facts.scope import join as _join
 from rewriter.facts.start import exec_argv, is_posix_shell
 from transforms._base import Codemod
+from transforms._startline import form_change_risk
 
 ID = "signals"
 #: commands after which ``exec`` is wrong or pointless (builtins that do not start a program)
@@ -86,7 +93,7 @@ class SignalsTransform(Codemod):
                     continue  # a shell-form ENTRYPOINT ignores CMD
                 # an empty `CMD []` adds no arguments to an exec-form ENTRYPOINT
                 has_cmd = last_cmd is not None and not (last_cmd.is_json and not last_cmd.exec_args)
-                yield from _shell_form(inst, stage, has_cmd=has_cmd)
+                yield from _shell_form(ctx, inst, stage, has_cmd=has_cmd)
             health = stage.last("HEALTHCHECK")
             if health is not None:
                 yield from _healthcheck(health)
@@ -111,12 +118,7 @@ def _healthcheck(inst: Instruction) -> Iterator[Fix]:
               Applicability.SAFE, inst.start_line)
 
 
-def _stage_shell(stage: Stage) -> list[str]:
-    shell = stage.last("SHELL")
-    return list(shell.exec_args) if shell is not None and shell.exec_args else ["/bin/sh", "-c"]
-
-
-def _shell_form(inst: Instruction, stage: Stage, *, has_cmd: bool) -> Iterator[Fix | Note]:
+def _shell_form(ctx: Context, inst: Instruction, stage: Stage, *, has_cmd: bool) -> Iterator[Fix | Note]:
     """Exec form for a plain command; ``[shell, -c, "... exec app"]`` when a shell is needed."""
     if not inst.arguments.strip():
         return
@@ -137,9 +139,7 @@ def _shell_form(inst: Instruction, stage: Stage, *, has_cmd: bool) -> Iterator[F
         return
     inner = split_lines(inst.raw[inst.args_start : inst.args_end])[1:]
     has_comments = any(ln.lstrip(" \t").startswith("#") for ln in inner)
-    unsafe = inst.keyword == "ENTRYPOINT" and has_cmd
-    applicability = Applicability.UNSAFE if unsafe else Applicability.SAFE
-    caveat = " (the stage's CMD becomes the ENTRYPOINT's arguments: check them)" if unsafe else ""
+
     plain = inst.arguments
     words = plain.split(None, 1)
     if len(words) == 2 and words[0] == "exec":
@@ -147,6 +147,9 @@ def _shell_form(inst: Instruction, stage: Stage, *, has_cmd: bool) -> Iterator[F
     if not has_comments:
         argv = exec_argv(plain)
         if argv:
+            risk = form_change_risk(ctx, stage, inst, argv, has_cmd=has_cmd)
+            applicability = Applicability.UNSAFE if risk else Applicability.SAFE
+            caveat = f" ({risk})" if risk else ""
             msg = f"{inst.keyword} in exec form so the app is PID 1 and receives SIGTERM{caveat}"
             yield Fix(ID, msg, (Edit(*span, json.dumps(argv, ensure_ascii=False)),), applicability, inst.start_line)
             return
@@ -163,13 +166,15 @@ def _shell_form(inst: Instruction, stage: Stage, *, has_cmd: bool) -> Iterator[F
         return
     raw = inst.raw if at < 0 else inst.raw[: offset + at] + "exec " + inst.raw[offset + at :]
     command = inst.with_changes(raw=raw).arguments
-    exec_form = json.dumps([*_stage_shell(stage), command], ensure_ascii=False)
+    # exactly the argument list the builder makes of a shell-form line (SHELL + text): what the entry
+    # point and run-time arguments see does not change, so this is safe for ENTRYPOINT and CMD alike
+    exec_form = json.dumps([*(ctx.facts.shell(stage) or ("/bin/sh", "-c")), command], ensure_ascii=False)
     yield Fix(
         ID,
         f"{inst.keyword} in exec form with an explicit shell that execs the app, so it is PID 1 and "
-        f"receives SIGTERM{caveat}",
+        "receives SIGTERM",
         (Edit(*span, exec_form),),
-        applicability,
+        Applicability.SAFE,
         inst.start_line,
     )
 
