@@ -141,7 +141,30 @@ def test_a_breaking_codemod_is_found_and_the_others_kept(worker: Path) -> None:
     assert "Permission denied" in o.dropped["nonroot"]
     assert o.result is not None and "USER 10001" not in o.result.new_text
     assert "--no-install-recommends" in o.result.new_text
-    assert o.builds == 3  # original, full, +minimal (minimal + nonroot is the full candidate: not built again)
+    # original, full, the safe fixes alone (verified like any candidate), +minimal (minimal + nonroot is
+    # the full candidate: not built again)
+    assert o.builds == 4
+
+
+def test_safe_fixes_that_break_the_app_are_found_and_dropped(worker: Path) -> None:
+    """A safe fix is a claim: the apt-lists cleanup (minimal's safe fix) makes this app fail, so the
+    baseline fails too; each codemod's safe fixes are then added back one at a time and minimal's are
+    dropped with the evidence, while nonroot (whose USER works here) is still kept."""
+    fake = Fake(run_fails_if=["rm -rf /var/lib/apt/lists"])
+    o = _migrate(worker, fake)
+    assert "minimal" in o.dropped and "its safe fixes do not behave like the original" in o.dropped["minimal"]
+    assert o.result is not None and "rm -rf /var/lib/apt/lists" not in o.result.new_text
+    assert "USER 10001" in o.result.new_text and o.kept == ["nonroot"]
+    assert all("rm -rf /var/lib/apt/lists" not in t for t in fake.built[-1:])
+
+
+def test_nothing_verifies_so_the_file_is_left_unchanged(worker: Path) -> None:
+    """When not even the safe fixes behave like the original, migrate writes nothing and says why
+    (before, it wrote the unverified safe fixes as "safe fixes only")."""
+    fake = Fake(run_fails_if=["rm -rf /var/lib/apt/lists", "USER 10001", "--no-install-recommends"])
+    o = _migrate(worker, fake)
+    assert o.status == "unchanged" and o.result is None
+    assert "not even its safe fixes" in o.reason
 
 
 def test_bisection_order_and_evidence(app: Path) -> None:

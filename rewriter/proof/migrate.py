@@ -17,11 +17,16 @@ The comparison (:func:`differences`)
     * with ``--smoke-cmd``, that command prints the same and exits the same.
 
 Keeping what works
-    The full candidate first. When it fails, the codemods whose unsafe fixes it applied are added
-    back one at a time in pipeline order onto the safe fixes (which every candidate keeps), each
-    kept only when its candidate behaves like the original: at most ``--max-builds`` builds per
-    file, the original's included. What is dropped is reported with the evidence (the failed checks
-    and the first lines of the build or container output).
+    The full candidate first. When it fails, the safe fixes alone are built and compared like any
+    candidate ("safe" is a claim; the build is the proof); when they fail too, each codemod's safe
+    fixes are added back one at a time in pipeline order and kept only when they behave. Then the
+    codemods whose unsafe fixes the full candidate applied are added back one at a time onto the
+    kept safe fixes, each kept only when its candidate behaves like the original: at most
+    ``--max-builds`` builds per file, the original's included. When nothing behaves like the
+    original, not even the safe fixes, the file is left unchanged and the report says why. What is
+    dropped is reported with the evidence (the failed checks and the first lines of the build or
+    container output). Candidates are told apart by the Dockerfile and their side files (a
+    ``.dockerignore`` alone makes another candidate).
 
     When the original itself does not build or run here, nothing is guessed: only the safe fixes are
     written, and the file is reported "not verified". A build secret whose source is missing (a
@@ -243,6 +248,30 @@ def _unsafe_ids(result: FileResult, order: Sequence[str]) -> list[str]:
     return [t for t in order if t in used]
 
 
+def _bisect_safe(order: Sequence[str], chosen: Sequence, rewrite: Callable[..., FileResult],
+                 attempt: Callable[[FileResult, str], tuple[list[str], Observation | None]], lab: Lab,
+                 opts: Options, dropped: dict[str, str]) -> tuple[tuple[FileResult, Observation | None], list[str]]:
+    """The safe fixes broke the app: keep each codemod's safe fixes, in pipeline order, only when the
+    candidate with them behaves like the original. Returns the best candidate and the codemods kept."""
+    base: list[str] = []
+    best: tuple[FileResult, Observation | None] = (rewrite((), []), None)  # nothing applied
+    for tid in order:
+        cand = rewrite((), [t for t in chosen if t.id in {*base, tid}])
+        if cand.new_text == best[0].new_text and cand.side_files == best[0].side_files:
+            base.append(tid)  # no safe fix of its own here: its unsafe fixes still get their chance
+            continue
+        if lab.builds >= opts.max_builds:
+            dropped[tid] = f"not tried: the build budget (--max-builds {opts.max_builds}) is used up"
+            continue
+        failed, obs = attempt(cand, f"safe-{tid}")
+        if failed:
+            dropped[tid] = "its safe fixes do not behave like the original: " + "; ".join(failed)
+        else:
+            base.append(tid)
+            best = (cand, obs)
+    return best, base
+
+
 def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
                  say: Callable[[str], None] = lambda _m: None) -> Outcome:
     """Migrate one Dockerfile (nothing written here: the caller writes ``outcome.result``)."""
@@ -302,14 +331,15 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             return Outcome(name, "not verified", why + "; only the safe fixes were applied",
                            build_flags=list(safe.build_flags), builds=lab.builds,
                            seconds=time.monotonic() - t0, result=safe if safe.changed else None)
-        tested: dict[str, list[str]] = {}
+        tested: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
 
         def attempt(result: FileResult, label: str) -> tuple[list[str], Observation | None]:
-            if result.new_text in tested:
-                return tested[result.new_text], None
+            sides = {rel: new for rel, (_old, new, _e) in result.side_files.items()}
+            key = (result.new_text, tuple(sorted(sides.items())))  # a .dockerignore alone makes another candidate
+            if key in tested:
+                return tested[key], None
             plan = plan_secrets(result.build_flags, context=context.absolute(), original_text=result.original,
                                 env=opts.env, user_secrets=opts.secrets)
-            sides = {rel: new for rel, (_old, new, _e) in result.side_files.items()}
             say(f"{name}: building and running the rewrite ({label})")
             obs = lab.observe(label, result.new_text, sides, plan.rewritten_flags, opts.env, plan.redactions(),
                               original.ports)
@@ -319,7 +349,7 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             elif failed and obs.output:
                 tail = [ln for ln in obs.output.splitlines() if ln.strip()][-3:]
                 failed.append("output: " + " | ".join(tail)[-400:])
-            tested[result.new_text] = failed
+            tested[key] = failed
             return failed, obs
 
         failed, obs = attempt(full, "full")
@@ -329,13 +359,27 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
                            time.monotonic() - t0, full)
         say(f"{name}: the full migration does not behave like the original ({'; '.join(failed)}); "
             "adding the codemods back one at a time")
-        kept: list[str] = []
         best: tuple[FileResult, Observation | None] = (safe, None)
+        base = list(order)  # the codemods whose safe fixes every candidate keeps
+        if safe.changed and safe.new_text != full.new_text:
+            # the safe fixes are verified like any candidate: "safe" is a claim, the build is the proof
+            failed, obs = attempt(safe, "safe fixes")
+            if not failed:
+                best = (safe, obs)
+            else:
+                say(f"{name}: the safe fixes alone do not behave like the original ({'; '.join(failed)}); "
+                    "adding each codemod's safe fixes back one at a time")
+                best, base = _bisect_safe(order, chosen, rewrite, attempt, lab, opts, dropped)
+
+        def only(ids: Sequence[str]) -> list:
+            return [t for t in chosen if t.id in ids]
+
+        kept: list[str] = []
         # every codemod in pipeline order (one whose unsafe fixes only show once another is left out, such
         # as nonroot's USER when the distroless split is dropped, gets its chance too); a candidate that
         # adds nothing to what is kept costs no build
-        for tid in order:
-            cand = rewrite([*kept, tid])
+        for tid in base:
+            cand = rewrite([*kept, tid], only(base))
             if cand.new_text == best[0].new_text and cand.side_files == best[0].side_files:
                 continue
             if lab.builds >= opts.max_builds:
@@ -349,8 +393,9 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
                 best = (cand, obs)
         result, obs = best
         if not result.changed:
-            return Outcome(name, "unchanged", "no codemod's rewrite behaves like the original", [], dropped,
-                           original.size, None, "", [], lab.builds, time.monotonic() - t0)
+            return Outcome(name, "unchanged", "no codemod's rewrite behaves like the original, not even its safe "
+                           "fixes: the file is left as it is", [], dropped, original.size, None, "", [], lab.builds,
+                           time.monotonic() - t0)
         status = "migrated" if not dropped else ("partially migrated" if kept else "safe fixes only")
         return Outcome(name, status, "", kept, dropped, original.size, obs.size if obs else None,
                        obs.user if obs else "", list(result.build_flags), lab.builds, time.monotonic() - t0, result)
