@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Iterable
 from typing import Protocol
 
-from rewriter.edits import Fix, Note
+from rewriter.core.edits import Fix, Note
 from rewriter.facts import Context
 
 

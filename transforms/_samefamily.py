@@ -32,11 +32,11 @@ import datetime
 import posixpath
 import re
 
-from rewriter.edits import Edit
+from rewriter.core.edits import Edit
+from rewriter.core.shell import Command
+from rewriter.core.syntax import Stage
 from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import package_call
-from rewriter.shell import Command
-from rewriter.syntax import Stage
 from transforms._data import load
 from transforms._splitplan import TODAY, Plan, Refuse, virtualenvs
 

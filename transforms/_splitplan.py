@@ -6,11 +6,11 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from rewriter.edits import Edit
+from rewriter.core.edits import Edit
+from rewriter.core.shell import Command
+from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context
 from rewriter.facts.scope import join
-from rewriter.shell import Command
-from rewriter.syntax import Instruction, Stage
 
 #: the day the runtime tables (``data/runtimes.yaml`` ``checked``) were last reviewed: end of life is
 #: judged against it

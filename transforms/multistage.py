@@ -70,13 +70,13 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-from rewriter.edits import Applicability, Edit, Fix, Note
+from rewriter.core.edits import Applicability, Edit, Fix, Note
+from rewriter.core.shell import Command, split_words
+from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import package_call
 from rewriter.facts.scope import join
 from rewriter.facts.start import exec_argv
-from rewriter.shell import Command, split_words
-from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
 from transforms._data import load
 from transforms._samefamily import carried_paths, is_alpine, plan_same_family

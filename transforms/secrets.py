@@ -57,11 +57,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from rewriter.edits import Applicability, Edit, Fix, Note
+from rewriter.core.edits import Applicability, Edit, Fix, Note
+from rewriter.core.shell import Command
+from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import COMPOSE_NAMES, Context
 from rewriter.facts.commands import Run, runs_unknown_code
-from rewriter.shell import Command
-from rewriter.syntax import Instruction, Stage
 from transforms._base import Codemod
 from transforms._data import load, merged
 
@@ -70,7 +70,7 @@ ID = "secrets"
 
 @dataclass(frozen=True)
 class _Secret:
-    """A build secret to wire into compose files (turned into rewriter.compose.BuildSecret)."""
+    """A build secret to wire into compose files (turned into rewriter.sidefiles.compose.BuildSecret)."""
 
     id: str
     file: str | None = None
@@ -212,7 +212,7 @@ def _compose_edits(ctx: Context, secret: _Secret) -> list[Edit]:
     """Edits wiring ``secret`` into the compose files in the build context that build this file."""
     if ctx.context_dir is None or not any((ctx.context_dir / n).is_file() for n in COMPOSE_NAMES):
         return []
-    from rewriter.compose import ComposeEditError, add_build_secrets, find_services, narrow_edit
+    from rewriter.sidefiles.compose import ComposeEditError, add_build_secrets, find_services, narrow_edit
 
     dockerfile = ctx.dockerfile or ctx.context_dir / (ctx.path.name if ctx.path else "Dockerfile")
     services: dict[str, list[str]] = {}
@@ -236,7 +236,7 @@ def _compose_edits(ctx: Context, secret: _Secret) -> list[Edit]:
 
 
 def _to_compose(secret: _Secret):
-    from rewriter.compose import BuildSecret
+    from rewriter.sidefiles.compose import BuildSecret
 
     return BuildSecret(secret.id, file=secret.file, environment=secret.environment)
 
@@ -912,7 +912,7 @@ def _context_leak(ctx: Context, table: dict) -> Iterator[Fix | Note]:
                   and any(w.text.strip("\"'") in {".", "./"} for w in i.words[:-1])]
     if not copies_all:
         return
-    from rewriter import dockerignore
+    from rewriter.sidefiles import dockerignore
 
     def wanted(rel: str) -> bool:
         row = _file_row(rel, table)
