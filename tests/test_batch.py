@@ -258,7 +258,9 @@ def test_jobs_1_and_4_give_byte_identical_output(tmp_path: Path) -> None:
     assert diffs[0].returncode == 0 and diffs[0].stdout
     headers = re.findall(r"^\+\+\+ b/(.*)$", diffs[0].stdout, flags=re.M)
     dockerfiles = [h for h in headers if not h.endswith("start.sh")]
-    assert dockerfiles == sorted(dockerfiles, key=sort_key) and len(dockerfiles) == 20
+    # PENDING files change; SCRIPT_DOCKERFILE's CMD reaches its exec-form ENTRYPOINT script, so its
+    # form stays in a safe run (only start.sh gets `exec`)
+    assert dockerfiles == sorted(dockerfiles, key=sort_key) and len(dockerfiles) == 10
     reports = [run("check", "--jobs", jobs, "--format", "json", ".", cwd=tmp_path) for jobs in ("1", "4")]
     assert reports[0].stdout == reports[1].stdout
     paths = [f["path"] for f in json.loads(reports[0].stdout)["files"]]
