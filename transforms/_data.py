@@ -1,29 +1,76 @@
-"""Loading the codemods' data tables (``transforms/data/*.yaml``), once per process."""
+"""Loading the codemods' data tables (``transforms/data/*.yaml``), once per process.
+
+Each table is validated against its schema (:mod:`transforms._schema`) when it is first loaded: a
+broken table raises :class:`~transforms._schema.TableError` naming the table and the key path.
+
+End of life, once per version: the language rows of ``runtimes.yaml`` (``python``, ``node``,
+``java``) take their ``eol`` from ``families.<stack>.versions`` at load; a row states its own ``eol``
+only for a version that ``families`` lacks (stating it in both places is an error).
+"""
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import functools
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
 from rewriter.facts import ImageRef
+from transforms._schema import (
+    CONFIGURABLE,
+    EOL_FROM_FAMILIES,
+    SCHEMAS,
+    TableError,
+    additions_schema,
+    check,
+    format_path,
+)
+
+__all__ = ["TableError", "check_additions", "checked_date", "first_match", "image_matches", "load", "merged",
+           "validate"]
+
+
+@functools.cache
+def _raw(name: str) -> Any:
+    """The parsed YAML text of ``transforms/data/<name>.yaml``, checked against its schema."""
+    from ruamel.yaml import YAML
+
+    text = resources.files("transforms").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
+    data = YAML(typ="safe").load(text)
+    if name in SCHEMAS:
+        check(name, SCHEMAS[name], data)
+    return data
 
 
 @functools.cache
 def load(name: str) -> Any:
-    """The parsed YAML table ``transforms/data/<name>.yaml``."""
-    from ruamel.yaml import YAML
+    """The table ``transforms/data/<name>.yaml``: validated, with the derived values filled in.
 
-    text = resources.files("transforms").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
-    return YAML(typ="safe").load(text)
+    Cached: the same object for the whole process (do not modify it).
+    """
+    return _complete(name, _raw(name))
+
+
+def validate(name: str, data: Any) -> Any:
+    """Table ``name`` given as parsed YAML (a copy of a shipped one, say), validated like :func:`load`
+    does; returns it completed (derived values filled in) or raises :class:`TableError`."""
+    check(name, SCHEMAS[name], data)
+    return _complete(name, data)
 
 
 def merged(name: str, extra: dict[str, Any] | None) -> Any:
-    """Table ``name`` with a configuration's additions: lists prepended (they win), maps merged."""
-    base = load(name)
+    """Table ``name`` with a configuration's additions: lists prepended (they win), maps merged.
+
+    The additions are checked against the table's schema (a configuration file's were already, when it
+    was loaded; :func:`check_additions`), and so is the merged table's consistency; with no additions,
+    the cached table itself.
+    """
     if not extra:
-        return base
+        return load(name)
+    check(name, additions_schema(name), extra)
+    base = _raw(name)
     out = dict(base)
     for key, value in extra.items():
         current = base.get(key)
@@ -33,7 +80,72 @@ def merged(name: str, extra: dict[str, Any] | None) -> Any:
             out[key] = {**current, **value}
         else:
             out[key] = value
+    return _complete(name, out)
+
+
+def check_additions(name: str, extra: Any) -> None:
+    """Raise :class:`TableError` unless ``extra`` is a valid ``tables: {name: ...}`` configuration entry
+    (a table the codemods merge; its keys and shapes; the merged table still consistent). The error's
+    :attr:`~TableError.where` is the key path inside the entry."""
+    if name not in CONFIGURABLE:
+        raise TableError(name, (), f"no such table (the tables are {', '.join(CONFIGURABLE)})")
+    if isinstance(extra, Mapping) and "checked" in extra:
+        raise TableError(name, ("checked",), "the date the shipped table was checked cannot be configured")
+    merged(name, extra)
+
+
+def checked_date(table: str | Mapping[str, Any]) -> datetime.date:
+    """The date a table (its name, or the table itself) was last checked against its sources: its
+    ``checked`` key. End-of-life decisions take it as "today", so that a run gives the same answer
+    whatever day it is, and a table past its review is bumped deliberately."""
+    data = load(table) if isinstance(table, str) else table
+    value = data["checked"]
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
+
+
+def _complete(name: str, data: Any) -> Any:
+    """The table with its derived values filled in, and cross-references checked."""
+    if name == "runtimes":
+        return _runtime_eols(data)
+    if name == "users":
+        _check_users(data)
+    return data
+
+
+def _runtime_eols(data: dict[str, Any]) -> dict[str, Any]:
+    """``runtimes`` with ``eol`` filled in in the language rows from ``families.<stack>.versions``."""
+    out = dict(data)
+    families = data.get("families", {})
+    for stack in EOL_FROM_FAMILIES:
+        if stack not in data:
+            continue
+        dates = (families.get(stack) or {}).get("versions", {})
+        rows = {}
+        for version, row in data[stack].items():
+            source = ("families", stack, "versions", version)
+            if "eol" in row and version in dates:
+                raise TableError("runtimes", (stack, version, "eol"),
+                                 f"the end of life of {stack} {version} is already stated in "
+                                 f"{format_path(source)}: state it once, there")
+            if "eol" not in row and version not in dates:
+                raise TableError("runtimes", (stack, version),
+                                 f"no end of life for {stack} {version}: add it to {format_path(source)}")
+            rows[version] = row if "eol" in row else {**row, "eol": dates[version]}
+        out[stack] = rows
     return out
+
+
+def _check_users(data: dict[str, Any]) -> None:
+    families = set(data.get("families", {})) | {"distroless"}
+    for i, row in enumerate(data.get("images", [])):
+        if row["family"] not in families:
+            raise TableError("users", ("images", i, "family"),
+                             f"unknown family {row['family']!r} (known: {', '.join(sorted(families))})")
+    recipes = data.get("unprivileged", {})
+    for i, row in enumerate(data.get("root_images", [])):
+        if "unprivileged" in row and row["unprivileged"] not in recipes:
+            raise TableError("users", ("root_images", i, "unprivileged"),
+                             f"no recipe {row['unprivileged']!r} under 'unprivileged'")
 
 
 def image_matches(entry: dict[str, Any], ref: ImageRef) -> bool:

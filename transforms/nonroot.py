@@ -65,7 +65,7 @@ from rewriter.facts.commands import Run
 from rewriter.facts.scope import expand
 from rewriter.facts.start import shell_c
 from transforms._base import Codemod
-from transforms._data import first_match, load
+from transforms._data import first_match, merged
 
 ID = "nonroot"
 _ROOT_NAMES = {"root", "0"}
@@ -99,7 +99,7 @@ class NonrootTransform(Codemod):
         users = [i for st in chain for i in st.instructions if i.keyword == "USER"]
         last_user = users[-1] if users else None
         image = parse_image(ctx.resolved_base(stage))
-        table = load("users")
+        table = merged("users", ctx.config.tables.get("users"))
         existing = first_match(table["existing_users"], image)
         if last_user is not None:
             values = {**((existing or {}).get("env") or {}), **ctx.facts.before(last_user).values}
@@ -205,7 +205,7 @@ def _base(word: str) -> str:
 def _needs_root_at_start(ctx: Context, chain: list[Stage], texts: list[str]) -> tuple[str, bool] | None:
     """Why the start command needs root (a privilege dropper, a root-only service or command, found in
     the start command or in any script of the build context that it runs, followed three deep)."""
-    table = load("users")
+    table = merged("users", ctx.config.tables.get("users"))
     droppers = set(table["privilege_droppers"])
     root_commands: dict[str, str] = table["root_commands"]
     workdir = ctx.facts.app_workdir(chain[-1]) or "/"
@@ -314,7 +314,7 @@ def _add_user(
     existing: dict | None,
     last_user: Instruction | None,
 ) -> Iterator[Fix | Note]:
-    table = load("users")
+    table = merged("users", ctx.config.tables.get("users"))
     row = first_match(table["images"], image)
     family = _family(ctx, chain, row["family"] if row else None)
     if family is None:
@@ -368,7 +368,7 @@ def _add_user(
             built_dirs, _files = _made_paths(ctx, built, ctx.facts.app_workdir(source))
             if inst.argv[0].rstrip("/") in built_dirs and inst.argv[1].rstrip("/") == inst.argv[0].rstrip("/"):
                 made_dirs.append(inst.argv[0].rstrip("/"))
-    framework = [*(_framework_dirs(stage, workdir) if workdir else []), *made_dirs]
+    framework = [*(_framework_dirs(stage, workdir, table["writable_dirs"]) if workdir else []), *made_dirs]
     framework = [d for d in dict.fromkeys(framework) if d not in owned]
     files = [f for f in made_files if not any(f.startswith(d.rstrip("/") + "/") for d in framework)]
     if (owned or framework or files) and has_shell:
@@ -501,7 +501,7 @@ def _unpinned_users(ctx: Context, stages: list[Stage]) -> list[str]:
     return out
 
 
-def _framework_dirs(stage: Stage, workdir: str) -> list[str]:
+def _framework_dirs(stage: Stage, workdir: str, rows: list[dict]) -> list[str]:
     """Folders under WORKDIR that the stage's framework writes at run time (data table)."""
     words: set[str] = set()
     for inst in stage.instructions:
@@ -511,7 +511,7 @@ def _framework_dirs(stage: Stage, workdir: str) -> list[str]:
         elif inst.keyword == "ENV":
             words.update(w.text.split("=", 1)[0] for w in inst.words)
     out: list[str] = []
-    for row in load("users")["writable_dirs"]:
+    for row in rows:
         if words & set(row["markers"]):
             out += [workdir.rstrip("/") + "/" + d for d in row["dirs"]]
     return list(dict.fromkeys(out))

@@ -13,6 +13,9 @@ wins (``.dockerfix.yaml`` before ``pyproject.toml`` in the same folder). Keys::
     tables:                        # additions to transforms/data/*.yaml (lists prepended, maps merged)
       secrets: {files: [{pattern: ".mytoolrc", id: mytoolrc, used_by: [mytool]}]}
 
+``tables`` is checked against the tables' own schemas (transforms/_schema.py): a table the codemods
+merge (secrets, logs, users, runtimes), its keys, and whole rows of the right shape.
+
 Command-line options override the file. An invalid file is an error naming the file.
 """
 
@@ -94,12 +97,7 @@ def _from_mapping(data: Any, where: Path) -> Config:
             raise ConfigError(f"{where}: context {data['context']!r} is not a folder")
         cfg = replace(cfg, context=folder)
     if "tables" in data:
-        tables = data["tables"]
-        if not isinstance(tables, dict) or not all(isinstance(k, str) and isinstance(v, dict)
-                                                   for k, v in tables.items()):
-            raise ConfigError(f"{where}: 'tables' must map a table name (secrets, logs, users, runtimes) to "
-                              "the entries to add")
-        cfg = replace(cfg, tables={k: dict(v) for k, v in tables.items()})
+        cfg = replace(cfg, tables=_tables(data["tables"], where))
     if "images" in data:
         images = data["images"]
         valid = isinstance(images, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in images.items())
@@ -107,6 +105,24 @@ def _from_mapping(data: Any, where: Path) -> Config:
             raise ConfigError(f"{where}: 'images' must map names to image references")
         cfg = replace(cfg, images=dict(images))
     return cfg
+
+
+def _tables(tables: Any, where: Path) -> dict[str, dict[str, Any]]:
+    """``tables:``, checked against the data tables' schemas (transforms/_schema.py): known tables,
+    known keys, the shapes of the rows, and the merged table still consistent."""
+    from transforms._data import TableError, check_additions
+    from transforms._schema import format_path
+
+    if not isinstance(tables, dict) or not all(isinstance(k, str) and isinstance(v, dict)
+                                               for k, v in tables.items()):
+        raise ConfigError(f"{where}: 'tables' must map a table name (secrets, logs, users, runtimes) to "
+                          "the entries to add")
+    for name, extra in tables.items():
+        try:
+            check_additions(name, extra)
+        except TableError as exc:
+            raise ConfigError(f"{where}: {format_path(('tables', name, *exc.path))}: {exc.problem}") from None
+    return {k: dict(v) for k, v in tables.items()}
 
 
 def load_file(path: Path) -> Config | None:
