@@ -64,10 +64,10 @@ PENDING = "FROM python:3.12\nCMD python app.py\n"
 FIXED = 'FROM python:3.12\nCMD ["python", "app.py"]\n'
 CLEAN = FIXED
 
-SCRIPT_DOCKERFILE = 'FROM python:3.12\nCOPY start.sh /start.sh\nENTRYPOINT ["/start.sh"]\nCMD python app.py\n'
-SCRIPT_DOCKERFILE_FIXED = (
-    'FROM python:3.12\nCOPY start.sh /start.sh\nENTRYPOINT ["/start.sh"]\nCMD ["python", "app.py"]\n'
-)
+# the entry script receives the CMD, so its form stays in a safe run; the HEALTHCHECK becomes exec form
+SCRIPT_DOCKERFILE = ('FROM python:3.12\nCOPY start.sh /start.sh\nENTRYPOINT ["/start.sh"]\nCMD ["python", "app.py"]\n'
+                     "HEALTHCHECK CMD python healthcheck.py\n")
+SCRIPT_DOCKERFILE_FIXED = SCRIPT_DOCKERFILE.replace("CMD python healthcheck.py", 'CMD ["python", "healthcheck.py"]')
 START_SH = "#!/bin/sh\nset -e\necho starting\n./server\n"
 START_SH_FIXED = "#!/bin/sh\nset -e\necho starting\nexec ./server\n"
 
@@ -197,6 +197,7 @@ def test_diff_with_all_transforms_applies_and_equals_fix(tmp_path: Path) -> None
         "COPY start.sh /start.sh\n"
         'ENTRYPOINT ["/start.sh"]\n'
         "CMD python app.py\n"
+        "HEALTHCHECK CMD python healthcheck.py\n"
     )
     roots = [tmp_path / "via-diff", tmp_path / "via-fix"]
     for root in roots:

@@ -23,20 +23,20 @@ def _cfg(tmp_path: Path, text: str):
 def test_secret_file_table_is_extended_by_configuration(tmp_path: Path) -> None:
     (tmp_path / ".mytoolrc").write_text("token=abc\n")
     text = "FROM debian:trixie-slim\nCOPY .mytoolrc /root/.mytoolrc\nRUN mytool fetch\nRUN rm /root/.mytoolrc\n"
-    plain = process_text(text, context_dir=tmp_path, transforms=[load("secrets")])
+    plain = process_text(text, context_dir=tmp_path, transforms=[load("secrets")], unsafe_fixes=True)
     assert not plain.changed
     cfg = _cfg(tmp_path, "tables:\n  secrets:\n    files:\n"
                          "      - {pattern: .mytoolrc, id: mytoolrc, used_by: [mytool]}\n")
-    r = process_text(text, context_dir=tmp_path, transforms=[load("secrets")], config=cfg)
+    r = process_text(text, context_dir=tmp_path, transforms=[load("secrets")], config=cfg, unsafe_fixes=True)
     assert "--mount=type=secret,id=mytoolrc,target=/root/.mytoolrc,required=true mytool fetch" in r.new_text
     assert "COPY .mytoolrc" not in r.new_text
 
 
 def test_secret_variable_patterns_are_extended_by_configuration(tmp_path: Path) -> None:
     text = "FROM debian:trixie-slim\nARG CORP_LICENSE\nRUN install-it --license $CORP_LICENSE\n"
-    assert not process_text(text, transforms=[load("secrets")]).changed
+    assert not process_text(text, transforms=[load("secrets")], unsafe_fixes=True).changed
     cfg = _cfg(tmp_path, "tables:\n  secrets:\n    variable_patterns: ['*LICENSE*']\n")
-    r = process_text(text, transforms=[load("secrets")], config=cfg)
+    r = process_text(text, transforms=[load("secrets")], config=cfg, unsafe_fixes=True)
     assert "ARG CORP_LICENSE" not in r.new_text and "id=corp_license" in r.new_text
 
 

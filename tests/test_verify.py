@@ -179,7 +179,7 @@ def row(table: str, check: str) -> list[str]:
 def test_secret_file_verified_and_user_tree_untouched(secret_app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = tree_hash(secret_app.parent)
     fake = FakeBuilder(layers={"original": [{"root/.netrc": (secret_app / ".netrc").read_bytes()}]})
-    code, out, err = verify_with(fake, secret_app / "Dockerfile", capsys)
+    code, out, err = verify_with(fake, secret_app / "Dockerfile", capsys, unsafe_fixes=True)
     assert code == 0, err
     assert tree_hash(secret_app.parent) == before
     assert SECRET not in out + err
@@ -209,7 +209,7 @@ def test_secret_in_rewritten_layer_fails_without_printing_it(
 ) -> None:
     leak = {"app/creds": (secret_app / ".netrc").read_bytes()}
     fake = FakeBuilder(layers={"original": [leak], "rewritten": [{"a": b"x"}, leak]})
-    code, out, err = verify_with(fake, secret_app / "Dockerfile", capsys)
+    code, out, err = verify_with(fake, secret_app / "Dockerfile", capsys, unsafe_fixes=True)
     assert code == 1
     assert row(out, "secrets")[-1] == "FAIL"
     assert "a secret is in the rewritten image" in err
@@ -219,7 +219,7 @@ def test_secret_in_rewritten_layer_fails_without_printing_it(
 def test_secret_only_in_history_is_found(secret_app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     history = json.dumps([{"CreatedBy": f"/bin/sh -c echo {(secret_app / '.netrc').read_text().strip()}"}])
     fake = FakeBuilder(metadata={"rewritten": history})
-    code, out, err = verify_with(fake, secret_app / "Dockerfile", capsys)
+    code, out, err = verify_with(fake, secret_app / "Dockerfile", capsys, unsafe_fixes=True)
     assert code == 1 and row(out, "secrets")[-1] == "FAIL"
     assert SECRET not in out + err
 
@@ -227,7 +227,7 @@ def test_secret_only_in_history_is_found(secret_app: Path, capsys: pytest.Captur
 def test_env_secret_by_name_and_build_arg_for_the_original(arg_app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fake = FakeBuilder()
     env = {"PATH": "/usr/bin", "API_TOKEN": SECRET}
-    code, out, err = verify_with(fake, arg_app / "Dockerfile", capsys, env=env)
+    code, out, err = verify_with(fake, arg_app / "Dockerfile", capsys, env=env, unsafe_fixes=True)
     assert code == 0, err
     orig, new = fake.built
     assert orig.flags == ["--build-arg", "API_TOKEN"]  # the value comes from the environment
@@ -238,7 +238,7 @@ def test_env_secret_by_name_and_build_arg_for_the_original(arg_app: Path, capsys
 
 def test_missing_env_secret_is_exit_2(arg_app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fake = FakeBuilder()
-    code, out, err = verify_with(fake, arg_app / "Dockerfile", capsys, env={"PATH": "/usr/bin"})
+    code, out, err = verify_with(fake, arg_app / "Dockerfile", capsys, env={"PATH": "/usr/bin"}, unsafe_fixes=True)
     assert code == 2 and out == ""
     assert "API_TOKEN" in err and "not set" in err
     assert len(err.strip().splitlines()) == 1
@@ -247,7 +247,7 @@ def test_missing_env_secret_is_exit_2(arg_app: Path, capsys: pytest.CaptureFixtu
 
 def test_missing_secret_file_is_exit_2(secret_app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (secret_app / ".netrc").unlink()
-    code, out, err = verify_with(FakeBuilder(), secret_app / "Dockerfile", capsys)
+    code, out, err = verify_with(FakeBuilder(), secret_app / "Dockerfile", capsys, unsafe_fixes=True)
     assert code == 2 and out == "" and ".netrc" in err and "does not exist" in err
 
 
@@ -304,7 +304,7 @@ def test_original_does_not_build_is_exit_2(secret_app: Path, capsys: pytest.Capt
 
 def test_rewritten_does_not_build_is_exit_1(secret_app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fake = FakeBuilder(builds={"rewritten": Proc(1, f"echo {SECRET}\n", "Error: RUN failed\n")})
-    code, out, err = verify_with(fake, secret_app / "Dockerfile", capsys)
+    code, out, err = verify_with(fake, secret_app / "Dockerfile", capsys, unsafe_fixes=True)
     assert code == 1
     assert row(out, "builds")[0] == "yes" and row(out, "builds")[2] == "no" and row(out, "builds")[-1] == "FAIL"
     assert "the rewritten Dockerfile does not build" in err and "Error: RUN failed" in err

@@ -53,7 +53,8 @@ def _report(path: Path) -> dict:
 def _fix(ctx: Path, secrets: list[Secret]) -> tuple[str, dict]:
     """``dockerfix fix --select secrets --format json`` in ``ctx``: (new Dockerfile, report entry)."""
     original = (ctx / "Dockerfile").read_text()
-    proc = dockerfix("fix", "--select", "secrets", "--format", "json", "--output", "report.json", "Dockerfile", cwd=ctx)
+    proc = dockerfix("fix", "--unsafe-fixes", "--select", "secrets", "--format", "json", "--output", "report.json",
+                     "Dockerfile", cwd=ctx)
     report_text = (ctx / "report.json").read_text() if (ctx / "report.json").exists() else ""
     output = proc.stdout + proc.stderr + report_text
     printed = any(s in output for s in secrets)  # a bool: pytest must not show `output`
@@ -68,7 +69,7 @@ def _fix(ctx: Path, secrets: list[Secret]) -> tuple[str, dict]:
         f"(notes: {entry['notes']}, refusals: {entry['refusals']}):\n{dockerfile}",
         secrets,
     )
-    again = dockerfix("check", "--select", "secrets", "Dockerfile", cwd=ctx)
+    again = dockerfix("check", "--unsafe-fixes", "--select", "secrets", "Dockerfile", cwd=ctx)
     assert again.returncode == 0, f"dockerfix is not idempotent here:\n{again.stdout}\n{again.stderr}"
     return dockerfile, entry
 
@@ -104,7 +105,7 @@ def test_copied_netrc_becomes_a_secret_mount(engine: Engine, tmp_path: Path) -> 
     assert scan.with_path, f"the legacy image has no {NETRC_TARGET} entry in any layer; the case proves nothing"
 
     # 2. dockerfix: the report says which secret to pass and from where, then the rewrite
-    check = dockerfix("check", "--select", "secrets", "--format", "json", "Dockerfile", cwd=ctx)
+    check = dockerfix("check", "--unsafe-fixes", "--select", "secrets", "--format", "json", "Dockerfile", cwd=ctx)
     assert check.returncode == 1, f"dockerfix check sees nothing to change:\n{check.stderr}"
     planned = json.loads(check.stdout)["files"][0]["build_secrets"]
     dockerfile, entry = _fix(ctx, [secret])

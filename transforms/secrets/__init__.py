@@ -9,13 +9,16 @@ What it changes
     * ``ARG``/``ENV`` whose name holds a secret (``*TOKEN*``, ``*PASSWORD*``, ``*SECRET*`` …) or
       whose value interpolates one: the declaration is removed and the RUNs that use the variable
       (by name, or by running a tool that reads it from the environment) get
-      ``--mount=type=secret,id=<id>,required=true`` and ``export NAME="$(cat /run/secrets/<id>)" &&``
+      ``--mount=type=secret,id=<id>`` (``,required=true`` unless it was an ARG without a default, which
+      was empty when the build did not pass it) and ``export NAME="$(cat /run/secrets/<id>)" &&``
       in front of their command. (BuildKit's ``env=`` mount option is not used: buildah and
       BuildKit before dockerfile 1.10 do not know it; the ``export`` form builds with all.)
     * A copied private SSH key: the COPY, its ``chmod`` and its cleanup are removed; RUNs that
       fetch over SSH (``git`` with ``git@``/``ssh://`` URLs, ``go mod download``, ``bundle``,
       ``composer`` …) get ``--mount=type=ssh``. ``ssh-keyscan`` lines stay.
-    * ``# syntax=docker/dockerfile:1`` is added as the first line when mounts are introduced.
+    * No ``# syntax=`` line is added: the frontend built into BuildKit 0.10 and later (dockerfile 1.4)
+      and buildah 1.28 know secret and ssh mounts, and a ``# syntax`` line makes BuildKit pull a
+      frontend image, which air-gapped builders cannot. A ``# syntax`` older than mounts gets a note.
     * ``COPY . .`` while secret-looking files in the build context are not excluded: they are
       added to ``.dockerignore`` (created if needed), shown in the diff as a second file (unsafe).
     * Compose files in the build context that build this Dockerfile get ``build.secrets`` and a
@@ -34,7 +37,10 @@ When it refuses (a note, file unchanged)
     * A RUN writes a secret variable into a file that outlives that RUN.
 
 Fix safety
-    **Safe** when every use is found and mounted: the build reads the same bytes at the same
+    **Unsafe**, always: a mount needs a new build command (``--secret``/``--ssh``), and the CI that
+    builds with the original one (``docker build .``, ``--build-arg NPM_TOKEN=…``) would fail, so a
+    safe run never applies it; ``check`` reports it with the command it will need. What the rewrite
+    keeps, when every use is found and mounted: the build reads the same bytes at the same
     path; only the layers stop holding them. A copied file's uses are every RUN between the COPY and
     its cleanup that runs a program that reads it, or anything that might (a script from the build
     context, ``make``, an interpreter: only known file and package utilities are passed over), so a

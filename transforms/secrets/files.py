@@ -29,7 +29,6 @@ from transforms.secrets.shared import (
     mount_edit,
     programs,
     remove_word_or_command,
-    syntax_edit,
     syntax_note,
 )
 from transforms.secrets.ssh import uses_ssh
@@ -195,13 +194,12 @@ def _rewrite_file(
     for run in users:
         if not has_mount(run.inst, "ssh" if is_ssh else "secret", None if is_ssh else ident):
             change.edits.append(mount_edit(run.inst, mount))
-    change.edits.extend(syntax_edit(ctx))
     if not is_ssh:
         change.edits.extend(compose_edits(ctx, Secret(ident, file=src_rel)))
     what = "SSH key" if is_ssh else "secret file"
     lines = ", ".join(str(r.inst.start_line) for r in users)
-    msg = (f"{what} {src} no longer lands in a layer: mounted on RUN at line(s) {lines}; "
-           f"build with `docker build {build} .`")
+    msg = (f"{what} {src} no longer lands in a layer: mounted on RUN at line(s) {lines}; unsafe: the build "
+           f"command changes, build with `docker build {build} .`")
     if not verified:
         msg += (f" (unsafe: {src} is not in the build context, so its content could not be checked; it may hold "
                 "no credential at all)")
@@ -210,9 +208,9 @@ def _rewrite_file(
         msg += (f" (unsafe: {src} stayed in the final image, so the app may read it at run time; give it the file "
                 "from the orchestrator if so)")
     yield from syntax_note(ctx)
-    yield Fix(ID, msg, tuple(dedupe(change.edits)),
-              Applicability.SAFE if verified and not stays else Applicability.UNSAFE,
-              copy.start_line, build_flags=(build,))
+    # a new build flag is a new build command: never applied by a safe run (the CI that builds with the
+    # original command would fail), so the fix is unsafe whatever else is known
+    yield Fix(ID, msg, tuple(dedupe(change.edits)), Applicability.UNSAFE, copy.start_line, build_flags=(build,))
 
 
 #: folders every Linux base image has: a COPY into them created nothing that must be kept

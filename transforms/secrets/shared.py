@@ -70,12 +70,6 @@ def has_mount(inst: Instruction, kind: str, ident: str | None) -> bool:
     return any(m.get("type") == kind and (ident is None or m.get("id") == ident) for m in inst.mounts)
 
 
-def syntax_edit(ctx: Context) -> list[Edit]:
-    if any(d.name == "syntax" for d in ctx.tree.directives):
-        return []
-    return [Edit.insert(len(ctx.tree.bom), "# syntax=docker/dockerfile:1" + ctx.tree.newline)]
-
-
 def syntax_note(ctx: Context) -> Iterator[Note]:
     for d in ctx.tree.directives:
         if d.name == "syntax" and d.value.split(":")[-1] in {"1.0", "1.1", "1.0-experimental", "1.1-experimental"}:

@@ -23,7 +23,6 @@ from transforms.secrets.shared import (
     mount_edit,
     remove_command,
     remove_word_or_command,
-    syntax_edit,
     syntax_note,
 )
 
@@ -137,7 +136,6 @@ def _ssh_key_rewrite(
         yield Note(ID, f"{name} (an SSH key) is written to {key} but no later RUN here fetches over SSH; remove the "
                        "key by hand", decls[0].inst.start_line, refusal=True)
         return
-    edits.extend(syntax_edit(ctx))
     lines = ", ".join(str(r.inst.start_line) for r in mounted)
     yield from syntax_note(ctx)
     yield Fix(

@@ -25,7 +25,6 @@ from transforms.secrets.shared import (
     has_mount,
     mount_edit,
     programs,
-    syntax_edit,
     syntax_note,
 )
 from transforms.secrets.ssh import KEY_FILE, expand_home, ssh_key_variable
@@ -133,11 +132,14 @@ def _rewrite_variable(
         for d in declarations(g):
             if d.name == name:
                 edits.append(remove_decl(d))
+    # an ARG without a default was empty unless the build passed it: without the secret the RUN sees an
+    # empty value again (no `required`); a default or an ENV value was always there, so the secret is required
+    optional = all(d.inst.keyword == "ARG" and d.value is None for d in decls)
+    mount_options = "" if optional else ",required=true"
     for r in users:
         if not has_mount(r.inst, "secret", ident):
-            edits.append(mount_edit(r.inst, f"--mount=type=secret,id={ident},required=true"))
+            edits.append(mount_edit(r.inst, f"--mount=type=secret,id={ident}{mount_options}"))
         edits.append(Edit.insert(r.inst.start + r.inst.args_start, f'export {name}="$(cat /run/secrets/{ident})" && '))
-    edits.extend(syntax_edit(ctx))
     edits.extend(compose_edits(ctx, Secret(ident, environment=name)))
     lines = ", ".join(str(r.inst.start_line) for r in users)
     kind = "/".join(sorted({d.inst.keyword for d in decls}))
@@ -150,9 +152,11 @@ def _rewrite_variable(
     yield Fix(
         ID,
         f"{kind} {name} no longer lands in the image history: a secret mount on RUN at line(s) {lines}; "
-        f"build with `docker build --secret id={ident},env={name} .`{written}",
+        f"unsafe: the build command changes, build with `docker build --secret id={ident},env={name} .`"
+        f"{' (without the secret the RUN sees an empty value, as without --build-arg before)' if optional else ''}"
+        f"{written}",
         tuple(dedupe(edits)),
-        Applicability.UNSAFE if appended else Applicability.SAFE,
+        Applicability.UNSAFE,
         first.start_line,
         build_flags=(f"--secret id={ident},env={name}",),
     )

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 FROM maven:3.9-eclipse-temurin-21 AS build
 WORKDIR /build
 RUN mkdir -p /root/.m2

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 FROM node:22-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 FROM python:3.13-slim
 WORKDIR /srv
 COPY requirements.txt .

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 FROM python:3.13-slim
 ENV POETRY_HTTP_BASIC_PRIVATE_USERNAME=ci
 RUN pip install --no-cache-dir poetry

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 FROM debian:trixie-slim AS src
 RUN apt-get update && apt-get install -y --no-install-recommends git openssh-client ca-certificates && rm -rf /var/lib/apt/lists/*
 RUN mkdir -p /root/.ssh

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 FROM python:3.13-slim
 RUN apt-get update && apt-get install -y git openssh-client
 RUN mkdir -p /root/.ssh

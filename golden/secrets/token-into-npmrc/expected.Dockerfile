@@ -1,8 +1,7 @@
-# syntax=docker/dockerfile:1
 FROM node:22
 WORKDIR /app
 COPY package*.json ./
-RUN --mount=type=secret,id=npm_token,required=true export NPM_TOKEN="$(cat /run/secrets/npm_token)" && echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && \
+RUN --mount=type=secret,id=npm_token export NPM_TOKEN="$(cat /run/secrets/npm_token)" && echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc && \
     npm ci --omit=dev && rm -f .npmrc
 COPY . .
 CMD ["node", "server.js"]
