@@ -523,3 +523,23 @@ def test_edits_that_cancel_out_give_no_diff() -> None:
     """An insertion and a deletion that touch the same line and undo each other show nothing."""
     assert unified_diff("x", "\n", [Edit(0, 0, "\n"), Edit(0, 1, "")]) == ""
     assert unified_diff("x", "a\nb\n", [Edit(2, 2, "b\n"), Edit(2, 4, "")]) == ""
+
+
+def test_build_secret_is_one_value_from_flag_to_record() -> None:
+    """The typed build secret: the flag a fix reports, the JSON record, compose's sources, parsed back."""
+    import pytest as _pytest
+
+    from rewriter.core.buildsecret import BuildSecret
+
+    npmrc = BuildSecret("npmrc", file=".npmrc")
+    token = BuildSecret("npm_token", environment="NPM_TOKEN")
+    agent = BuildSecret.ssh()
+    assert [s.flag for s in (npmrc, token, agent)] == [
+        "--secret id=npmrc,src=.npmrc", "--secret id=npm_token,env=NPM_TOKEN", "--ssh default"]
+    assert npmrc.record() == {"type": "secret", "id": "npmrc", "src": ".npmrc"}
+    assert agent.record() == {"type": "ssh", "id": "default"}
+    assert all(BuildSecret.parse(s.flag) == s for s in (npmrc, token, agent))
+    with _pytest.raises(ValueError):
+        BuildSecret("x")  # a secret needs exactly one source
+    with _pytest.raises(ValueError):
+        BuildSecret("x", file="f", kind="ssh")

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from rewriter.core.buildsecret import BuildSecret
 from rewriter.proof import buildsecrets, containers
 from rewriter.proof.buildsecrets import Secret, plan_secrets, scan_archive, scan_metadata
 from rewriter.proof.containers import (
@@ -419,7 +420,8 @@ def test_stdin_and_missing_file_are_exit_2(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_plan_secrets_resolves_src_against_the_user_context(secret_app: Path, tmp_path: Path) -> None:
-    plan = plan_secrets(["--secret id=netrc,src=.netrc", "--secret id=tok,env=TOK"], context=secret_app,
+    needs = [BuildSecret("netrc", file=".netrc"), BuildSecret("tok", environment="TOK")]
+    plan = plan_secrets(needs, context=secret_app,
                         original_text="FROM x\nARG TOK\n", env={"TOK": "tokenvalue"}, cwd=tmp_path)  # fmt: skip
     assert plan.rewritten_flags == [
         "--secret", f"id=netrc,src={(secret_app / '.netrc').absolute()}",
@@ -431,22 +433,23 @@ def test_plan_secrets_resolves_src_against_the_user_context(secret_app: Path, tm
 
 
 def test_plan_secrets_without_arg_in_original_passes_no_build_arg(tmp_path: Path) -> None:
-    plan = plan_secrets(["--secret id=tok,env=TOK"], context=tmp_path, original_text="FROM x\nENV TOK=abc\n",
-                        env={"TOK": "tokenvalue"})  # fmt: skip
+    tok = [BuildSecret("tok", environment="TOK")]
+    plan = plan_secrets(tok, context=tmp_path, original_text="FROM x\nENV TOK=abc\n", env={"TOK": "tokenvalue"})
     assert plan.original_flags == []
 
 
 def test_plan_secrets_ssh_needs_an_agent(tmp_path: Path) -> None:
     with pytest.raises(VerifyError, match="SSH_AUTH_SOCK"):
-        plan_secrets(["--ssh default"], context=tmp_path, original_text="FROM x\n", env={})
-    plan = plan_secrets(["--ssh default"], context=tmp_path, original_text="FROM x\n", env={"SSH_AUTH_SOCK": "/s"})
+        plan_secrets([BuildSecret.ssh()], context=tmp_path, original_text="FROM x\n", env={})
+    plan = plan_secrets([BuildSecret.ssh()], context=tmp_path, original_text="FROM x\n", env={"SSH_AUTH_SOCK": "/s"})
     assert plan.rewritten_flags == ["--ssh", "default"] and plan.secrets == []
 
 
 def test_user_file_secret_for_an_arg_feeds_the_original_through_the_environment(tmp_path: Path) -> None:
     f = tmp_path / "tok.txt"
     f.write_text("filetoken123\n")
-    plan = plan_secrets(["--secret id=tok,env=TOK"], context=tmp_path, original_text="FROM x\nARG TOK\n", env={},
+    plan = plan_secrets([BuildSecret("tok", environment="TOK")], context=tmp_path, original_text="FROM x\nARG TOK\n",
+                        env={},
                         user_secrets=["id=tok,src=tok.txt"], cwd=tmp_path)  # fmt: skip
     assert plan.rewritten_flags == ["--secret", f"id=tok,src={f}"]
     assert plan.original_flags == ["--build-arg", "TOK"]

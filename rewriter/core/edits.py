@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from rewriter.core.buildsecret import BuildSecret
+
 
 class Applicability(IntEnum):
     """How far a fix can be trusted; ordered like ruff's (``DISPLAY_ONLY < UNSAFE < SAFE``)."""
@@ -58,11 +60,16 @@ class Fix:
     edits: tuple[Edit, ...]
     applicability: Applicability = Applicability.SAFE
     line: int = 0
-    #: what the build needs from now on, as ``docker build`` flags (``--secret id=npmrc,src=.npmrc``)
-    build_flags: tuple[str, ...] = ()
+    #: what the build needs from now on (secrets, an SSH agent): a new build command
+    build_secrets: tuple[BuildSecret, ...] = ()
     #: a structural change (a new stage): applied alone in its round, after the fixes of the
     #: transforms that run before it, so every other transform then sees the new structure
     exclusive: bool = False
+
+    @property
+    def build_flags(self) -> tuple[str, ...]:
+        """The ``docker build`` flags the fix needs (``--secret id=npmrc,src=.npmrc``)."""
+        return tuple(s.flag for s in self.build_secrets)
 
     @property
     def start(self) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from rewriter.core.buildsecret import BuildSecret
 from rewriter.core.diff import unified_diff
 from rewriter.core.edits import Applicability, Edit, Fix, NotConverged, Note, apply_fixes
 from rewriter.core.source import SourceError, read_text
@@ -50,22 +51,14 @@ class FileResult:
     internal_errors: list[str] = field(default_factory=list)
 
     @property
-    def build_flags(self) -> list[str]:
-        """``docker build`` flags the rewritten Dockerfile needs (secrets, ssh), in first-use order."""
-        return list(dict.fromkeys(flag for fix in self.fixes for flag in fix.build_flags))
+    def build_secrets(self) -> list[BuildSecret]:
+        """What the rewritten Dockerfile needs from the build command (secrets, ssh), in first-use order."""
+        return list(dict.fromkeys(s for fix in self.fixes for s in fix.build_secrets))
 
     @property
-    def build_secrets(self) -> list[dict[str, str]]:
-        """The build flags as records for reports: ``{"type": "secret", "id": ..., "src"|"env": ...}``."""
-        out = []
-        for flag in self.build_flags:
-            kind, _, spec = flag.removeprefix("--").partition(" ")
-            record = {"type": kind}
-            for part in spec.split(","):
-                key, eq, value = part.partition("=")
-                record.update({key: value} if eq else {"id": key})
-            out.append(record)
-        return out
+    def build_flags(self) -> list[str]:
+        """``docker build`` flags the rewritten Dockerfile needs, in first-use order."""
+        return [s.flag for s in self.build_secrets]
 
     @property
     def changed(self) -> bool:

@@ -57,7 +57,7 @@ def file_record(result: FileResult, *, written: bool = False) -> dict[str, Any]:
         "fixes": [_fix(f, True, written) for f in result.fixes] + [_fix(f, False, False) for f in result.suggestions],
         "notes": [_note(n) for n in result.notes if not n.refusal],
         "refusals": [_note(n) for n in result.notes if n.refusal],
-        "build_secrets": result.build_secrets,
+        "build_secrets": [s.record() for s in result.build_secrets],
         "side_files": sorted(result.side_files),
         "internal_errors": list(result.internal_errors),
     }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from rewriter.core.buildsecret import BuildSecret, parse_spec
 from rewriter.proof.containers import VerifyError
 
 #: files the rewrite keeps out of the context larger than this are not searched for
@@ -79,23 +80,6 @@ class SecretPlan:
         return sorted({r for s in self.secrets for r in s.redactions()}, key=len, reverse=True)
 
 
-def parse_flag(flag: str) -> tuple[str, dict[str, str]]:
-    """``--secret id=x,src=.npmrc`` -> (``secret``, {id, src}); ``--ssh default`` -> (``ssh``, {id: default})."""
-    kind, _, spec = flag.strip().removeprefix("--").partition(" ")
-    return kind, parse_spec(spec)
-
-
-def parse_spec(spec: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in spec.split(","):
-        key, eq, value = part.strip().partition("=")
-        if eq:
-            out[key.strip()] = value.strip()
-        elif key:
-            out["id"] = key.strip()
-    return out
-
-
 def _read_secret_file(sid: str, path: Path, shown: str) -> bytes:
     if not path.is_file():
         raise VerifyError(f"secret `{sid}`: {shown} does not exist (or is not a file)")
@@ -133,7 +117,7 @@ def arg_names(text: str) -> set[str]:
 
 
 def plan_secrets(
-    build_flags: Sequence[str],
+    needs: Sequence[BuildSecret],
     *,
     context: Path,
     original_text: str,
@@ -141,7 +125,8 @@ def plan_secrets(
     user_secrets: Sequence[str] = (),
     cwd: Path | None = None,
 ) -> SecretPlan:
-    """Map the rewrite's ``build_flags`` (and ``--secret`` options) to real builder flags.
+    """Map what the rewrite needs from the build command (its ``build_secrets``, and ``--secret``
+    options) to real builder flags.
 
     Raises :class:`VerifyError` for a secret file that does not exist, an unset variable, or ``--ssh``
     without an agent. Values never go into the flags: files by absolute path, variables by name.
@@ -151,26 +136,23 @@ def plan_secrets(
     plan = SecretPlan()
     declared = arg_names(original_text)
     used: set[str] = set()
-    for flag in build_flags:
-        kind, parts = parse_flag(flag)
-        if kind == "ssh":
+    for need in needs:
+        if need.kind == "ssh":
             if not env.get("SSH_AUTH_SOCK"):
                 raise VerifyError(
-                    "the rewritten build needs `--ssh default` (an SSH agent), but SSH_AUTH_SOCK is not set"
+                    f"the rewritten build needs `{need.flag}` (an SSH agent), but SSH_AUTH_SOCK is not set"
                 )
-            plan.rewritten_flags += ["--ssh", parts.get("id", "default")]
+            plan.rewritten_flags += ["--ssh", need.id]
             continue
-        if kind != "secret" or not parts.get("id"):
-            raise VerifyError(f"internal error: unexpected build flag {flag!r}")
-        sid = parts["id"]
+        sid = need.id
         if sid in given:
             secret = given[sid]
             used.add(sid)
-        elif "src" in parts:
-            path = (context / parts["src"]).absolute()
-            secret = Secret(sid, src=path, value=_read_secret_file(sid, path, f"{parts['src']} in {context}"))
-        elif "env" in parts:
-            name = parts["env"]
+        elif need.file is not None:
+            path = (context / need.file).absolute()
+            secret = Secret(sid, src=path, value=_read_secret_file(sid, path, f"{need.file} in {context}"))
+        elif need.environment is not None:
+            name = need.environment
             value = env.get(name)
             if not value:
                 raise VerifyError(
@@ -179,10 +161,10 @@ def plan_secrets(
                 )
             secret = Secret(sid, env=name, value=value.encode())
         else:
-            raise VerifyError(f"internal error: build flag {flag!r} names no source")
+            raise VerifyError(f"internal error: build secret {need.id!r} names no source")
         plan.secrets.append(secret)
         plan.rewritten_flags += secret.flag()
-        name = parts.get("env")
+        name = need.environment
         if name and name in declared:
             # the original took the value as a build argument: --build-arg NAME, the value in the environment
             plan.original_flags += ["--build-arg", name]

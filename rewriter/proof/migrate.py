@@ -309,7 +309,7 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
     try:
         # secrets whose sources are missing: leave the secrets codemod out
         try:
-            plan_secrets(full.build_flags, context=context.absolute(), original_text=full.original, env=opts.env,
+            plan_secrets(full.build_secrets, context=context.absolute(), original_text=full.original, env=opts.env,
                          user_secrets=opts.secrets)
         except VerifyError as exc:
             dropped["secrets"] = f"a build secret's source is missing: {exc}"
@@ -338,7 +338,7 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             key = (result.new_text, tuple(sorted(sides.items())))  # a .dockerignore alone makes another candidate
             if key in tested:
                 return tested[key], None
-            plan = plan_secrets(result.build_flags, context=context.absolute(), original_text=result.original,
+            plan = plan_secrets(result.build_secrets, context=context.absolute(), original_text=result.original,
                                 env=opts.env, user_secrets=opts.secrets)
             say(f"{name}: building and running the rewrite ({label})")
             obs = lab.observe(label, result.new_text, sides, plan.rewritten_flags, opts.env, plan.redactions(),

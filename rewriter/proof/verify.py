@@ -437,7 +437,7 @@ def _verify(
     except OSError as exc:
         raise VerifyError(f"cannot read: {exc.strerror or exc}") from None
 
-    plan = plan_secrets(result.build_flags, context=ctx.absolute(), original_text=result.original, env=env,
+    plan = plan_secrets(result.build_secrets, context=ctx.absolute(), original_text=result.original, env=env,
                         user_secrets=secrets)  # fmt: skip
     known = {s.src for s in plan.secrets if s.src is not None}
     ignore_old = _read_optional(ctx / ".dockerignore")
@@ -445,7 +445,10 @@ def _verify(
     plan.secrets += [s for s in excluded_secret_files(ignore_old, ignore_new, ctx) if s.src not in known]
     redactions = plan.redactions()
     tool = engine or detect_builder(builder, env)
-    fixes = ", ".join(dict.fromkeys(f.transform for f in result.fixes))
+    from transforms import ids  # the codemods in pipeline order, as the report names them
+
+    rank = {tid: i for i, tid in enumerate(ids())}
+    fixes = ", ".join(sorted(dict.fromkeys(f.transform for f in result.fixes), key=lambda t: rank.get(t, len(rank))))
     say(f"{name}: rewritten by {fixes or 'dockerfix'}; verifying with {tool.name}")
 
     run_id = uuid.uuid4().hex[:12]

@@ -31,6 +31,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.tokens import CommentToken
 
+from rewriter.core.buildsecret import BuildSecret  # the one typed build-secret value
 from rewriter.core.edits import Edit
 from rewriter.facts import COMPOSE_NAMES  # the file names compose looks for, in its order of preference
 
@@ -55,22 +56,6 @@ class ServiceRef:
 
     file: str
     service: str
-
-
-@dataclass(frozen=True)
-class BuildSecret:
-    """A build secret: its id and where compose takes it from (exactly one of a file or an env variable)."""
-
-    id: str
-    file: str | None = None
-    environment: str | None = None
-
-    def __post_init__(self) -> None:
-        """Check the id and that exactly one source is given."""
-        if not self.id:
-            raise ValueError("a build secret needs an id")
-        if (self.file is None) == (self.environment is None):
-            raise ValueError(f"build secret {self.id!r}: give exactly one of file and environment")
 
 
 # --- finding services ------------------------------------------------------------------------------

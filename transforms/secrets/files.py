@@ -10,6 +10,7 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from rewriter.core.buildsecret import BuildSecret
 from rewriter.core.edits import Applicability, Edit, Fix, Note
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context
@@ -19,7 +20,6 @@ from transforms.secrets.shared import (
     NON_READERS,
     REMOVERS,
     Runs,
-    Secret,
     compose_edits,
     content_confirms,
     dedupe,
@@ -185,17 +185,17 @@ def _rewrite_file(
             s -= 1
         change.edits.append(Edit.delete(copy.start + s, copy.start + word[2]))
     if is_ssh:
-        mount, build = "--mount=type=ssh", "--ssh default"
-        ident = "ssh"
+        mount, needs = "--mount=type=ssh", BuildSecret.ssh()
     else:
         ident = row["id"]
         mount = f"--mount=type=secret,id={ident},target={target},required=true"
-        build = f"--secret id={ident},src={src_rel}"
+        needs = BuildSecret(ident, file=src_rel)
+    build = needs.flag
     for run in users:
-        if not has_mount(run.inst, "ssh" if is_ssh else "secret", None if is_ssh else ident):
+        if not has_mount(run.inst, needs.kind, None if is_ssh else needs.id):
             change.edits.append(mount_edit(run.inst, mount))
     if not is_ssh:
-        change.edits.extend(compose_edits(ctx, Secret(ident, file=src_rel)))
+        change.edits.extend(compose_edits(ctx, needs))
     what = "SSH key" if is_ssh else "secret file"
     lines = ", ".join(str(r.inst.start_line) for r in users)
     msg = (f"{what} {src} no longer lands in a layer: mounted on RUN at line(s) {lines}; unsafe: the build "
@@ -210,7 +210,8 @@ def _rewrite_file(
     yield from syntax_note(ctx)
     # a new build flag is a new build command: never applied by a safe run (the CI that builds with the
     # original command would fail), so the fix is unsafe whatever else is known
-    yield Fix(ID, msg, tuple(dedupe(change.edits)), Applicability.UNSAFE, copy.start_line, build_flags=(build,))
+    yield Fix(ID, msg, tuple(dedupe(change.edits)), Applicability.UNSAFE, copy.start_line,
+              build_secrets=(needs,))
 
 
 #: folders every Linux base image has: a COPY into them created nothing that must be kept

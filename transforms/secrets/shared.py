@@ -11,8 +11,8 @@ import fnmatch
 import functools
 import posixpath
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from rewriter.core.buildsecret import BuildSecret
 from rewriter.core.edits import Edit, Note
 from rewriter.core.shell import Command
 from rewriter.core.syntax import Instruction, Stage
@@ -21,15 +21,6 @@ from rewriter.facts.commands import Run
 from transforms._data import load
 
 ID = "secrets"
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A build secret to wire into compose files (turned into rewriter.sidefiles.compose.BuildSecret)."""
-
-    id: str
-    file: str | None = None
-    environment: str | None = None
 
 
 #: commands that remove a file (a secret's cleanup)
@@ -119,7 +110,7 @@ def join_path(base: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(base, path.strip("\"'")))
 
 
-def compose_edits(ctx: Context, secret: Secret) -> list[Edit]:
+def compose_edits(ctx: Context, secret: BuildSecret) -> list[Edit]:
     """Edits wiring ``secret`` into the compose files in the build context that build this file."""
     if ctx.context_dir is None or not any((ctx.context_dir / n).is_file() for n in COMPOSE_NAMES):
         return []
@@ -137,19 +128,13 @@ def compose_edits(ctx: Context, secret: Secret) -> list[Edit]:
         new = old
         for service in names:  # one edit per file, however many services build this Dockerfile
             try:
-                new = add_build_secrets(new, service, [_to_compose(secret)])
+                new = add_build_secrets(new, service, [secret])
             except ComposeEditError:
                 continue
         edit = narrow_edit(old, new, file)
         if edit is not None:
             edits.append(edit)
     return edits
-
-
-def _to_compose(secret: Secret):
-    from rewriter.sidefiles.compose import BuildSecret
-
-    return BuildSecret(secret.id, file=secret.file, environment=secret.environment)
 
 
 def file_row(src: str, table: dict) -> dict | None:

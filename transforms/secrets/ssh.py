@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from rewriter.core.buildsecret import BuildSecret
 from rewriter.core.edits import Applicability, Edit, Fix, Note
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context
@@ -146,5 +147,5 @@ def _ssh_key_rewrite(
         tuple(dedupe(edits)),
         Applicability.UNSAFE,
         decls[0].inst.start_line,
-        build_flags=("--ssh default",),
+        build_secrets=(BuildSecret.ssh(),),
     )

@@ -10,6 +10,7 @@ import fnmatch
 import re
 from collections.abc import Iterator
 
+from rewriter.core.buildsecret import BuildSecret
 from rewriter.core.edits import Applicability, Edit, Fix, Note
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context
@@ -19,7 +20,6 @@ from transforms.secrets.shared import (
     ID,
     NON_READERS,
     Runs,
-    Secret,
     compose_edits,
     dedupe,
     has_mount,
@@ -140,7 +140,8 @@ def _rewrite_variable(
         if not has_mount(r.inst, "secret", ident):
             edits.append(mount_edit(r.inst, f"--mount=type=secret,id={ident}{mount_options}"))
         edits.append(Edit.insert(r.inst.start + r.inst.args_start, f'export {name}="$(cat /run/secrets/{ident})" && '))
-    edits.extend(compose_edits(ctx, Secret(ident, environment=name)))
+    needs = BuildSecret(ident, environment=name)
+    edits.extend(compose_edits(ctx, needs))
     lines = ", ".join(str(r.inst.start_line) for r in users)
     kind = "/".join(sorted({d.inst.keyword for d in decls}))
     yield from syntax_note(ctx)
@@ -158,7 +159,7 @@ def _rewrite_variable(
         tuple(dedupe(edits)),
         Applicability.UNSAFE,
         first.start_line,
-        build_flags=(f"--secret id={ident},env={name}",),
+        build_secrets=(needs,),
     )
 
 
