@@ -79,7 +79,7 @@ class LogsTransform(Codemod):
         yield from _config_files(ctx, stage, table, linked, has_shell)
         yield from _logging_configs(ctx)
         yield from _touched(stage, linked)
-        yield from _env_paths(stage, table)
+        yield from _env_paths(ctx, stage, table)
         yield from _volumes(stage)
         yield from _framework_env(ctx, stage, table)
 
@@ -475,15 +475,16 @@ def _is_log_path(path: str) -> bool:
     return path.startswith("/") and "$" not in path and (path.endswith(".log") or path.startswith("/var/log/"))
 
 
-def _env_paths(stage: Stage, table: dict) -> Iterator[Fix]:
+def _env_paths(ctx: Context, stage: Stage, table: dict) -> Iterator[Fix]:
     for inst in stage.instructions:
         if inst.keyword != "ENV":
             continue
-        for w in inst.words:
-            name, eq, value = w.text.partition("=")
+        values = ctx.facts.scopes.after(inst).env  # the values it sets, expanded (facts layer)
+        for w in inst.words:  # the words: where an edit goes
+            name, eq, _value = w.text.partition("=")
             if not eq or not any(fnmatch.fnmatchcase(name.upper(), p) for p in table["env_names"]):
                 continue
-            v = value.strip("\"'")
+            v = values.get(name) or ""
             if not _is_log_path(v) or _is_console(v, table):
                 continue
             stream = "stderr" if "ERR" in name.upper() else "stdout"
@@ -506,11 +507,7 @@ def _volumes(stage: Stage) -> Iterator[Fix]:
 
 def _framework_env(ctx: Context, stage: Stage, table: dict) -> Iterator[Fix]:
     words: set[str] = set()
-    env: set[str] = set()
-    for st in ctx.facts.chain(stage):
-        for inst in st.instructions:
-            if inst.keyword == "ENV":
-                env.update(w.text.split("=", 1)[0] for w in inst.words)
+    env = set(ctx.facts.final(stage).env)  # ENV names in force (the stages it is built FROM included)
     for inst in stage.instructions:
         if inst.keyword in {"CMD", "ENTRYPOINT"}:
             for w in inst.exec_args or inst.arguments.split():

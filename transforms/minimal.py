@@ -72,8 +72,6 @@ from transforms._base import Codemod
 
 ID = "minimal"
 
-_APT = {"apt-get", "apt"}
-_RPM = {"yum", "dnf", "microdnf", "tdnf"}
 #: apt subcommands that read /var/lib/apt/lists
 _APT_CONSUMERS = {"install", "reinstall", "build-dep", "source", "download", "satisfy"}
 #: packages whose recommended packages are commonly needed at run time: package -> recommends
@@ -164,9 +162,9 @@ def _findings(script: Script, facts: _StageFacts) -> list[_Finding]:
         if sub is None:
             continue
         name = call.subcommand
-        if call.tool in _APT and name == "install":
+        if call.family == "apt" and name == "install":
             out.extend(_no_recommends(call, facts))
-        elif call.tool == "apk" and name == "add" and not call.has_word("--no-cache"):
+        elif call.family == "apk" and name == "add" and not call.has_word("--no-cache"):
             if call.has_word("--no-network"):
                 out.append(_Finding("DL3019", "apk add --no-network", note="apk add --no-network installs from "
                                     "what is already on disk, so --no-cache was not added", refusal=False))
@@ -328,7 +326,7 @@ def _append_point(script: Script, first: int) -> tuple[int | None, str]:
 
 
 def _apt_lists(script: Script, calls: list[_Call], facts: _StageFacts) -> list[_Finding]:
-    apt = [c for c in calls if c.tool in _APT]
+    apt = [c for c in calls if c.family == "apt"]
     updates = [c for c in apt if c.subcommand == "update"]
     if not updates:
         return []
@@ -365,7 +363,7 @@ def _apt_lists(script: Script, calls: list[_Call], facts: _StageFacts) -> list[_
 
 
 def _rpm_clean(script: Script, calls: list[_Call], facts: _StageFacts) -> list[_Finding]:
-    rpm = [c for c in calls if c.tool in _RPM]
+    rpm = [c for c in calls if c.family == "rpm"]
     installs = [c for c in rpm if c.subcommand in {"install", "groupinstall", "reinstall"}]
     if not installs:
         return []
@@ -417,7 +415,7 @@ class MinimalTransform(Codemod):
                 continue
             for script in scripts[pos]:
                 for call in _calls(script):
-                    if call.tool in _APT and call.subcommand == "install":
+                    if call.family == "apt" and call.subcommand == "install":
                         apt_named.update(_named_packages(call))
             facts = _StageFacts(
                 env=_known_env(ctx, inst),
@@ -493,9 +491,9 @@ def _apt_needed_later(stage: Stage, scripts: list[list[Script]], pos: int) -> in
             continue
         for script in runs:
             for call in _calls(script):
-                if call.tool in _APT and call.subcommand == "update":
+                if call.family == "apt" and call.subcommand == "update":
                     return None
-                if (call.tool in _APT and call.subcommand in _APT_CONSUMERS) or call.program == "apt-cache":
+                if (call.family == "apt" and call.subcommand in _APT_CONSUMERS) or call.program == "apt-cache":
                     return inst.start_line
             if any(runs_unknown_code(cmd) for cmd in script.commands):
                 return inst.start_line  # a script may install with apt without updating: it is not seen

@@ -368,7 +368,7 @@ def _add_user(
             built_dirs, _files = _made_paths(ctx, built, ctx.facts.app_workdir(source))
             if inst.argv[0].rstrip("/") in built_dirs and inst.argv[1].rstrip("/") == inst.argv[0].rstrip("/"):
                 made_dirs.append(inst.argv[0].rstrip("/"))
-    framework = [*(_framework_dirs(stage, workdir, table["writable_dirs"]) if workdir else []), *made_dirs]
+    framework = [*(_framework_dirs(ctx, stage, workdir, table["writable_dirs"]) if workdir else []), *made_dirs]
     framework = [d for d in dict.fromkeys(framework) if d not in owned]
     files = [f for f in made_files if not any(f.startswith(d.rstrip("/") + "/") for d in framework)]
     if (owned or framework or files) and has_shell:
@@ -501,15 +501,14 @@ def _unpinned_users(ctx: Context, stages: list[Stage]) -> list[str]:
     return out
 
 
-def _framework_dirs(stage: Stage, workdir: str, rows: list[dict]) -> list[str]:
+def _framework_dirs(ctx: Context, stage: Stage, workdir: str, rows: list[dict]) -> list[str]:
     """Folders under WORKDIR that the stage's framework writes at run time (data table)."""
     words: set[str] = set()
     for inst in stage.instructions:
         if inst.keyword in {"CMD", "ENTRYPOINT"}:
             for w in inst.exec_args or inst.arguments.split():
                 words.update(w.replace("/", " ").split())
-        elif inst.keyword == "ENV":
-            words.update(w.text.split("=", 1)[0] for w in inst.words)
+    words.update(ctx.facts.final(stage).env)  # ENV names in force
     out: list[str] = []
     for row in rows:
         if words & set(row["markers"]):
