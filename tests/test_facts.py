@@ -302,3 +302,35 @@ def test_shell_in_force_is_inherited_from_the_parent_stage() -> None:
     # signals leaves a stage alone whose inherited SHELL is not POSIX (it read only the stage's own SHELL)
     out = _run(f.tree.code, "signals", unsafe=False)
     assert out == f.tree.code
+
+
+@pytest.mark.parametrize(
+    ("text", "family", "shell", "ca", "entrypoint"),
+    [
+        ("FROM node:22\nRUN true\n", "debian", True, True, "docker-entrypoint.sh"),
+        ("FROM node:22-slim\nRUN true\n", "debian", True, False, "docker-entrypoint.sh"),
+        ("FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled\nCOPY app /app\n", "distroless", False, False,
+         None),
+        ("FROM registry.example.com/base:1\nRUN sudo apt-get install -y curl\n", "debian", True, False, None),
+        ("FROM redis:8 AS db\nFROM db\nRUN true\n", None, True, False, "docker-entrypoint.sh"),
+        ("FROM registry.example.com/base:1\nRUN true\n", None, True, False, None),
+    ],
+)
+def test_base_image_facts(text: str, family: str | None, shell: bool, ca: bool, entrypoint: str | None) -> None:
+    tree = parse(text)
+    base = Context(tree, None, None).base_image(tree.stages[-1])
+    assert (base.family, base.has_shell, base.ca_certificates) == (family, shell, ca)
+    assert (base.entrypoint or {}).get("entrypoint") == entrypoint
+
+
+def test_copy_source_is_an_earlier_stage_only() -> None:
+    f = _facts("""\
+        FROM golang:1.24 AS build
+        RUN go build -o /out/app
+        FROM scratch
+        COPY --from=build /out/app /app
+        COPY --from=alpine:3 /etc/ssl /etc/ssl
+        COPY app.conf /etc/app.conf
+        """)
+    copies = [i for i in f.tree.instructions if i.keyword == "COPY"]
+    assert [s.name if s else None for s in map(f.copy_source, copies)] == ["build", None, None]

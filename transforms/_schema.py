@@ -312,12 +312,20 @@ ENTRYPOINTS = Obj({
     "images": ListOf(_image_row({"programs": STRS, "entrypoint": STR, "does": STR}, {"options": BOOL})),
 })
 
+IMAGES = Obj({
+    "checked": DATE,
+    "ca_certificates": STRS,
+    "ca_certificates_unless_slim": STRS,
+    "package_manager_families": STR_MAP,
+})
+
 SCHEMAS: dict[str, Obj] = {
     "logs": LOGS,
     "runtimes": RUNTIMES,
     "secrets": SECRETS,
     "users": USERS,
     "entrypoints": ENTRYPOINTS,
+    "images": IMAGES,
 }
 
 #: the tables a configuration's ``tables:`` may add to (the ones the codemods merge with it)

@@ -19,8 +19,7 @@ from __future__ import annotations
 import fnmatch
 
 from rewriter.core.syntax import Instruction, Stage
-from rewriter.facts import Context, parse_image
-from transforms._data import first_match, load
+from rewriter.facts import Context
 
 #: init programs that run their arguments unchanged (only their own options before them)
 _INITS = frozenset({"tini", "tini-static", "dumb-init", "catatonit"})
@@ -46,7 +45,7 @@ def form_change_risk(ctx: Context, stage: Stage, inst: Instruction, argv: list[s
             return None  # an init (tini --) runs its arguments as they are, in either form
         return (f"the ENTRYPOINT at line {entrypoint.start_line} now receives the command's words as its "
                 "arguments instead of /bin/sh -c and the command text")
-    row = first_match(load("entrypoints")["images"], parse_image(ctx.resolved_base(stage)))
+    row = ctx.base_image(stage).entrypoint
     if row is None or not argv:
         return None
     program = argv[0].rsplit("/", 1)[-1]

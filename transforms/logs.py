@@ -70,7 +70,7 @@ class LogsTransform(Codemod):
             return
         table = merged("logs", ctx.config.tables.get("logs"))
         base = parse_image(ctx.resolved_base(stage))
-        has_shell = not ("distroless" in base.name or base.name == "scratch" or "chainguard" in base.name)
+        has_shell = ctx.base_image(stage).has_shell
         linked = _linked(ctx, stage) | set((first_match(table["prelinked"], base) or {}).get("files", []))
         for keyword in ("ENTRYPOINT", "CMD"):
             inst = stage.last(keyword)

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from rewriter.core.edits import Applicability, Edit, Fix, Note
 from rewriter.core.shell import Command, Script, parse_shell
 from rewriter.core.syntax import Instruction, Stage
-from rewriter.facts import Context, parse_image
+from rewriter.facts import Context
 from rewriter.facts.commands import POSIX_SHELLS as _POSIX_SHELLS
 from rewriter.facts.commands import PackageCall as _Call
 from rewriter.facts.commands import basename as _basename
@@ -85,10 +85,6 @@ _NEEDED_RECOMMENDS: dict[str, tuple[str, ...]] = {
     "python3-pip": ("build-essential", "python3-dev"),
     "python-pip": ("build-essential", "python-dev"),
 }
-#: official images whose Debian/Ubuntu variants ship ca-certificates, slim ones included
-_IMAGES_WITH_CA = {"python", "ruby", "rust", "php", "golang", "buildpack-deps", "eclipse-temurin", "maven", "gradle"}
-#: official images built on buildpack-deps whose slim variants do not ship it (node:slim purges it)
-_IMAGES_WITH_CA_UNLESS_SLIM = {"node", "perl", "erlang", "elixir", "haskell"}
 #: file name endings hadolint and BuildKit treat as (possibly compressed) tar archives
 _ARCHIVE_EXT = (
     ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tb2", ".tar.xz", ".txz", ".tar.zst", ".tzst",
@@ -510,11 +506,7 @@ def _npm_runs_later(stage: Stage, scripts: list[list[Script]], pos: int) -> tupl
 
 
 def _base_has_ca(ctx: Context, stage: Stage) -> bool:
-    ref = parse_image(ctx.resolved_base(stage))
-    short = ref.short_name
-    if ref.name not in {short, "library/" + short, "docker.io/library/" + short}:
-        return False
-    return short in _IMAGES_WITH_CA or (short in _IMAGES_WITH_CA_UNLESS_SLIM and "slim" not in (ref.tag or ""))
+    return ctx.base_image(stage).ca_certificates
 
 
 def _known_env(ctx: Context, inst: Instruction) -> dict[str, str]:

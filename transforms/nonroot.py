@@ -100,7 +100,7 @@ class NonrootTransform(Codemod):
         last_user = users[-1] if users else None
         image = parse_image(ctx.resolved_base(stage))
         table = merged("users", ctx.config.tables.get("users"))
-        existing = first_match(table["existing_users"], image)
+        existing = ctx.base_image(stage).existing_user
         if last_user is not None:
             values = {**((existing or {}).get("env") or {}), **ctx.facts.before(last_user).values}
             spec = expand(last_user.arguments.strip(), values, ctx.tree.escape)
@@ -290,22 +290,6 @@ def _privileged_port(stage: Stage, image_name: str, table: dict) -> int | None:
     return None
 
 
-def _family(ctx: Context, chain: list[Stage], image_family: str | None) -> str | None:
-    if image_family:
-        return image_family
-    for _run, argv in _run_commands(ctx, chain):
-        prog = argv[0].rsplit("/", 1)[-1] if argv else ""
-        if prog in {"apt-get", "apt", "dpkg"}:
-            return "debian"
-        if prog == "apk":
-            return "alpine"
-        if prog in {"yum", "dnf"}:
-            return "rhel"
-        if prog == "microdnf":
-            return "minimal"
-    return None
-
-
 def _add_user(
     ctx: Context,
     stage: Stage,
@@ -315,8 +299,7 @@ def _add_user(
     last_user: Instruction | None,
 ) -> Iterator[Fix | Note]:
     table = merged("users", ctx.config.tables.get("users"))
-    row = first_match(table["images"], image)
-    family = _family(ctx, chain, row["family"] if row else None)
+    family = ctx.base_image(stage).family
     if family is None:
         yield Note(ID, f"cannot tell how to create a user in {image.raw!r} (unknown base image family); "
                        "add a USER with a numeric uid yourself, or configure the image's family",
@@ -361,9 +344,8 @@ def _add_user(
     made_dirs, made_files = _made_paths(ctx, chain, workdir)
     # folders a build stage made for the app and the final stage copies from it (a split's runtime)
     for inst in stage.instructions:
-        source = ctx.tree.stage_named(inst.flag("from").value or "") if inst.keyword == "COPY" and inst.flag(
-            "from") else None
-        if source is not None and source.index < stage.index and len(inst.argv) == 2:
+        source = ctx.facts.copy_source(inst) if inst.keyword == "COPY" else None
+        if source is not None and len(inst.argv) == 2:
             built = ctx.facts.chain(source)
             built_dirs, _files = _made_paths(ctx, built, ctx.facts.app_workdir(source))
             if inst.argv[0].rstrip("/") in built_dirs and inst.argv[1].rstrip("/") == inst.argv[0].rstrip("/"):

@@ -11,10 +11,14 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rewriter.core.syntax import Dockerfile, Instruction, Stage
 from rewriter.engine.config import Config
 from rewriter.facts.model import Facts
+
+if TYPE_CHECKING:
+    from rewriter.facts.base import BaseImage
 
 #: docker compose file names, in the order compose looks for them
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -104,6 +108,12 @@ class Context:
 
     def stage_of(self, inst: Instruction) -> Stage | None:
         return self.facts.scopes.stage_of(inst)
+
+    def base_image(self, stage: Stage) -> BaseImage:
+        """What the tables know of the image ``stage`` is built from (:mod:`rewriter.facts.base`)."""
+        from rewriter.facts.base import base_image
+
+        return base_image(self, stage)
 
     def resolved_base(self, stage: Stage) -> str:
         """The image a stage is ultimately built from, following ``FROM <earlier stage>``."""

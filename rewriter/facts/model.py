@@ -44,6 +44,15 @@ class Facts:
         """The stage and the earlier stages it is built FROM, oldest first."""
         return self.scopes.chain(stage)
 
+    def copy_source(self, inst: Instruction) -> Stage | None:
+        """The earlier stage a ``COPY --from=NAME`` takes its files from (None: an image or the context)."""
+        flag = inst.flag("from") if inst.keyword in {"COPY", "ADD"} else None
+        own = self.scopes.stage_of(inst)
+        source = self.tree.stage_named(flag.value or "") if flag is not None else None
+        if source is None or own is None or source.index >= own.index:
+            return None
+        return source
+
     def is_ancestor(self, candidate: Stage, stage: Stage) -> bool:
         """Is ``candidate`` ``stage`` itself or a stage it is built FROM?"""
         return any(st.index == candidate.index for st in self.chain(stage))
