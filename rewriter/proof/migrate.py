@@ -248,28 +248,33 @@ def _unsafe_ids(result: FileResult, order: Sequence[str]) -> list[str]:
     return [t for t in order if t in used]
 
 
-def _bisect_safe(order: Sequence[str], chosen: Sequence, rewrite: Callable[..., FileResult],
-                 attempt: Callable[[FileResult, str], tuple[list[str], Observation | None]], lab: Lab,
-                 opts: Options, dropped: dict[str, str]) -> tuple[tuple[FileResult, Observation | None], list[str]]:
-    """The safe fixes broke the app: keep each codemod's safe fixes, in pipeline order, only when the
-    candidate with them behaves like the original. Returns the best candidate and the codemods kept."""
-    base: list[str] = []
-    best: tuple[FileResult, Observation | None] = (rewrite((), []), None)  # nothing applied
-    for tid in order:
-        cand = rewrite((), [t for t in chosen if t.id in {*base, tid}])
+Candidate = tuple[FileResult, "Observation | None"]
+
+
+def _add_back(ids: Sequence[str], candidate: Callable[[list[str], str], FileResult], label: str, best: Candidate,
+              attempt: Callable[[FileResult, str], tuple[list[str], Observation | None]], lab: Lab, opts: Options,
+              dropped: dict[str, str], *, why: str = "", keep_unchanged: bool = False) -> tuple[list[str], Candidate]:
+    """Add the codemods ``ids`` back one at a time, in pipeline order: each candidate (``candidate(kept,
+    tid)``) is built and kept only when it behaves like the original; one that adds nothing to ``best``
+    costs no build (and its codemod counts as kept with ``keep_unchanged``). Returns the codemods kept
+    and the best candidate."""
+    kept: list[str] = []
+    for tid in ids:
+        cand = candidate(kept, tid)
         if cand.new_text == best[0].new_text and cand.side_files == best[0].side_files:
-            base.append(tid)  # no safe fix of its own here: its unsafe fixes still get their chance
+            if keep_unchanged:
+                kept.append(tid)
             continue
         if lab.builds >= opts.max_builds:
             dropped[tid] = f"not tried: the build budget (--max-builds {opts.max_builds}) is used up"
             continue
-        failed, obs = attempt(cand, f"safe-{tid}")
+        failed, obs = attempt(cand, f"{label}-{tid}")
         if failed:
-            dropped[tid] = "its safe fixes do not behave like the original: " + "; ".join(failed)
+            dropped[tid] = why + "; ".join(failed)
         else:
-            base.append(tid)
+            kept.append(tid)
             best = (cand, obs)
-    return best, base
+    return kept, best
 
 
 def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
@@ -359,7 +364,11 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
                            time.monotonic() - t0, full)
         say(f"{name}: the full migration does not behave like the original ({'; '.join(failed)}); "
             "adding the codemods back one at a time")
-        best: tuple[FileResult, Observation | None] = (safe, None)
+
+        def only(ids: Sequence[str]) -> list:
+            return [t for t in chosen if t.id in ids]
+
+        best: Candidate = (safe, None)
         base = list(order)  # the codemods whose safe fixes every candidate keeps
         if safe.changed and safe.new_text != full.new_text:
             # the safe fixes are verified like any candidate: "safe" is a claim, the build is the proof
@@ -369,28 +378,16 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             else:
                 say(f"{name}: the safe fixes alone do not behave like the original ({'; '.join(failed)}); "
                     "adding each codemod's safe fixes back one at a time")
-                best, base = _bisect_safe(order, chosen, rewrite, attempt, lab, opts, dropped)
+                # each codemod's safe fixes, kept only when they behave (a codemod without any stays)
+                base, best = _add_back(order, lambda kept, tid: rewrite((), only([*kept, tid])), "safe",
+                                       (rewrite((), []), None), attempt, lab, opts, dropped,
+                                       why="its safe fixes do not behave like the original: ", keep_unchanged=True)
 
-        def only(ids: Sequence[str]) -> list:
-            return [t for t in chosen if t.id in ids]
-
-        kept: list[str] = []
         # every codemod in pipeline order (one whose unsafe fixes only show once another is left out, such
         # as nonroot's USER when the distroless split is dropped, gets its chance too); a candidate that
         # adds nothing to what is kept costs no build
-        for tid in base:
-            cand = rewrite([*kept, tid], only(base))
-            if cand.new_text == best[0].new_text and cand.side_files == best[0].side_files:
-                continue
-            if lab.builds >= opts.max_builds:
-                dropped[tid] = f"not tried: the build budget (--max-builds {opts.max_builds}) is used up"
-                continue
-            failed, obs = attempt(cand, f"with-{tid}")
-            if failed:
-                dropped[tid] = "; ".join(failed)
-            else:
-                kept.append(tid)
-                best = (cand, obs)
+        kept, best = _add_back(base, lambda kept, tid: rewrite([*kept, tid], only(base)), "with", best, attempt,
+                               lab, opts, dropped)
         result, obs = best
         if not result.changed:
             return Outcome(name, "unchanged", "no codemod's rewrite behaves like the original, not even its safe "
