@@ -66,3 +66,15 @@ def test_context_from_configuration_is_used_for_side_files(tmp_path: Path) -> No
     (tmp_path / "docker" / ".dockerfix.yaml").write_text("context: ..\n")
     after = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert "+exec ./server" in after.stdout, after.stderr
+
+
+def test_runtimes_table_is_extended_by_configuration(tmp_path: Path) -> None:
+    """`tables: runtimes` reaches multistage (it was validated and ignored): a console script the
+    configuration names runs as `python3 -m MODULE` on distroless instead of the same-family runtime."""
+    text = 'FROM python:3.13\nWORKDIR /app\nCOPY . .\nRUN pip install .\nCMD ["mycli", "serve"]\n'
+    plain = process_text(text, transforms=[load("multistage")], unsafe_fixes=True)
+    assert "FROM python:3.13-slim" in plain.new_text and 'CMD ["mycli", "serve"]' in plain.new_text
+    cfg = _cfg(tmp_path, "tables:\n  runtimes:\n    python_modules: {mycli: mycli.main}\n")
+    r = process_text(text, transforms=[load("multistage")], unsafe_fixes=True, config=cfg)
+    assert 'ENTRYPOINT ["/usr/bin/python3", "-m", "mycli.main", "serve"]' in r.new_text
+    assert "distroless" in r.new_text

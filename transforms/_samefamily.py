@@ -37,8 +37,7 @@ from rewriter.core.shell import Command
 from rewriter.core.syntax import Stage
 from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import package_call
-from transforms._data import load
-from transforms._splitplan import TODAY, Plan, Refuse, virtualenvs
+from transforms._splitplan import TODAY, Plan, Refuse, runtimes, virtualenvs
 
 _VERSION = {"python": r"^(\d+\.\d+)", "node": r"^(\d+)", "ruby": r"^(\d+\.\d+)", "php": r"^(\d+\.\d+)",
             "java": r"(?:^|-)(\d+)(?:u\d+)?(?:-|$)"}
@@ -66,7 +65,7 @@ def version_of(stack: str, image: ImageRef) -> tuple[str | None, str | None]:
     if (m and "." in m.group(1)) or (m and stack == "node"):
         return m.group(1), None
     head = re.split(r"[-.]", tag, maxsplit=1)[0]
-    moving = load("runtimes")["moving_tags"].get(stack, {})
+    moving = runtimes()["moving_tags"].get(stack, {})
     if head in moving:
         return str(moving[head]), head
     if tag in moving:
@@ -76,13 +75,13 @@ def version_of(stack: str, image: ImageRef) -> tuple[str | None, str | None]:
 
 
 def family_alive(stack: str, version: str) -> bool:
-    dates = load("runtimes")["families"][stack]["versions"]
+    dates = runtimes()["families"][stack]["versions"]
     return version in dates and datetime.date.fromisoformat(str(dates[version])) > TODAY
 
 
 def _runtime_ref(stack: str, builder: ImageRef, version: str, alpine: bool) -> str:
     """The same family's smaller image of ``version``, under the builder's own registry/name."""
-    family = load("runtimes")["families"][stack]
+    family = runtimes()["families"][stack]
     template = str(family["alpine" if alpine else "slim"])
     tag = builder.tag or ""
     if template == "same" or (stack != "java" and (alpine or "slim" in tag)):
@@ -102,7 +101,7 @@ def pin_or_upgrade(stage: Stage, image: ImageRef, stack: str, version: str, movi
     tag = image.tag or "latest"
     target = version
     if not family_alive(stack, version):
-        upgrade = load("runtimes")["upgrades"].get(stack)
+        upgrade = runtimes()["upgrades"].get(stack)
         if upgrade is None or not family_alive(stack, str(upgrade)):
             raise Refuse(f"{stack.capitalize()} {version} is past end of life and there is no supported version to "
                          "move to; upgrade the builder and run again")
@@ -232,7 +231,7 @@ def _leaves_tools(stack: str, runs: list) -> bool:
 
 def _packages(plan: Plan, runs: list, alpine: bool, start_words: set[str]) -> list[str]:
     """Set ``plan.packages`` to what the runtime installs; the packages left behind."""
-    table = load("runtimes")
+    table = runtimes()
     for _i, c in runs:
         argv = " ".join(c.argv)
         name = c.name.rsplit("/", 1)[-1]

@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
-import datetime
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from rewriter.core.edits import Edit
 from rewriter.core.shell import Command
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context
 from rewriter.facts.scope import join
+from transforms._data import checked_date, load, merged
 
-#: the day the runtime tables (``data/runtimes.yaml`` ``checked``) were last reviewed: end of life is
-#: judged against it
-TODAY = datetime.date(2026, 12, 1)
+#: the day the runtime table (``data/runtimes.yaml`` ``checked``) was last reviewed: end of life is
+#: judged against it, so a decision never depends on the day dockerfix runs
+TODAY = checked_date("runtimes")
+
+#: the runtime table of the run in progress: the shipped one with the configuration's ``tables:
+#: runtimes`` additions (set by the multistage codemod for the length of one ``run``)
+_RUNTIMES: ContextVar[Any] = ContextVar("runtimes")
+
+
+def runtimes() -> Any:
+    """The runtime table in force (``data/runtimes.yaml`` plus the configuration's additions)."""
+    table = _RUNTIMES.get(None)
+    return table if table is not None else load("runtimes")
+
+
+@contextmanager
+def runtimes_of(ctx: Context) -> Iterator[None]:
+    """Make ``runtimes()`` the table with ``ctx``'s configuration additions while the block runs."""
+    token = _RUNTIMES.set(merged("runtimes", ctx.config.tables.get("runtimes")))
+    try:
+        yield
+    finally:
+        _RUNTIMES.reset(token)
 
 
 @dataclass

@@ -78,9 +78,8 @@ from rewriter.facts.commands import package_call
 from rewriter.facts.scope import join
 from rewriter.facts.start import exec_argv
 from transforms._base import Codemod
-from transforms._data import load
 from transforms._samefamily import carried_paths, is_alpine, plan_same_family
-from transforms._splitplan import TODAY, abs_at, virtualenvs
+from transforms._splitplan import TODAY, abs_at, runtimes, runtimes_of, virtualenvs
 from transforms._splitplan import Plan as _Plan
 from transforms._splitplan import Refuse as _Refuse
 
@@ -103,14 +102,15 @@ class MultistageTransform(Codemod):
         stage = ctx.final_stage
         if stage is None:
             return
-        try:
-            plan = _plan(ctx, stage)
-        except _Refuse as exc:
-            yield Note(ID, exc.message, stage.start_line, refusal=True)
-            return
-        if plan is None:
-            return
-        yield _fix(ctx, stage, plan)
+        result: Fix | Note | None
+        with runtimes_of(ctx):  # the configuration's `tables: runtimes` additions count
+            try:
+                plan = _plan(ctx, stage)
+                result = _fix(ctx, stage, plan) if plan is not None else None
+            except _Refuse as exc:
+                result = Note(ID, exc.message, stage.start_line, refusal=True)
+        if result is not None:
+            yield result
 
 
 def _alive(row: dict) -> bool:
@@ -287,7 +287,7 @@ def _c_binary(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: li
         target = on_path[0] if on_path else target
     if target not in outputs:
         return None
-    table = load("runtimes")
+    table = runtimes()
     compilers = set(table["compilers"]["apt"]) | {"g++", "clang", "gcc", "cpp"}
     for _i, c in runs:
         call = package_call(c)
@@ -417,7 +417,7 @@ def _abs(ctx: Context, stage: Stage, path: str) -> str:
 
 
 def _glibc_ok(image: ImageRef, runtime_glibc: str) -> bool:
-    table = load("runtimes")["glibc"]
+    table = runtimes()["glibc"]
     tag = image.tag or ""
     for release, version in table.items():
         if release in tag and tuple(map(int, version.split("."))) > tuple(map(int, runtime_glibc.split("."))):
@@ -426,7 +426,7 @@ def _glibc_ok(image: ImageRef, runtime_glibc: str) -> bool:
 
 
 def _distroless(kind: str) -> dict:
-    return load("runtimes")["distroless"][kind]
+    return runtimes()["distroless"][kind]
 
 
 # --------------------------------------------------------------------------- stacks
@@ -496,7 +496,7 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
         raise _Refuse("python image without `pip install`/`poetry install`: nothing to split")
     if any(_option(c.argv, "--target") or _option(c.argv, "--prefix") or "--user" in c.argv for c in installs):
         raise _Refuse("pip installs to a custom location (--target/--prefix/--user); move it by hand")
-    rows = load("runtimes")["python"]
+    rows = runtimes()["python"]
     row = rows.get(version)
     upgrade_notes: list[str] = []
     upgrade_edits: list[Edit] = []
@@ -529,7 +529,7 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
         plan.copies.append((workdir, workdir))
     else:
         raise _Refuse("the app has no WORKDIR: cannot tell which files are the application")
-    modules = load("runtimes")["python_modules"]
+    modules = runtimes()["python_modules"]
     prog = entry[0].rsplit("/", 1)[-1]
     if re.fullmatch(r"python[0-9.]*", prog):
         plan.entrypoint = [row["python"], *entry[1:]]
@@ -559,7 +559,7 @@ def _poetry_system(ctx: Context, stage: Stage, runs: list) -> bool:
 
 
 def _runtime_libraries(runs: list, distroless: bool) -> list[str]:
-    table = load("runtimes")
+    table = runtimes()
     needed: list[str] = []
     for _i, c in runs:
         call = package_call(c)
@@ -586,7 +586,7 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     installs = _node_installs(runs)
     if not installs:
         raise _Refuse("node image without `npm ci`/`npm install`/`yarn install`: nothing to split")
-    row = load("runtimes")["node"].get(version)
+    row = runtimes()["node"].get(version)
     upgrade_notes: list[str] = []
     upgrade_edits: list[Edit] = []
     if row is None or not _alive(row):
@@ -594,7 +594,7 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
         if moved is None:
             raise _Refuse(f"Node {version} is past end of life (or has no runtime image): move the builder to Node "
                           "22 or later, which distroless publishes, and run again")
-        version, row = moved, load("runtimes")["node"][moved]
+        version, row = moved, runtimes()["node"][moved]
     runtime_image = _override(ctx, f"node-{version}", row["image"])
     plan = _Plan("node", runtime_image, builder_edits=upgrade_edits, notes=upgrade_notes)
     workdir = _workdir(ctx, stage)
@@ -645,10 +645,10 @@ def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     jar = entry[entry.index("-jar") + 1] if entry.index("-jar") + 1 < len(entry) else ""
     if not jar.endswith(".jar") or any(ch in jar for ch in "*?$"):
         raise _Refuse("the jar to run is not named exactly in the start command")
-    row = load("runtimes")["java"].get(version)
+    row = runtimes()["java"].get(version)
     if is_alpine(image):
         # musl: the same version's Temurin JRE on Alpine (the jar itself is portable)
-        family = load("runtimes")["families"]["java"]
+        family = runtimes()["families"]["java"]
         if version not in family["versions"]:
             raise _Refuse(f"no supported runtime image for Java {version}")
         row = {"image": family["alpine"].format(v=version), "java": "/opt/java/openjdk/bin/java",
@@ -671,7 +671,7 @@ def _dotnet(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
     out = _option(publishes[-1][1].argv, "-o") or _option(publishes[-1][1].argv, "--output")
     if out is None:
         raise _Refuse("`dotnet publish` has no `-o`: the published folder is not known")
-    row = load("runtimes")["dotnet"].get(version)
+    row = runtimes()["dotnet"].get(version)
     if row is None or not _alive(row):
         raise _Refuse(f".NET {version} is past end of life: move to .NET 10 and run again")
     if entry[0] != "dotnet":
@@ -707,7 +707,7 @@ def _upgrade(stage: Stage, image: ImageRef, stack: str, version: str, plan_notes
              edits: list[Edit]) -> str | None:
     """An end-of-life builder moves to the supported version of ``upgrades`` (the FROM tag's version
     and an old Debian suffix change); the new version, or None when the tag cannot be rewritten."""
-    target = str(load("runtimes")["upgrades"][stack])
+    target = str(runtimes()["upgrades"][stack])
     tag = image.tag or ""
     try:
         older = tuple(map(int, version.split("."))) < tuple(map(int, target.split(".")))
