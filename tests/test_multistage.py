@@ -86,8 +86,8 @@ def test_today_is_the_checked_date_of_the_table() -> None:
     code), and that date is not in the future of the session that last checked the images."""
     import datetime
 
-    assert TODAY == datetime.date.fromisoformat(str(load_data("runtimes")["checked"]))
-    assert TODAY <= datetime.date(2026, 12, 31)
+    assert datetime.date.fromisoformat(str(load_data("runtimes")["checked"])) == TODAY
+    assert datetime.date(2026, 12, 31) >= TODAY
 
 
 def test_explain_lists_stacks_and_refusals() -> None:
