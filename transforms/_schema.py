@@ -317,6 +317,7 @@ IMAGES = Obj({
     "ca_certificates": STRS,
     "ca_certificates_unless_slim": STRS,
     "package_manager_families": STR_MAP,
+    "stacks": STR_MAP,
 })
 
 SCHEMAS: dict[str, Obj] = {

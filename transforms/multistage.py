@@ -78,6 +78,7 @@ from rewriter.facts.commands import package_call
 from rewriter.facts.scope import join
 from rewriter.facts.start import exec_argv
 from transforms._base import Codemod
+from transforms._data import load
 from transforms._samefamily import carried_paths, is_alpine, plan_same_family
 from transforms._splitplan import TODAY, abs_at, runtimes, runtimes_of, virtualenvs
 from transforms._splitplan import Plan as _Plan
@@ -126,11 +127,6 @@ class _NotDistroless(_Refuse):
     same-family runtime may still take it."""
 
 
-_STACKS = {"golang": "go", "rust": "rust", "python": "python", "pypy": "python", "node": "node", "maven": "java",
-           "gradle": "java", "eclipse-temurin": "java", "openjdk": "java", "amazoncorretto": "java", "ruby": "ruby",
-           "php": "php"}
-
-
 def _plan(ctx: Context, stage: Stage) -> _Plan | None:
     image = parse_image(ctx.resolved_base(stage))
     name = image.short_name
@@ -141,7 +137,7 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
     runs = ctx.facts.runs.commands(stage)
     if _already_split(ctx, stage, runs):
         return None  # the final stage already takes what it runs from a build stage
-    stack = _STACKS.get(name)
+    stack = load("images")["stacks"].get(name)  # the language an official toolchain image builds
     if image.name.startswith("mcr.microsoft.com/dotnet/sdk"):
         stack = "dotnet"
     alpine = is_alpine(image)
@@ -203,20 +199,18 @@ def _plan(ctx: Context, stage: Stage) -> _Plan | None:
 def _already_split(ctx: Context, stage: Stage, runs: list[tuple[Instruction, Command]]) -> bool:
     """Is the final stage built FROM an earlier stage, or fed by one that builds (``COPY --from``,
     ``RUN --mount=…,from=``) while building nothing itself? Its author split the build already."""
-    if ctx.tree.stage_named(stage.base) is not None:
+    if ctx.facts.parent(stage) is not None:
         return True
     builds = {"pip", "pip3", "npm", "yarn", "pnpm", "bundle", "gem", "composer", "go", "cargo", "mvn", "gradle",
               "dotnet", "poetry", "pipenv", "uv", "make", "./mvnw", "./gradlew"}
     if any(c.name.rsplit("/", 1)[-1] in builds or c.name in builds or _is_pip_install(c)
            for i, c in runs if not i.mounts):
         return False  # it still builds or installs dependencies itself
-    sources = [i.flag("from").value for i in stage.instructions if i.keyword in {"COPY", "ADD"} and i.flag("from")]
-    sources += [m.get("from", "") for i in stage.instructions if i.keyword == "RUN" for m in i.mounts]
-    for ref in sources:
-        st = ctx.tree.stage_named(ref) if ref else None
-        if st is not None and st.index < stage.index and any(i.keyword == "RUN" for i in st.instructions):
-            return True
-    return False
+    feeding = [ctx.facts.copy_source(i) for i in stage.instructions if i.keyword in {"COPY", "ADD"}]
+    mounted = [m.get("from", "") for i in stage.instructions if i.keyword == "RUN" for m in i.mounts]
+    feeding += [st if st is not None and st.index < stage.index else None
+                for st in (ctx.tree.stage_named(ref) if ref else None for ref in mounted)]
+    return any(st is not None and any(i.keyword == "RUN" for i in st.instructions) for st in feeding)
 
 
 def _check_installs(ctx: Context, stack: str, stage: Stage, runs: list, plan: _Plan,
