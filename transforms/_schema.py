@@ -266,6 +266,7 @@ SECRETS = Obj({
     "env_consumers": STRS,
     "ssh_users": Obj({"always": STRS, "with_ssh_url": STRS, "url_markers": STRS, "fetchers": STRS}),
     "env_prefix_consumers": ListOf(Obj({"prefixes": STRS, "programs": STRS})),
+    "token_config_files": STRS,
 })
 
 USERS = Obj({

@@ -113,7 +113,7 @@ def _rewrite_variable(
     appended: list[tuple[Run, str]] = []
     for r in users:
         leak = written_to_file(r, name)
-        if leak and _removable_config(r, leak, after, runs):
+        if leak and _removable_config(r, leak, after, runs, table):
             appended.append((r, leak))
         elif leak:
             yield Note(ID, f"RUN at line {r.inst.start_line} writes {name} into {leak}, which stays in the layer; "
@@ -163,19 +163,14 @@ def _rewrite_variable(
     )
 
 
-#: credential files a RUN may write a token into and read in the same RUN (basename)
-_CONFIG_FILES = {".npmrc", ".yarnrc", ".yarnrc.yml", "pip.conf", ".pypirc", ".netrc", "NuGet.Config",
-                 "nuget.config", "NuGet.config", "settings.xml", ".gitconfig", ".git-credentials", "auth.json",
-                 "config.json"}
 
-
-def _removable_config(run: Run, leak: str, after: list[Instruction], runs: Runs) -> bool:
+def _removable_config(run: Run, leak: str, after: list[Instruction], runs: Runs, table: dict) -> bool:
     """A token written into a tool's credentials file (.npmrc, pip.conf, NuGet.Config …) by a RUN that is
     a plain ``&&`` chain and used there, with no later RUN that may read the file: the same RUN can
     remove it before its layer ends."""
     if run.script is None or not run.script.is_simple_chain() or "$" in leak:
         return False
-    if leak.rsplit("/", 1)[-1] not in _CONFIG_FILES or KEY_FILE.search(expand_home(leak)):
+    if leak.rsplit("/", 1)[-1] not in table["token_config_files"] or KEY_FILE.search(expand_home(leak)):
         return False
     commands = [c for c in run.script.commands if c.depth == 0]
     writer = next((k for k, c in enumerate(commands) if any(
