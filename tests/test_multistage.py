@@ -17,8 +17,9 @@ from rewriter.engine.pipeline import Status, process_text
 from rewriter.facts import parse_image
 from transforms import load
 from transforms._data import load as load_data
-from transforms._samefamily import family_alive, version_of
-from transforms.multistage import TODAY, TRANSFORM
+from transforms.multistage import TRANSFORM
+from transforms.multistage.plan import TODAY
+from transforms.multistage.samefamily import family_alive, version_of
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "multistage"
 
@@ -138,7 +139,7 @@ def test_configuration_overrides_the_runtime_image() -> None:
 
 
 def test_static_elf_detection(tmp_path: Path) -> None:
-    from transforms.multistage import _static_elf
+    from transforms.multistage.compiled import _static_elf
 
     static = GOLDEN / "static-binary" / "bin" / "server"
     dynamic = GOLDEN / "dynamic-binary" / "bin" / "server"

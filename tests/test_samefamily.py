@@ -9,7 +9,7 @@ from rewriter import parse
 from rewriter.engine.pipeline import process_text
 from rewriter.facts import Facts, parse_image
 from transforms import load
-from transforms._samefamily import _installed, _runtime_ref, version_of
+from transforms.multistage.samefamily import _installed, _runtime_ref, version_of
 
 MULTISTAGE = load("multistage")
 

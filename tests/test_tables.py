@@ -310,7 +310,7 @@ def test_changing_the_families_date_changes_the_row() -> None:
 
 
 def test_today_is_the_checked_date_of_the_runtimes_table() -> None:
-    from transforms._splitplan import TODAY
+    from transforms.multistage.plan import TODAY
 
     assert checked_date("runtimes") == TODAY == datetime.date(2026, 12, 1)
     assert checked_date(load("runtimes")) == TODAY

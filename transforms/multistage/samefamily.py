@@ -37,7 +37,7 @@ from rewriter.core.shell import Command
 from rewriter.core.syntax import Stage
 from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import package_call
-from transforms._splitplan import TODAY, Plan, Refuse, runtimes, virtualenvs
+from transforms.multistage.plan import TODAY, Plan, Refuse, runtimes, virtualenvs
 
 _VERSION = {"python": r"^(\d+\.\d+)", "node": r"^(\d+)", "ruby": r"^(\d+\.\d+)", "php": r"^(\d+\.\d+)",
             "java": r"(?:^|-)(\d+)(?:u\d+)?(?:-|$)"}

@@ -1,7 +1,13 @@
-"""The plan a ``multistage`` split carries out, shared by the per-stack planners."""
+"""What every ``multistage`` planner shares: the ``Plan`` a split carries out, ``Refuse`` (and
+``_NotDistroless``, a refusal a same-family runtime may still take), the runtime table in force and the
+day end of life is judged against (``TODAY``), and the helpers the stacks read the stage with (its
+WORKDIR, absolute paths, a command's options, an image tag's version, an end-of-life builder's upgrade).
+It imports no other module of the package: every other one builds on it.
+"""
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,9 +18,11 @@ from typing import Any
 from rewriter.core.edits import Edit
 from rewriter.core.shell import Command
 from rewriter.core.syntax import Instruction, Stage
-from rewriter.facts import Context
+from rewriter.facts import Context, ImageRef
 from rewriter.facts.scope import join
 from transforms._data import checked_date, load, merged
+
+ID = "multistage"
 
 #: the day the runtime table (``data/runtimes.yaml`` ``checked``) was last reviewed: end of life is
 #: judged against it, so a decision never depends on the day dockerfix runs
@@ -83,6 +91,16 @@ class Refuse(Exception):
         return self.message
 
 
+class _NotDistroless(Refuse):
+    """The app cannot run on distroless (its start needs a shell, a library distroless lacks): a
+    same-family runtime may still take it."""
+
+
+def _alive(row: dict) -> bool:
+    """Is a runtime-table row still updated by its publisher (its end of life after TODAY)?"""
+    return datetime.date.fromisoformat(str(row["eol"])) > TODAY
+
+
 def abs_at(ctx: Context, inst: Instruction, path: str) -> str:
     """``path`` as the build instruction ``inst`` sees it, absolute (relative to its own WORKDIR)."""
     if path.startswith("/"):
@@ -116,3 +134,84 @@ def virtualenvs(ctx: Context, stage: Stage, runs: list[tuple[Instruction, Comman
             if value and value.startswith("/"):
                 found.append(join("/", value))
     return list(dict.fromkeys(found))
+
+
+def _workdir(ctx: Context, stage: Stage) -> str:
+    """The WORKDIR the start runs in (``/`` when the Dockerfile sets none); refused when it is set
+    from a variable whose value the Dockerfile does not give."""
+    workdir = ctx.facts.final(stage).workdir
+    if workdir is None:
+        raise Refuse("the WORKDIR is set from a variable whose value is not in the Dockerfile (the base image's "
+                      "or a build argument's): cannot tell where the application is")
+    return workdir
+
+
+def _abs(ctx: Context, stage: Stage, path: str) -> str:
+    """``path`` of the start command, absolute (relative to the WORKDIR the start runs in)."""
+    return path if path.startswith("/") and join("/", path) == path else join(_workdir(ctx, stage), path)
+
+
+def _stage_value(ctx: Context, stage: Stage, name: str) -> str | None:
+    """The value an ENV (or an ARG default) of the stage gives ``name``, the last one set (facts layer)."""
+    value = None
+    for inst in stage.instructions:
+        if inst.keyword in {"ENV", "ARG"}:
+            value = ctx.facts.scopes.after(inst).values.get(name, value)
+    return value
+
+
+def _option(argv: tuple[str, ...] | list[str], flag: str) -> str | None:
+    for i, a in enumerate(argv):
+        if a == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith(flag + "="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def _version(tag: str | None, pattern: str) -> str | None:
+    m = re.search(pattern, tag or "")
+    return m.group(1) if m else None
+
+
+def _override(ctx: Context, key: str, default: str) -> str:
+    return ctx.config.images.get(key, default)
+
+
+def _glibc_ok(image: ImageRef, runtime_glibc: str) -> bool:
+    table = runtimes()["glibc"]
+    tag = image.tag or ""
+    for release, version in table.items():
+        if release in tag and tuple(map(int, version.split("."))) > tuple(map(int, runtime_glibc.split("."))):
+            return False
+    return True
+
+
+def _distroless(kind: str) -> dict:
+    return runtimes()["distroless"][kind]
+
+
+#: Debian releases past their (LTS) end of life: an upgraded builder's tag drops them
+_OLD_DEBIAN = re.compile(r"-(?:jessie|stretch|buster|bullseye)\b")
+
+
+def _upgrade(stage: Stage, image: ImageRef, stack: str, version: str, plan_notes: list[str],
+             edits: list[Edit]) -> str | None:
+    """An end-of-life builder moves to the supported version of ``upgrades`` (the FROM tag's version
+    and an old Debian suffix change); the new version, or None when the tag cannot be rewritten."""
+    target = str(runtimes()["upgrades"][stack])
+    tag = image.tag or ""
+    try:
+        older = tuple(map(int, version.split("."))) < tuple(map(int, target.split(".")))
+    except ValueError:
+        return None
+    m = re.match(r"^(\d+(?:\.\d+)*)", tag)
+    if not older or m is None or image.digest or "$" in image.raw:
+        return None
+    new_tag = _OLD_DEBIAN.sub("", target + tag[m.end():])
+    frm = stage.from_instruction
+    word = frm.words[0]
+    edits.append(Edit(frm.start + word.start, frm.start + word.end, image.raw.replace(f":{tag}", f":{new_tag}", 1)))
+    plan_notes.append(f"{stack.capitalize()} {version} is past end of life: the builder moves to {stack}:{new_tag} "
+                      f"({stack.capitalize()} {target}); check that the dependencies support it")
+    return target

@@ -1,0 +1,250 @@
+"""The edit a ``multistage`` plan becomes: ``_fix`` names the builder stage and removes from it what
+moves (start lines, EXPOSE, HEALTHCHECK, a USER after its last RUN), then appends the runtime stage —
+its FROM, package install, the ``COPY --from`` of what the plan carries and of the files the app reads
+at run time, the ENV/LABEL/… lines it keeps with the ARGs they use, a HEALTHCHECK probe the runtime
+can run, and its start — as one exclusive, unsafe ``Fix`` (a prebuilt binary only changes its FROM).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+
+from rewriter.core.edits import Applicability, Edit, Fix
+from rewriter.core.shell import split_words
+from rewriter.core.syntax import Instruction, Stage
+from rewriter.facts import Context, inside
+from transforms.multistage.plan import ID, Plan, _workdir
+from transforms.multistage.samefamily import carried_paths
+
+_CARRY = {"ENV", "EXPOSE", "LABEL", "VOLUME", "STOPSIGNAL"}
+
+#: ENV of build tools: the runtime stage does not need them
+_BUILD_ENV = ("POETRY_", "PIP_", "PIPENV_", "UV_", "NPM_CONFIG_", "YARN_", "GOPATH", "GOFLAGS", "GOPROXY", "CGO_",
+              "GO111MODULE", "CARGO_", "RUSTUP_", "MAVEN_", "GRADLE_", "DOTNET_CLI_", "NUGET_")
+_MOVE = {"CMD", "ENTRYPOINT", "EXPOSE", "HEALTHCHECK", "VOLUME", "STOPSIGNAL"}
+
+
+def _build_env(inst: Instruction) -> bool:
+    """An ENV that only configures build tools (every variable it sets)."""
+    if inst.keyword != "ENV":
+        return False
+    names = [w.text.split("=", 1)[0] for w in inst.words if "=" in w.text] or [w.text for w in inst.words[:1]]
+    return bool(names) and all(n.upper().startswith(_BUILD_ENV) for n in names)
+
+
+def _rebase(stage: Stage, plan: Plan) -> Fix:
+    frm = stage.from_instruction
+    word = frm.words[0]
+    return Fix(ID, f"the prebuilt static binary now runs on {plan.runtime} (no shell, no package manager)",
+               (Edit(frm.start + word.start, frm.start + word.end, plan.runtime),), Applicability.UNSAFE,
+               frm.start_line, exclusive=True)
+
+
+_HEALTH = re.compile(r"^(?P<flags>(?:--\S+\s+)*)CMD\s+(?P<cmd>.+?)\s*$", re.IGNORECASE | re.DOTALL)
+_URL = re.compile(r"^https?://[A-Za-z0-9.\-_:\[\]]+(?:/[A-Za-z0-9._~%/\-?=&]*)?$")
+
+#: probes that fail (exit non-zero) unless GET URL answers < 400, in the runtime's own language
+_PROBES = {
+    "python": "import urllib.request; urllib.request.urlopen({url!r}, timeout=10)",
+    "node": "require('http').get({url!r}, r => process.exit(r.statusCode < 400 ? 0 : 1))"
+            ".on('error', () => process.exit(1))",
+}
+
+#: where a COPY/ADD of the builder puts what the app reads at run time (configuration, assets, data)
+_RUNTIME_PLACES = ("/etc/", "/usr/share/", "/usr/local/share/", "/var/lib/", "/var/www/", "/opt/", "/srv/",
+                   "/data/", "/config/")
+
+
+def _carried_files(ctx: Context, stage: Stage, plan: Plan) -> list[str]:
+    """Files and folders the stage COPYs/ADDs (from the build context) into places the app reads at
+    run time (``/etc/myapp/config.ini``, ``/usr/share/app/static``) that the runtime would not get
+    otherwise: they are copied from the builder as they are at its end."""
+    out: list[str] = []
+    # the builder's WORKDIR is the app (copied whole) or its sources (never shipped)
+    covered = [dest.rstrip("/") for _src, dest in plan.copies] + [_workdir(ctx, stage)]
+    for copy in ctx.facts.context_copies([stage]):
+        if any("*" in w for w in copy.sources):
+            continue
+        dest_abs = copy.dest
+        if not copy.into_dir:
+            paths = [dest_abs]
+        elif dest_abs.count("/") >= 3 or dest_abs.rstrip("/") + "/" not in _RUNTIME_PLACES:
+            paths = [dest_abs]  # an app's own folder (/etc/myapp/, /usr/share/app/static/): all of it
+        else:
+            # straight into /etc/ or /opt/: a file keeps its name; a folder's entries land there
+            paths = []
+            for src in copy.sources:
+                folder = inside(ctx.context_dir, src)
+                if folder is not None and folder.is_dir():
+                    paths += [posixpath.join(dest_abs, p.name) for p in sorted(folder.iterdir())]
+                else:
+                    paths.append(posixpath.join(dest_abs, posixpath.basename(src.rstrip("/"))))
+        for path in paths:
+            is_covered = any(path == c or path.startswith(c + "/") for c in covered)
+            if not is_covered and path.startswith(_RUNTIME_PLACES) and path not in out:
+                out.append(path)
+    return out
+
+
+def _split_cmd(stage: Stage, argv: list[str]) -> tuple[list[str], list[str]]:
+    """Keep CMD as CMD: with an exec-form ENTRYPOINT, the CMD's arguments stay replaceable by
+    ``docker run IMAGE ARGS`` when the runtime's start command still ends with them."""
+    ep, cmd = stage.last("ENTRYPOINT"), stage.last("CMD")
+    if ep is None or not ep.is_json or cmd is None:
+        return argv, []
+    try:
+        tail = list(cmd.exec_args) if cmd.exec_args is not None else split_words(cmd.arguments)
+    except ValueError:
+        return argv, []
+    if tail and len(argv) > len(tail) and argv[-len(tail):] == tail:
+        return argv[: -len(tail)], tail
+    return argv, []
+
+
+def _health_probe(health: Instruction, plan: Plan) -> str | None:
+    """``HEALTHCHECK CMD curl -f URL [|| exit 1]`` (or ``wget -q[O-] URL``) as an exec-form probe run
+    by the runtime's interpreter; None when the check is anything else or the runtime has no probe."""
+    m = _HEALTH.match(health.arguments)
+    template = _PROBES.get(plan.stack)
+    if m is None or template is None or not plan.entrypoint:
+        return None
+    cmd = m["cmd"]
+    if cmd.startswith("["):
+        try:
+            argv = [str(a) for a in json.loads(cmd)]
+        except json.JSONDecodeError:
+            return None
+    else:
+        try:
+            argv = split_words(re.sub(r"\s*\|\|\s*(?:exit\s+1|false)\s*$", "", cmd))
+        except ValueError:
+            return None
+    if len(argv) < 2 or argv[0].rsplit("/", 1)[-1] not in {"curl", "wget"}:
+        return None
+    options, urls = [a for a in argv[1:] if a.startswith("-")], [a for a in argv[1:] if not a.startswith("-")]
+    if len(urls) != 1 or not _URL.match(urls[0]) or not set(options) <= {"-f", "--fail", "-s", "-S", "-sf", "-fs",
+                                                                         "-fsS", "-sSf", "--silent", "-q", "-O-",
+                                                                         "-qO-", "-O", "--spider"}:
+        return None
+    if argv[0].rsplit("/", 1)[-1] == "curl" and not {"-f", "--fail", "-sf", "-fs", "-fsS", "-sSf"} & set(options):
+        return None  # without -f curl succeeds on HTTP errors: a stricter probe would change the result
+    interpreter = plan.entrypoint[0]
+    flag = "-c" if plan.stack == "python" else "-e"
+    probe = json.dumps([interpreter, flag, template.format(url=urls[0])], ensure_ascii=False)
+    flags = "".join(f"{f.raw} " for f in health.flags) + m["flags"]
+    return f"HEALTHCHECK {flags}CMD {probe}"
+
+
+def _start_lines(stage: Stage) -> list[Instruction]:
+    """The stage's last ENTRYPOINT and CMD, in their order: a runtime with a shell keeps them as they are."""
+    found = [i for i in (stage.last("ENTRYPOINT"), stage.last("CMD")) if i is not None]
+    return sorted(found, key=lambda i: i.start)
+
+
+def _args_used(stage: Stage, lines: list[str]) -> list[str]:
+    """The stage's ARG lines whose names the lines carried into the runtime stage refer to (an ARG is
+    scoped to its stage: without it ``ENV PORT=$PORT`` would be empty there)."""
+    text = "\n".join(lines)
+    out = []
+    for inst in stage.instructions:
+        if inst.keyword != "ARG":
+            continue
+        names = [w.text.split("=", 1)[0] for w in inst.words]
+        if any(re.search(r"\$\{?" + re.escape(n) + r"\b", text) for n in names if n):
+            out.append(inst.raw.rstrip("\r\n").lstrip())
+    return out
+
+
+def _health_needs_missing(health: Instruction, plan: Plan) -> bool:
+    """Does a HEALTHCHECK run curl/wget that the runtime stage does not install?"""
+    tools = {t for t in ("curl", "wget") if re.search(rf"\b{t}\b", health.arguments)}
+    if plan.installer == "apk":
+        tools.discard("wget")  # busybox has wget
+    return bool(tools - set(plan.packages))
+
+
+def _fix(ctx: Context, stage: Stage, plan: Plan) -> Fix:
+    if plan.rebase_only:
+        return _rebase(stage, plan)
+    if plan.upgrade_only:
+        notes = [n.replace("the builder moves", "the image moves") for n in plan.notes
+                 if "past end of life" in n or "moving tag" in n]
+        return Fix(ID, "; ".join(notes) + " (no runtime stage: the build installs nothing a runtime would leave "
+                   "behind)", tuple(plan.builder_edits), Applicability.UNSAFE, stage.from_instruction.start_line,
+                   exclusive=True)
+    nl = ctx.tree.newline
+    edits: list[Edit] = list(plan.builder_edits)
+    frm = stage.from_instruction
+    builder = stage.name
+    if builder is None:
+        taken = {st.name.lower() for st in ctx.tree.stages if st.name}
+        builder = next(n for n in ("build", "builder", "app-build", "dockerfix-build") if n not in taken)
+        edits.append(Edit.insert(frm.start + frm.args_end, f" AS {builder}"))
+    carried: list[str] = []
+    health: Instruction | None = None
+    runs = [i for i in stage.instructions if i.keyword == "RUN"]
+    last_run = runs[-1].start if runs else -1
+    for inst in stage.instructions[1:]:
+        if inst.keyword in _CARRY and not _build_env(inst):
+            carried.append(inst.raw.rstrip("\r\n").lstrip())
+        if inst.keyword == "HEALTHCHECK":
+            health = inst
+        # a USER after the builder's last RUN only chose who runs the app: the runtime decides now
+        if inst.keyword in _MOVE or (inst.keyword == "USER" and inst.start > last_run):
+            edits.append(Edit.delete(inst.start, inst.end))
+    lines = ["", f"FROM {plan.runtime}"]
+    if plan.packages and plan.installer == "apk":
+        lines.append(f"RUN apk add --no-cache {' '.join(plan.packages)}")
+    elif plan.packages:
+        flag = " --no-install-recommends" if plan.no_recommends else ""
+        lines.append(f"RUN apt-get update && apt-get install -y{flag} {' '.join(plan.packages)} "
+                     "&& rm -rf /var/lib/apt/lists/*")
+    if plan.shell:
+        carried_files = carried_paths(ctx, stage, plan)
+        users = [p for p in carried_files if p in {"/etc/passwd", "/etc/group"}]
+        if users:
+            lines.append(f"COPY --from={builder} {' '.join(users)} /etc/")
+        carried_files = [p for p in carried_files if p not in users]
+    else:
+        carried_files = _carried_files(ctx, stage, plan)
+    for src, dest in [*plan.copies, *((p, p) for p in carried_files)]:
+        lines.append(f"COPY --from={builder} {src} {dest}")
+    workdir = _workdir(ctx, stage)
+    if workdir != "/" and (any(dest == workdir for _src, dest in plan.copies) or plan.stack == "c"):
+        lines.append(f"WORKDIR {workdir}")
+    kept = [c for c in carried if not c.upper().startswith(("HEALTHCHECK",))]
+    lines += _args_used(stage, kept + ([i.raw for i in _start_lines(stage)] if plan.shell else [])) + kept
+    if plan.shell and plan.user:
+        lines.append(f"USER {plan.user}")
+    probe = _health_probe(health, plan) if health is not None else None
+    health_kept = plan.shell and health is not None and not _health_needs_missing(health, plan)
+    if health_kept and health is not None:
+        probe = health.raw.rstrip("\r\n").lstrip()
+    if probe is not None:
+        lines.append(probe)
+    if plan.shell:
+        lines += [i.raw.rstrip("\r\n").lstrip() for i in _start_lines(stage)]
+    else:
+        entrypoint, cmd = _split_cmd(stage, plan.entrypoint)
+        lines.append(f"ENTRYPOINT {json.dumps(entrypoint, ensure_ascii=False)}")
+        if cmd:
+            lines.append(f"CMD {json.dumps(cmd, ensure_ascii=False)}")
+    text = nl.join(lines) + nl
+    at = stage.instructions[-1].end
+    if not ctx.text.endswith("\n") and at == len(ctx.text):
+        text = nl + text[: -len(nl)]
+    edits.append(Edit.insert(at, text))
+    msg = f"{plan.stack} app split into builder `{builder}` and runtime {plan.runtime}"
+    if plan.notes:
+        msg += " (" + "; ".join(plan.notes) + ")"
+    if health_kept:
+        pass
+    elif probe is not None:
+        msg += "; its HEALTHCHECK's HTTP probe is done by the runtime's own interpreter (no curl there)"
+    elif health is not None and re.search(r"\b(curl|wget|sh|bash)\b", health.arguments):
+        msg += "; its HEALTHCHECK needs curl/wget/a shell, which the runtime lacks, so it was left out"
+    elif health is not None:
+        msg += "; HEALTHCHECK left out of the runtime (check it still has what it runs)"
+    return Fix(ID, msg, tuple(edits), Applicability.UNSAFE, frm.start_line, exclusive=True)
