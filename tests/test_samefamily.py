@@ -1,4 +1,4 @@
-"""Same-family runtimes of ``multistage`` (transforms/_samefamily.py): which image, which packages,
+"""Same-family runtimes of ``multistage`` (transforms/multistage/samefamily.py): which image, which packages,
 which paths — the decisions a build could get wrong, checked one by one."""
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ What it changes
     builder, Ruby (``bundle install``) or PHP (``composer``, ``docker-php-ext-install``), a package
     distroless lacks — the runtime is the same version's smaller image of the same family
     (``python:3.12-slim``, ``node:22-alpine``, ``ruby:3.3-slim``, ``eclipse-temurin:8-jre-alpine``, the
-    ``php:*`` image itself) and the start lines move as they are: see ``transforms/_samefamily.py``
+    ``php:*`` image itself) and the start lines move as they are: see ``transforms/multistage/samefamily.py``
     (dependencies, context files, folders the build made, users, every non-compiler package with
     ``-dev`` → runtime library). A version past end of life moves to ``upgrades`` and a moving tag
     (``python:3``, ``node:lts``) is pinned, with a note; when a runtime stage would leave nothing
