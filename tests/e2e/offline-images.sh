@@ -7,7 +7,8 @@
 # Base images (Debian 12 and 13, Python 3.11 and 3.13, distroless static/base/cc/python3/nodejs22/java21
 # for debian13, Node 22 on bookworm, and the Debian 13 build toolchains Go 1.24, OpenJDK 21 and
 # Maven 3.9 as golang:1.24 / eclipse-temurin:21-jdk / maven:3.9-eclipse-temurin-21, and the web servers
-# php:8.4-apache (Apache + mod_php 8.4) and nginx:1.27 (Debian's nginx 1.26)) are assembled
+# php:8.4-apache (Apache + mod_php 8.4) and nginx:1.27 (Debian's nginx 1.26), and redis:8 (Debian's
+# redis-server 8.0 with the official entry point's privilege drop)) are assembled
 # locally from Debian packages (debootstrap / apt-get download / apt-get install) and the npm
 # registry (Node's own linux-x64 build, npm), and tagged with the names that real Dockerfiles use.
 # Versions are the ones Debian ships.  Nothing is pulled from a container registry.
@@ -23,6 +24,7 @@
 #         NODE=0 ...                                # skip the Node 22 stand-ins (node:22, distroless nodejs22)
 #         GO=0 ... / JAVA=0 ...                     # skip golang:1.24 / the JDK, Maven and distroless java21
 #         WEB=0 ...                                 # skip the php:8.4-apache and nginx:1.27 stand-ins
+#         REDIS=0 ...                               # skip the redis:8 stand-in
 #         . $W/env.sh                               # afterwards, in any shell / test
 #         buildah bud --pull=never --secret id=netrc,src=./netrc -t app:test ctxdir
 #         podman run --rm app:test
@@ -34,6 +36,7 @@ NODE=${NODE:-1}
 GO=${GO:-1}
 JAVA=${JAVA:-1}
 WEB=${WEB:-1}
+REDIS=${REDIS:-1}
 DRIVER=${DRIVER:-overlay}             # overlay (kernel, rootful) is ~4x faster/smaller; DRIVER=vfs also works
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 TRUST_HOST_CA=${TRUST_HOST_CA:-1}     # copy /usr/local/share/ca-certificates/*.crt (sandbox egress CA) into bases
@@ -917,6 +920,74 @@ php_layout() { # the official php images have /usr/local/lib/php (extensions/, P
   t "php:8.4-apache has /usr/local/lib/php"
 }
 if [ "$WEB" = 1 ]; then php_apache_base; php_layout; nginx_base; fi
+
+# ---------------------------------------------------------------- 5c. redis:8 stand-in (Debian 13's redis-server)
+redis_base() { # redis:8: Debian's redis-server laid out like the official image (debian variant)
+  # Same as the official image: user/group redis (999:999) made first, gosu, tzdata, WORKDIR /data owned by
+  # redis, docker-entrypoint.sh in /usr/local/bin as ENTRYPOINT, CMD ["redis-server"], EXPOSE 6379, and the
+  # entry point's logic: an option or a *.conf as $1 gets redis-server prepended; for redis-server as $1,
+  # run as root, it chowns the working folder (only it) to redis and re-runs itself as redis (gosu); the
+  # umask becomes 0077 where it was 0022; then it execs the command.  A shell-form CMD reaches it as
+  # `/bin/sh -c "..."` ($1 = /bin/sh): that command keeps root.  Differs from the official image: the
+  # binaries are Debian's (/usr/bin/redis-server, a link to redis-check-rdb, and redis-cli; version 8.0.x,
+  # no modules), protected mode keeps Redis' default (the official build turns it off in the source), and
+  # the current upstream script drops privileges with setpriv and fixes the owner of the data folder and
+  # of the config given as $2 only when they hold nothing else; for a folder outside the working folder
+  # (the case this stand-in is for) both leave the owner alone.  Debian's /etc/redis and /var/lib/redis
+  # are removed (the official image has neither).
+  local R=$W/ctx/redis ver
+  buildah inspect -t image docker.io/library/redis:8 >/dev/null 2>&1 && return 0   # the last tag made
+  rm -rf "$R"; mkdir -p "$R"
+  cat > "$R/docker-entrypoint.sh" <<'SH'
+#!/bin/sh
+set -e
+
+# first arg is `-f` or `--some-option`
+# or first arg is `something.conf`
+if [ "${1#-}" != "$1" ] || [ "${1%.conf}" != "$1" ]; then
+	set -- redis-server "$@"
+fi
+
+# allow the container to be started with `--user`
+if [ "$1" = 'redis-server' -a "$(id -u)" = '0' ]; then
+	find . \! -user redis -exec chown redis '{}' +
+	exec gosu redis "$0" "$@"
+fi
+
+# the umask Redis' own service files use, unless one was set already
+um="$(umask)"
+if [ "$um" = '0022' ]; then
+	umask 0077
+fi
+
+exec "$@"
+SH
+  chmod 755 "$R/docker-entrypoint.sh"
+  cat > "$R/Dockerfile" <<'DOCKERFILE'
+FROM docker.io/library/debian:trixie-slim
+# add our user and group first to make sure their IDs get assigned consistently
+RUN set -eux; groupadd -r -g 999 redis; useradd -r -g redis -u 999 redis
+ARG DEBIAN_FRONTEND=noninteractive
+RUN set -eux; apt-get update; \
+    apt-get install -y --no-install-recommends tzdata gosu redis-server redis-tools; \
+    rm -rf /var/lib/apt/lists/* /etc/redis /var/lib/redis /var/log/redis; \
+    gosu nobody true; redis-cli --version; redis-server --version
+RUN mkdir /data && chown redis:redis /data
+WORKDIR /data
+COPY docker-entrypoint.sh /usr/local/bin/
+ENTRYPOINT ["docker-entrypoint.sh"]
+EXPOSE 6379
+CMD ["redis-server"]
+DOCKERFILE
+  # shellcheck disable=SC2016  # expanded by the container's sh
+  ver=$(bud_stamped "$R" docker.io/library/redis:8-trixie REDIS_VERSION \
+    sh -c 'v=$(redis-server --version); v=${v#*v=}; echo "${v%% *}"')
+  buildah tag docker.io/library/redis:8-trixie "docker.io/library/redis:$ver" "docker.io/library/redis:${ver%.*}" \
+    docker.io/library/redis:latest docker.io/library/redis:8
+  rm -rf "$R"
+  t "redis:8 ready (Debian's redis-server $ver)"
+}
+if [ "$REDIS" = 1 ]; then redis_base; fi
 buildah images
 
 if [ "$SMOKE" = 1 ]; then

@@ -39,10 +39,13 @@ Containers run as Kubernetes runs them: no network but loopback and
 ``net.ipv4.ip_unprivileged_port_start=1024`` (podman 4.3's default here, passed explicitly). Builds
 use buildah's layer cache (``--layers``), so a rewrite only rebuilds from its first changed line.
 
-Three variants per case: ``original`` (must work: the case proves something only then), ``fix``
-(the default, safe fixes: must work; "unchanged" when dockerfix changes nothing) and ``unsafe``
-(``--unsafe-fixes``: must work). Each test prints one ``[realworld]`` line with the result, which
-the README's table records.
+Four variants per case: ``original`` (must work: the case proves something only then), ``fix``
+(the default, safe fixes: must work; "unchanged" when dockerfix changes nothing), ``unsafe``
+(``--unsafe-fixes``: must work) and ``migrate`` (``dockerfix migrate``: must work). ``fix`` is built
+with exactly the original's build flags (:func:`original_flags`): a safe fix never changes the build
+command, so a ``fix`` run whose report names build secrets (``--secret``/``--ssh``) fails as "needs
+build flags" whatever the build does. ``unsafe`` and ``migrate`` get the flags their report names.
+Each test prints one ``[realworld]`` line with the result, which the README's table records.
 """
 
 from __future__ import annotations
@@ -299,6 +302,12 @@ def _digest(ctx: Path, spec: dict) -> str:
     return h.hexdigest()
 
 
+def original_flags(spec: dict) -> list[str]:
+    """The build flags of the original: none (its secrets are files of the build context). The ``fix``
+    variant is built with exactly these."""
+    return []
+
+
 class Lab:
     """Builds and probes each case's variants once per module."""
 
@@ -354,8 +363,9 @@ class Lab:
         spec = spec_of(name)
         self.engine.images.require(*base_images(CASES_DIR / name / "Dockerfile"))
         ctx = self.context(name, variant, spec)
-        flags: list[str] = []
+        flags = list(original_flags(spec))  # `fix` is built with exactly these
         applied: list[str] = []
+        needs: list[str] = []  # build flags a safe `fix` run asks for: a bug in a safe fix
         migrated: dict = {}
         if variant == "migrate":
             # dockerfix migrate builds and runs with the same buildah/podman store, as Kubernetes would run it
@@ -386,9 +396,14 @@ class Lab:
             assert proc.returncode == 0, f"dockerfix {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}"
             entry = json.loads(report.read_text())["files"][0]
             applied = sorted({f["transform"] for f in entry.get("fixes", []) if f.get("applied")})
+            if variant == "fix":
+                needs = [f"--ssh {s['id']}" if s.get("type") == "ssh" else
+                         f"--secret id={s['id']},{'src=' + s['src'] if 'src' in s else 'env=' + str(s.get('env'))}"
+                         for s in entry.get("build_secrets", [])]
             if entry.get("status") != "changed":
-                return Outcome(variant, "unchanged", tail(proc.stderr, 10), applied)
-            for s in entry.get("build_secrets", []):
+                return Outcome(variant, "unchanged" if not needs else "needs build flags",
+                               tail(proc.stderr, 10), applied)
+            for s in entry.get("build_secrets", []) if variant == "unsafe" else []:
                 if s.get("type") == "ssh":
                     # the agent buildah runs holds the case's private keys (else: $SSH_AUTH_SOCK's)
                     secrets = [ctx / rel for rel in spec.get("secrets") or {}]
@@ -397,14 +412,25 @@ class Lab:
                 else:
                     flags += ["--secret", f"id={s['id']},src={ctx / s['src']}"]
         dockerfile = (ctx / "Dockerfile").read_text()
-        # the same build context as a variant already built (e.g. --unsafe-fixes adds nothing to the
-        # safe fixes): the same image, so the same outcome
-        same = self.built.get((name, _digest(ctx, spec)))
+        # the same build context and flags (the variant's folder left out of their paths) as a variant
+        # already built (e.g. --unsafe-fixes adds nothing to the safe fixes): the same image, the same outcome
+        key = (name, _digest(ctx, spec), tuple(f.replace(str(ctx), "<context>") for f in flags))
+        same = self.built.get(key)
         if same is not None:
-            return dataclasses.replace(same, variant=variant, applied=applied, migrate=migrated)
-        outcome = self._build_and_probe(name, variant, spec, ctx, flags, applied, dockerfile)
-        self.built[(name, _digest(ctx, spec))] = outcome
-        return dataclasses.replace(outcome, migrate=migrated) if migrated else outcome
+            outcome = dataclasses.replace(same, variant=variant, applied=applied, migrate=migrated)
+        else:
+            outcome = self._build_and_probe(name, variant, spec, ctx, flags, applied, dockerfile)
+            self.built[key] = outcome
+            if migrated:
+                outcome = dataclasses.replace(outcome, migrate=migrated)
+        if needs:
+            # built with the original's flags all the same: the detail says what that gave
+            return dataclasses.replace(
+                outcome, status="needs build flags",
+                detail=f"dockerfix fix (safe fixes only) asks for new build flags {needs}; a safe fix must "
+                       f"never change the build command. Built with the original's flags "
+                       f"{original_flags(spec) or '(none)'}: {outcome.status}\n{outcome.detail}")
+        return outcome
 
     def _build_and_probe(self, name: str, variant: str, spec: dict, ctx: Path, flags: list[str],
                          applied: list[str], dockerfile: str) -> Outcome:
