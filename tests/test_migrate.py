@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -156,6 +157,8 @@ def test_safe_fixes_that_break_the_app_are_found_and_dropped(worker: Path) -> No
     assert o.result is not None and "rm -rf /var/lib/apt/lists" not in o.result.new_text
     assert "USER 10001" in o.result.new_text and o.kept == ["nonroot"]
     assert all("rm -rf /var/lib/apt/lists" not in t for t in fake.built[-1:])
+    # every tag is a valid image reference tag (a space broke the safe-fixes build on real builders)
+    assert all(re.fullmatch(r"[^:]+:[A-Za-z0-9_.-]+", tag) for tag in fake.texts)
 
 
 def test_nothing_verifies_so_the_file_is_left_unchanged(worker: Path) -> None:

@@ -198,7 +198,8 @@ class Lab:
             target.write_text(content, encoding="utf-8")
         dockerfile.parent.mkdir(parents=True, exist_ok=True)
         dockerfile.write_text(text, encoding="utf-8")
-        tag = f"{TAG_PREFIX}-{self.run_id}:{label}-{self.builds}"
+        # an image tag allows [A-Za-z0-9_.-] only (a label such as "safe fixes" must not break the build)
+        tag = f"{TAG_PREFIX}-{self.run_id}:{re.sub(r'[^A-Za-z0-9_.-]', '-', label)}-{self.builds}"
         self.tags.append(tag)
         proc = self.tool.build(context=work, dockerfile=dockerfile, tag=tag, flags=flags, label=self.run_id,
                                env=env, timeout=self.opts.build_timeout)
@@ -372,7 +373,7 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
         base = list(order)  # the codemods whose safe fixes every candidate keeps
         if safe.changed and safe.new_text != full.new_text:
             # the safe fixes are verified like any candidate: "safe" is a claim, the build is the proof
-            failed, obs = attempt(safe, "safe fixes")
+            failed, obs = attempt(safe, "safe")
             if not failed:
                 best = (safe, obs)
             else:
