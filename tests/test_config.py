@@ -348,7 +348,7 @@ def test_load_file_pyproject_without_section_is_none(tmp_path: Path) -> None:
         ("unsafe-fixes: yes please\n", "unsafe-fixes"),
         ("surprise: true\n", "surprise"),
         ("tables: {users: {images: [{name: corp/base}]}}\n", "tables.users.images[0].family"),
-        ("tables: {runtimes: {upgrades: {python: 3.13}}}\n", "tables.runtimes.upgrades.python"),
+        ("tables: {runtimes: {moving_tags: {python: 3}}}\n", "tables.runtimes.moving_tags.python"),
         ("tables: {nonroot: {}}\n", "tables.nonroot"),
         ("[a, b]\n", "mapping"),
         ("select: [a\n", "invalid YAML"),

@@ -299,7 +299,6 @@ RUNTIMES = Obj({
     "build_only_packages": STRS,
     "runtime_libraries": STR_MAP,
     "distroless_libraries": STRS,
-    "upgrades": STR_MAP,
     "families": MapOf(Obj({"slim": STR, "alpine": STR, "versions": MapOf(DATE)})),
     "moving_tags": MapOf(STR_MAP),
     "compilers": Obj({"apt": STRS, "apk": STRS}),

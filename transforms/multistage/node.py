@@ -17,13 +17,12 @@ from rewriter.facts.start import exec_argv
 from transforms.multistage.plan import (
     Plan,
     Refuse,
-    _alive,
     _NotDistroless,
     _override,
     _stage_value,
-    _upgrade,
     _version,
     _workdir,
+    end_of_life_note,
     runtimes,
 )
 
@@ -36,16 +35,10 @@ def _node(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     if not installs:
         raise Refuse("node image without `npm ci`/`npm install`/`yarn install`: nothing to split")
     row = runtimes()["node"].get(version)
-    upgrade_notes: list[str] = []
-    upgrade_edits: list[Edit] = []
-    if row is None or not _alive(row):
-        moved = _upgrade(stage, image, "node", version, upgrade_notes, upgrade_edits)
-        if moved is None:
-            raise Refuse(f"Node {version} is past end of life (or has no runtime image): move the builder to Node "
-                          "22 or later, which distroless publishes, and run again")
-        version, row = moved, runtimes()["node"][moved]
+    if row is None:
+        raise _NotDistroless(f"distroless publishes no Node {version} image (the split keeps the version)")
     runtime_image = _override(ctx, f"node-{version}", row["image"])
-    plan = Plan("node", runtime_image, builder_edits=upgrade_edits, notes=upgrade_notes)
+    plan = Plan("node", runtime_image, notes=end_of_life_note("node", version))
     workdir = _workdir(ctx, stage)
     if workdir == "/":
         raise Refuse("the app has no WORKDIR: cannot tell which files are the application")

@@ -1,7 +1,7 @@
 """What every ``multistage`` planner shares: the ``Plan`` a split carries out, ``Refuse`` (and
 ``_NotDistroless``, a refusal a same-family runtime may still take), the runtime table in force and the
 day end of life is judged against (``TODAY``), and the helpers the stacks read the stage with (its
-WORKDIR, absolute paths, a command's options, an image tag's version, an end-of-life builder's upgrade).
+WORKDIR, absolute paths, a command's options, an image tag's version, a version's end of life).
 It imports no other module of the package: every other one builds on it.
 """
 
@@ -191,27 +191,20 @@ def _distroless(kind: str) -> dict:
     return runtimes()["distroless"][kind]
 
 
-#: Debian releases past their (LTS) end of life: an upgraded builder's tag drops them
-_OLD_DEBIAN = re.compile(r"-(?:jessie|stretch|buster|bullseye)\b")
+def eol_date(stack: str, version: str) -> datetime.date | None:
+    """The day ``stack`` ``version`` stops being supported (``families.<stack>.versions``), None when the
+    table does not know the version."""
+    dates = runtimes()["families"].get(stack, {}).get("versions", {})
+    day = dates.get(version)
+    return datetime.date.fromisoformat(str(day)) if day is not None else None
 
 
-def _upgrade(stage: Stage, image: ImageRef, stack: str, version: str, plan_notes: list[str],
-             edits: list[Edit]) -> str | None:
-    """An end-of-life builder moves to the supported version of ``upgrades`` (the FROM tag's version
-    and an old Debian suffix change); the new version, or None when the tag cannot be rewritten."""
-    target = str(runtimes()["upgrades"][stack])
-    tag = image.tag or ""
-    try:
-        older = tuple(map(int, version.split("."))) < tuple(map(int, target.split(".")))
-    except ValueError:
-        return None
-    m = re.match(r"^(\d+(?:\.\d+)*)", tag)
-    if not older or m is None or image.digest or "$" in image.raw:
-        return None
-    new_tag = _OLD_DEBIAN.sub("", target + tag[m.end():])
-    frm = stage.from_instruction
-    word = frm.words[0]
-    edits.append(Edit(frm.start + word.start, frm.start + word.end, image.raw.replace(f":{tag}", f":{new_tag}", 1)))
-    plan_notes.append(f"{stack.capitalize()} {version} is past end of life: the builder moves to {stack}:{new_tag} "
-                      f"({stack.capitalize()} {target}); check that the dependencies support it")
-    return target
+def end_of_life_note(stack: str, version: str) -> list[str]:
+    """The note a split on a version past end of life carries: the version stays (a split never moves
+    it; the ``upgrade`` codemod does, when selected by name)."""
+    day = eol_date(stack, version)
+    if day is not None and day > TODAY:
+        return []
+    when = f"since {day.isoformat()}" if day is not None else "or unknown to the runtime table"
+    return [f"{stack.capitalize()} {version} is past end of life ({when}): the runtime stays on {version}; "
+            f"`dockerfix fix --select upgrade --unsafe-fixes` moves the version (a separate change)"]

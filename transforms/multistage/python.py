@@ -9,24 +9,22 @@ from __future__ import annotations
 
 import re
 
-from rewriter.core.edits import Edit
 from rewriter.core.shell import Command
 from rewriter.core.syntax import Stage
-from rewriter.facts import Context, ImageRef, parse_image
+from rewriter.facts import Context, ImageRef
 from rewriter.facts.commands import package_call
 from transforms.multistage.plan import (
     Plan,
     Refuse,
-    _alive,
     _distroless,
     _glibc_ok,
     _NotDistroless,
     _option,
     _override,
     _stage_value,
-    _upgrade,
     _version,
     _workdir,
+    end_of_life_note,
     runtimes,
     virtualenvs,
 )
@@ -45,23 +43,15 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
         raise Refuse("python image without `pip install`/`poetry install`: nothing to split")
     if any(_option(c.argv, "--target") or _option(c.argv, "--prefix") or "--user" in c.argv for c in installs):
         raise Refuse("pip installs to a custom location (--target/--prefix/--user); move it by hand")
-    rows = runtimes()["python"]
-    row = rows.get(version)
-    upgrade_notes: list[str] = []
-    upgrade_edits: list[Edit] = []
-    if row is None or not _alive(row):
-        moved = _upgrade(stage, image, "python", version, upgrade_notes, upgrade_edits)
-        if moved is None:
-            raise Refuse(f"no supported runtime image for Python {version} (end of life or none published); move "
-                          "the builder to Python 3.13 for distroless")
-        version, row = moved, rows[moved]
-        image = parse_image(image.raw.replace(f":{image.tag}", ":" + upgrade_edits[0].content.rsplit(":", 1)[1]))
+    row = runtimes()["python"].get(version)
+    if row is None:
+        raise _NotDistroless(f"distroless publishes no Python {version} image (the split keeps the version)")
     if not row.get("distroless") and image.short_name == "python" and (image.tag or "").endswith("-slim") and \
             row["image"].split(":")[1] == image.tag:
         raise _NotDistroless(f"{image.raw} is already the slim runtime that would be used (distroless needs "
                              "Python 3.13)")
     runtime_image = _override(ctx, f"python-{version}", row["image"])
-    plan = Plan("python", runtime_image, builder_edits=upgrade_edits, notes=upgrade_notes)
+    plan = Plan("python", runtime_image, notes=end_of_life_note("python", version))
     if not _glibc_ok(image, _distroless("base")["glibc"]):
         raise _NotDistroless(f"the builder {image.raw} has a newer glibc than the runtime")
     libs = _runtime_libraries(runs, bool(row.get("distroless")))

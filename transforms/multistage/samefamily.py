@@ -3,7 +3,7 @@
 When a split onto distroless is impossible — the start needs a shell (an entry-point script, a
 shell-form CMD with ``&&`` or expansions), the builder is Alpine (musl), or the stack is Ruby or PHP —
 the runtime stage is the publisher's smaller image of the *same* language version (``python:3.11`` →
-``python:3.11-slim``, ``node:18-alpine`` → ``node:22-alpine`` after the end-of-life move, ``ruby:3.3``
+``python:3.11-slim``, ``node:18-alpine`` → ``node:18-alpine`` (the version never moves), ``ruby:3.3``
 → ``ruby:3.3-slim``, ``php:8.3-apache`` → the same image without what the build added). The start
 lines move as they are, and the runtime gets what the app had at run time:
 
@@ -19,8 +19,8 @@ lines move as they are, and the runtime gets what the app had at run time:
 
 Refuses (a note) when the builder installs a second service (nginx, supervisor, cron: one app per
 container), adds its own package sources (the runtime could not install the same packages), installs
-a ``-dev`` package whose runtime library is not known, or uses a version with no supported image.
-A version past end of life moves to ``upgrades`` (a note says to check the dependencies); a moving tag
+a ``-dev`` package whose runtime library is not known. A version past end of life stays (a note
+recommends the ``upgrade`` codemod, a separate change ``migrate`` tries last); a moving tag
 (``python:3-slim``, ``node:lts``) is pinned to the release it names today (``moving_tags``).
 
 Unsafe, like every split: the runtime image differs from the builder's.
@@ -28,7 +28,6 @@ Unsafe, like every split: the runtime image differs from the builder's.
 
 from __future__ import annotations
 
-import datetime
 import posixpath
 import re
 
@@ -37,7 +36,7 @@ from rewriter.core.shell import Command
 from rewriter.core.syntax import Stage
 from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import package_call
-from transforms.multistage.plan import TODAY, Plan, Refuse, runtimes, virtualenvs
+from transforms.multistage.plan import TODAY, Plan, Refuse, end_of_life_note, eol_date, runtimes, virtualenvs
 
 _VERSION = {"python": r"^(\d+\.\d+)", "node": r"^(\d+)", "ruby": r"^(\d+\.\d+)", "php": r"^(\d+\.\d+)",
             "java": r"(?:^|-)(\d+)(?:u\d+)?(?:-|$)"}
@@ -75,8 +74,8 @@ def version_of(stack: str, image: ImageRef) -> tuple[str | None, str | None]:
 
 
 def family_alive(stack: str, version: str) -> bool:
-    dates = runtimes()["families"][stack]["versions"]
-    return version in dates and datetime.date.fromisoformat(str(dates[version])) > TODAY
+    day = eol_date(stack, version)
+    return day is not None and day > TODAY
 
 
 def _runtime_ref(stack: str, builder: ImageRef, version: str, alpine: bool) -> str:
@@ -94,36 +93,24 @@ def _runtime_ref(stack: str, builder: ImageRef, version: str, alpine: bool) -> s
     return f"{builder.name}:{version}-slim{rest}" if builder.name != stack else template.format(v=version) + rest
 
 
-def pin_or_upgrade(stage: Stage, image: ImageRef, stack: str, version: str, moving: str | None,
-                   plan: Plan) -> tuple[str, ImageRef]:
-    """Rewrite the builder's FROM tag when its version is past end of life (to ``upgrades``) or moving
-    (to the release it names today); the version and image the split then builds on."""
+def pin_moving(stage: Stage, image: ImageRef, stack: str, version: str, moving: str | None,
+               plan: Plan) -> ImageRef:
+    """Rewrite the builder's FROM tag when it is moving (``python:3``, ``node:lts``) to the release it
+    names today, so builder and runtime install into the same version's paths; the version itself
+    never moves here (a version past end of life gets a note: the ``upgrade`` codemod moves it)."""
+    plan.notes += end_of_life_note(stack, version)
+    if moving is None:
+        return image
     tag = image.tag or "latest"
-    target = version
-    if not family_alive(stack, version):
-        upgrade = runtimes()["upgrades"].get(stack)
-        if upgrade is None or not family_alive(stack, str(upgrade)):
-            raise Refuse(f"{stack.capitalize()} {version} is past end of life and there is no supported version to "
-                         "move to; upgrade the builder and run again")
-        target = str(upgrade)
-        plan.notes.append(f"{stack.capitalize()} {version} is past end of life: the builder moves to "
-                          f"{stack.capitalize()} {target}; check that the dependencies support it")
-    elif moving is not None:
-        plan.notes.append(f"{image.raw} is a moving tag: pinned to {stack.capitalize()} {version}, its current "
-                          "release, so builder and runtime stay on the same version")
-    if target == version and moving is None:
-        return version, image
+    plan.notes.append(f"{image.raw} is a moving tag: pinned to {stack.capitalize()} {version}, its current "
+                      "release, so builder and runtime stay on the same version")
     if image.digest or "$" in image.raw:
-        raise Refuse(f"{image.raw} would have to change version, but it is pinned by digest or a variable")
-    if moving is not None and tag == moving:
-        new_tag = f"{target}-{tag}" if tag in {"slim", "alpine", "apache", "fpm", "cli"} else target
-    elif moving is not None:
-        new_tag = target + tag[len(moving):]
+        raise Refuse(f"{image.raw} is a moving tag that would have to be pinned, but it is given by digest or a "
+                     "variable")
+    if tag == moving:
+        new_tag = f"{version}-{tag}" if tag in {"slim", "alpine", "apache", "fpm", "cli"} else version
     else:
-        m = re.match(r"^\d+(?:\.\d+)*", tag)
-        new_tag = target + tag[m.end():] if m else target
-    new_tag = re.sub(r"-(?:jessie|stretch|buster|bullseye)\b", "", new_tag)
-    new_tag = re.sub(r"-alpine3\.\d+", "-alpine", new_tag)
+        new_tag = version + tag[len(moving):]
     new_raw = f"{image.name}:{new_tag}" if image.raw.lower().startswith(image.name) else image.raw.replace(
         f":{tag}", f":{new_tag}", 1)
     if image.tag is None:
@@ -131,7 +118,7 @@ def pin_or_upgrade(stage: Stage, image: ImageRef, stack: str, version: str, movi
     frm = stage.from_instruction
     word = frm.words[0]
     plan.builder_edits.append(Edit(frm.start + word.start, frm.start + word.end, new_raw))
-    return target, parse_image(new_raw)
+    return parse_image(new_raw)
 
 
 def plan_same_family(ctx: Context, stage: Stage, image: ImageRef, stack: str, runs: list[tuple[object, Command]],
@@ -143,17 +130,13 @@ def plan_same_family(ctx: Context, stage: Stage, image: ImageRef, stack: str, ru
         raise Refuse(f"cannot tell the {stack.capitalize()} version of {image.raw}; pin a version tag")
     plan = Plan(stack, "", shell=True, installer="apk" if alpine else "apt")
     original = image.raw
-    version, image = pin_or_upgrade(stage, image, stack, version, moving, plan)
+    image = pin_moving(stage, image, stack, version, moving, plan)
     plan.runtime = ctx.config.images.get(f"{stack}-{version}{'-alpine' if alpine else ''}",
                                          _runtime_ref(stack, image, version, alpine))
     start = " ".join(i.arguments for i in (stage.last("ENTRYPOINT"), stage.last("CMD"), stage.last("HEALTHCHECK"))
                      if i is not None)
     dropped = _packages(plan, runs, alpine, set(re.findall(r"[\w.+-]+", start)))
     if plan.runtime == image.raw.split("@", 1)[0] and not dropped and not _leaves_tools(stack, runs):
-        if plan.builder_edits:
-            # nothing to leave behind, but the version moves: the image itself is upgraded (no split)
-            plan.upgrade_only = True
-            return plan
         lead = f"{why}; and " if why else ""
         raise Refuse(f"{lead}{original} is already the smallest image of its family and the build installs no "
                      "build tools: a runtime stage would leave nothing behind")

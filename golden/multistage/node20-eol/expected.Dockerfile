@@ -1,9 +1,9 @@
-FROM node:22 AS build
+FROM node:20 AS build
 WORKDIR /app
 COPY . .
 RUN npm ci --omit=dev
 
-FROM gcr.io/distroless/nodejs22-debian13:nonroot
+FROM node:20-slim
 COPY --from=build /app /app
 WORKDIR /app
-ENTRYPOINT ["/nodejs/bin/node", "index.js"]
+ENTRYPOINT ["/usr/local/bin/node", "index.js"]
