@@ -26,7 +26,7 @@ from rewriter.faces.suggest import run_suggest
 from rewriter.proof.containers import HttpResult, ImageInfo, Proc, RunResult
 from rewriter.proof.migrate import Options, migrate_file
 from rewriter.proof.verify import run_verify
-from transforms import UnknownTransform, ids
+from transforms import OPT_IN, UnknownTransform, ids
 
 TOKEN = "npm_Sup3rSecretTokenValue"
 
@@ -70,7 +70,7 @@ def test_defaults_without_a_configuration_file(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     s = resolve(tmp_path / "Dockerfile", Overrides())
     assert s.config == Config()
-    assert _ids_of(s) == ids()
+    assert _ids_of(s) == [t for t in ids() if t not in OPT_IN]  # opt-in codemods run only when selected
     assert s.context == tmp_path  # the Dockerfile's folder, as given
 
 
@@ -130,7 +130,7 @@ def test_select_ignore_and_unsafe_overrides(tmp_path: Path) -> None:
 def test_no_file_on_disk(tmp_path: Path) -> None:
     """An editor's unsaved buffer: defaults, no context unless one is given."""
     s = resolve(None, Overrides())
-    assert s.config == Config() and s.context is None and _ids_of(s) == ids()
+    assert s.config == Config() and s.context is None and _ids_of(s) == [t for t in ids() if t not in OPT_IN]
     s = resolve(None, Overrides(select=["signals"], unsafe_fixes=True, context=tmp_path))
     assert _ids_of(s) == ["signals"] and s.config.unsafe_fixes and s.context == tmp_path
 

@@ -30,12 +30,18 @@ class Transform(Protocol):
 #: listed first when present.
 REGISTRY: tuple[tuple[str, str], ...] = (
     ("secrets", "transforms.secrets"),
+    ("upgrade", "transforms.upgrade"),
     ("multistage", "transforms.multistage"),
     ("logs", "transforms.logs"),
     ("signals", "transforms.signals"),
     ("minimal", "transforms.minimal"),
     ("nonroot", "transforms.nonroot"),
 )
+
+
+#: codemods that run only when named in ``select`` (command line or configuration): a language version
+#: move is never part of ``--unsafe-fixes`` by default, and ``migrate`` tries these last, each on its own
+OPT_IN: frozenset[str] = frozenset({"upgrade"})
 
 
 class UnknownTransform(KeyError):
@@ -54,9 +60,10 @@ def load(tid: str) -> Transform:
 
 
 def selected(select: Iterable[str] | None, ignore: Iterable[str] = ()) -> list[Transform]:
-    """The transforms to run, in registry order; unknown ids raise :class:`UnknownTransform`."""
+    """The transforms to run, in registry order; unknown ids raise :class:`UnknownTransform`. Without
+    ``select`` every codemod but the opt-in ones (:data:`OPT_IN`) runs."""
     known = ids()
-    chosen = list(select) if select else known
+    chosen = list(select) if select else [t for t in known if t not in OPT_IN]
     skip = set(ignore)
     for tid in [*chosen, *skip]:
         if tid not in known:

@@ -301,6 +301,7 @@ RUNTIMES = Obj({
     "distroless_libraries": STRS,
     "families": MapOf(Obj({"slim": STR, "alpine": STR, "versions": MapOf(DATE)})),
     "moving_tags": MapOf(STR_MAP),
+    "upgrade_margin_days": INT,
     "compilers": Obj({"apt": STRS, "apk": STRS}),
     "build_helpers": STRS,
     "apk_runtime_libraries": STR_MAP,

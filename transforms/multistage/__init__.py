@@ -35,9 +35,9 @@ What it changes
     (``python:3.12-slim``, ``node:22-alpine``, ``ruby:3.3-slim``, ``eclipse-temurin:8-jre-alpine``, the
     ``php:*`` image itself) and the start lines move as they are: see ``transforms/multistage/samefamily.py``
     (dependencies, context files, folders the build made, users, every non-compiler package with
-    ``-dev`` → runtime library). A version past end of life moves to ``upgrades`` and a moving tag
-    (``python:3``, ``node:lts``) is pinned, with a note; when a runtime stage would leave nothing
-    behind, only the version moves (no split).
+    ``-dev`` → runtime library). The language version never moves: a version past end of life stays
+    (same-family runtime of that version, with a note recommending the opt-in ``upgrade`` codemod, a
+    separate fix); a moving tag (``python:3``, ``node:lts``) is pinned to the release it names today.
 
 When it refuses (a note, file unchanged)
     Windows images; an unknown stack or a build output it cannot locate (``go build`` without ``-o``,
@@ -46,7 +46,7 @@ When it refuses (a note, file unchanged)
     its base image's start); a second service installed beside the app (nginx, supervisor, cron);
     package sources of the builder's own; a ``-dev`` package whose runtime library is not known; no
     WORKDIR; a builder that is already its family's smallest image and installs no build tools; a
-    language version with no supported image; a builder whose glibc is newer than the runtime's; a
+    builder whose glibc is newer than the runtime's; a
     final stage that is already a runtime (distroless, chiseled, scratch, ``-jre``) or already fed by a
     build stage. A ``HEALTHCHECK CMD curl -f URL`` (or ``wget``) of a Python or Node app on distroless
     becomes an exec-form probe run by the runtime's own interpreter (urllib / http.get, failing on HTTP

@@ -36,10 +36,9 @@ from rewriter.core.shell import Command
 from rewriter.core.syntax import Stage
 from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import package_call
+from transforms._languages import language_version
 from transforms.multistage.plan import TODAY, Plan, Refuse, end_of_life_note, eol_date, runtimes, virtualenvs
 
-_VERSION = {"python": r"^(\d+\.\d+)", "node": r"^(\d+)", "ruby": r"^(\d+\.\d+)", "php": r"^(\d+\.\d+)",
-            "java": r"(?:^|-)(\d+)(?:u\d+)?(?:-|$)"}
 #: paths a build writes that never belong in a runtime
 _SCRATCH = ("/tmp", "/var/tmp", "/root/.cache", "/var/cache", "/var/lib/apt", "/var/lib/dpkg", "/usr/src",
             "/root/.npm", "/root/.composer", "/proc", "/dev", "/run")
@@ -56,21 +55,7 @@ def is_alpine(image: ImageRef) -> bool:
 
 def version_of(stack: str, image: ImageRef) -> tuple[str | None, str | None]:
     """The language version a builder image has, and the moving tag it was read from (if any)."""
-    tag = image.tag or "latest"
-    if stack == "java":
-        m = re.search(r"(?:temurin-|jdk-?|jre-?|^)(\d{1,2})(?:u\d+)?(?:\D|$)", tag)
-        return (m.group(1), None) if m else (None, None)
-    m = re.match(_VERSION[stack], tag)
-    if (m and "." in m.group(1)) or (m and stack == "node"):
-        return m.group(1), None
-    head = re.split(r"[-.]", tag, maxsplit=1)[0]
-    moving = runtimes()["moving_tags"].get(stack, {})
-    if head in moving:
-        return str(moving[head]), head
-    if tag in moving:
-        return str(moving[tag]), tag
-    m = re.match(r"^(\d+)\.(\d+)", tag)
-    return (f"{m.group(1)}.{m.group(2)}", None) if m else (None, None)
+    return language_version(stack, image, runtimes())
 
 
 def family_alive(stack: str, version: str) -> bool:
