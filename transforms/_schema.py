@@ -321,7 +321,16 @@ IMAGES = Obj({
     "stacks": STR_MAP,
 })
 
+#: native app dependencies → the runtime library packages they link, per package manager and OS family
+NATIVE = Obj({
+    "checked": DATE,
+    "pip": MapOf(Obj({"apt": STRS, "apk": STRS})),
+    "gem": MapOf(Obj({"apt": STRS, "apk": STRS})),
+    "npm": MapOf(Obj({"apt": STRS, "apk": STRS})),
+})
+
 SCHEMAS: dict[str, Obj] = {
+    "native": NATIVE,
     "logs": LOGS,
     "runtimes": RUNTIMES,
     "secrets": SECRETS,

@@ -13,6 +13,7 @@ from rewriter.core.shell import Command
 from rewriter.core.syntax import Stage
 from rewriter.facts import Context, ImageRef
 from rewriter.facts.commands import package_call
+from transforms.multistage.native import app_libraries
 from transforms.multistage.plan import (
     Plan,
     Refuse,
@@ -55,6 +56,12 @@ def _python(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
     if not _glibc_ok(image, _distroless("base")["glibc"]):
         raise _NotDistroless(f"the builder {image.raw} has a newer glibc than the runtime")
     libs = _runtime_libraries(runs, bool(row.get("distroless")))
+    for dep, lib in app_libraries(ctx, "python", runs, "apt"):
+        if row.get("distroless") and lib not in runtimes()["distroless_libraries"]:
+            raise _NotDistroless(f"the app's {dep} links {lib}, which distroless images do not have")
+        if not row.get("distroless") and lib not in libs:
+            libs.append(lib)
+            plan.notes.append(f"the app's {dep} links {lib}: the runtime installs it")
     if libs:
         plan.packages = libs
     site_builder = f"/usr/local/lib/python{version}/site-packages"

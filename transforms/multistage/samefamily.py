@@ -37,6 +37,7 @@ from rewriter.core.syntax import Stage
 from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import package_call
 from transforms._languages import language_version
+from transforms.multistage.native import app_libraries
 from transforms.multistage.plan import TODAY, Plan, Refuse, end_of_life_note, eol_date, runtimes, virtualenvs
 
 #: paths a build writes that never belong in a runtime
@@ -121,6 +122,10 @@ def plan_same_family(ctx: Context, stage: Stage, image: ImageRef, stack: str, ru
     start = " ".join(i.arguments for i in (stage.last("ENTRYPOINT"), stage.last("CMD"), stage.last("HEALTHCHECK"))
                      if i is not None)
     dropped = _packages(plan, runs, alpine, set(re.findall(r"[\w.+-]+", start)))
+    for dep, lib in app_libraries(ctx, stack, runs, plan.installer):
+        if lib not in plan.packages:
+            plan.packages.append(lib)
+            plan.notes.append(f"the app's {dep} links {lib}: the runtime installs it")
     if plan.runtime == image.raw.split("@", 1)[0] and not dropped and not _leaves_tools(stack, runs):
         lead = f"{why}; and " if why else ""
         raise Refuse(f"{lead}{original} is already the smallest image of its family and the build installs no "
