@@ -142,3 +142,33 @@ def test_exact_pins_and_unreadable_ones() -> None:
     assert _exact("f", "3.8.10").allows("3.8") and not _exact("f", "3.8.10").allows("3.9")
     assert _exact("f", "v14.17.0").allows("14")
     assert not _range("f", "banana", "semver").allows("22")  # not understood: allows nothing
+
+
+@pytest.mark.parametrize("cf", corpus_params())
+def test_selected_upgrade_moves_only_versions_to_supported_ones(cf) -> None:
+    """``--select upgrade --unsafe-fixes`` over the corpus: a changed FROM line differs from the original
+    only in its tag's version part (and an end-of-life suite suffix), moves up to a version that is
+    supported, and respects the pins of the file's folder (none lies beside most corpus files, so the
+    nearest supported version is taken)."""
+    from transforms.multistage.samefamily import family_alive
+
+    source = read_text(cf.path)
+    result = process_text(source, context_dir=cf.path.parent, unsafe_fixes=True, config=Config(select=["upgrade"]))
+    assert result.status != Status.ERROR, result.error
+    old_lines, new_lines = source.splitlines(), result.new_text.splitlines()
+    assert len(old_lines) == len(new_lines)
+    table = load_data("runtimes")
+    for old, new in zip(old_lines, new_lines, strict=True):
+        if old == new:
+            continue
+        assert re.match(r"(?i)\s*FROM\s", old), (old, new)
+        word = [w for w in old.split()[1:] if not w.startswith("--")][0]
+        new_word = [w for w in new.split()[1:] if not w.startswith("--")][0]
+        before, after = parse_image(word), parse_image(new_word)
+        assert before.name == after.name
+        stack = _FAMILY[before.short_name]
+        v_old, _ = language_version(stack, before, table)
+        v_new, _ = language_version(stack, after, table)
+        assert v_old and v_new and family_alive(stack, v_new) and not family_alive(stack, v_old), (old, new)
+        key = lambda v: tuple(map(int, v.split(".")))  # noqa: E731
+        assert key(v_new) > key(v_old)
