@@ -162,8 +162,8 @@ def test_selected_upgrade_moves_only_versions_to_supported_ones(cf) -> None:
         if old == new:
             continue
         assert re.match(r"(?i)\s*FROM\s", old), (old, new)
-        word = [w for w in old.split()[1:] if not w.startswith("--")][0]
-        new_word = [w for w in new.split()[1:] if not w.startswith("--")][0]
+        word = next(w for w in old.split()[1:] if not w.startswith("--"))
+        new_word = next(w for w in new.split()[1:] if not w.startswith("--"))
         before, after = parse_image(word), parse_image(new_word)
         assert before.name == after.name
         stack = _FAMILY[before.short_name]
