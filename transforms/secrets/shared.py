@@ -111,16 +111,22 @@ def join_path(base: str, path: str) -> str:
 
 
 def compose_edits(ctx: Context, secret: BuildSecret) -> list[Edit]:
-    """Edits wiring ``secret`` into the compose files in the build context that build this file."""
-    if ctx.context_dir is None or not any((ctx.context_dir / n).is_file() for n in COMPOSE_NAMES):
-        return []
+    """Edits wiring ``secret`` into the places that build this file: the compose files of the build
+    context, and the other call sites (CI workflows, GitLab CI, scripts, Makefiles, Jenkinsfiles, bake,
+    skaffold: :mod:`rewriter.sidefiles.callsites`) in the build context. The list's ``notes`` name the
+    call sites left alone (templated, a literal value, above the build context) and ``sites`` lists
+    every call site found, changed or left."""
+    from rewriter.sidefiles.callsites import plan
     from rewriter.sidefiles.compose import ComposeEditError, add_build_secrets, find_services, narrow_edit
 
+    edits = _SideEdits()
+    if ctx.context_dir is None:
+        return edits
     dockerfile = ctx.dockerfile or ctx.context_dir / (ctx.path.name if ctx.path else "Dockerfile")
     services: dict[str, list[str]] = {}
-    for ref in find_services(ctx.context_dir, dockerfile):
-        services.setdefault(ref.file, []).append(ref.service)
-    edits: list[Edit] = []
+    if any((ctx.context_dir / n).is_file() for n in COMPOSE_NAMES):
+        for ref in find_services(ctx.context_dir, dockerfile):
+            services.setdefault(ref.file, []).append(ref.service)
     for file, names in services.items():
         old = ctx.read_side(file)
         if old is None:
@@ -134,7 +140,21 @@ def compose_edits(ctx: Context, secret: BuildSecret) -> list[Edit]:
         edit = narrow_edit(old, new, file)
         if edit is not None:
             edits.append(edit)
+    texts, edits.sites = plan(ctx.context_dir, dockerfile, [secret], ctx.read_side)
+    for rel, new in texts.items():
+        edit = narrow_edit(ctx.read_side(rel) or "", new, rel)
+        if edit is not None:
+            edits.append(edit)
+    line = ctx.tree.instructions[0].start_line if ctx.tree.instructions else 0
+    edits.notes = [Note(ID, s.describe(), line) for s in edits.sites if s.status == "left"]
     return edits
+
+
+class _SideEdits(list[Edit]):
+    """:func:`compose_edits`' edits, with the call sites found (``sites``) and notes for those left alone."""
+
+    sites: list = []  # noqa: RUF012 - replaced per instance
+    notes: list[Note] = []  # noqa: RUF012 - replaced per instance
 
 
 def file_row(src: str, table: dict) -> dict | None:
