@@ -49,18 +49,59 @@ def _note(note: Note) -> dict[str, Any]:
 
 def file_record(result: FileResult, *, written: bool = False) -> dict[str, Any]:
     """One file's entry: status, fixes, notes, refusals, build secrets. ``rewrite``: the fix is part of
-    the rewrite (written by ``fix``, shown by ``diff``/``check``); ``applied``: the run wrote it."""
+    the rewrite (written by ``fix``, shown by ``diff``/``check``); ``applied``: the run wrote it.
+
+    A build secret's ``call_sites`` lists the places that build the file (CI workflows, scripts,
+    Makefiles, bake, skaffold), changed or left alone; those left alone are notes too (so SARIF and
+    GitHub annotations show them)."""
+    secrets, left = _call_sites(result)
     return {
         "path": result.path,
         "status": str(result.status),
         "error": result.error,
         "fixes": [_fix(f, True, written) for f in result.fixes] + [_fix(f, False, False) for f in result.suggestions],
-        "notes": [_note(n) for n in result.notes if not n.refusal],
+        "notes": [_note(n) for n in result.notes if not n.refusal] + left,
         "refusals": [_note(n) for n in result.notes if n.refusal],
-        "build_secrets": [s.record() for s in result.build_secrets],
+        "build_secrets": secrets,
         "side_files": sorted(result.side_files),
         "internal_errors": list(result.internal_errors),
     }
+
+
+def _call_sites(result: FileResult) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The build secret records with their call sites, and a note for each call site left alone."""
+    records = [s.record() for s in result.build_secrets]
+    if not records or result.context_dir is None:
+        return records, []
+    from pathlib import Path
+
+    from rewriter.sidefiles.callsites import plan
+
+    ctx = Path(result.context_dir)
+    dockerfile = Path(result.path) if Path(result.path).is_file() else ctx / Path(result.path).name
+
+    def read(rel: str) -> str | None:
+        if rel in result.side_files:
+            return result.side_files[rel][0]
+        try:
+            return (ctx / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    left: dict[str, dict[str, Any]] = {}
+    line = next((f.line for f in result.fixes if f.build_secrets), 0)
+    for secret, record in zip(result.build_secrets, records, strict=True):
+        try:
+            _texts, sites = plan(ctx, dockerfile, [secret], read)
+        except Exception:  # a report never fails on a call site it cannot read
+            continue
+        if sites:
+            record["call_sites"] = "; ".join(
+                f"{s.path}:{s.line} {s.status}" + (f" ({s.reason})" if s.reason else "") for s in sites)
+        for s in sites:
+            if s.status == "left":
+                left.setdefault(s.describe(), {"transform": "secrets", "line": line, "message": s.describe()})
+    return records, list(left.values())
 
 
 def _rewrite(fix: dict[str, Any]) -> bool:

@@ -23,11 +23,11 @@ Found = list[tuple[int, str, str]]
 
 
 def _run(text: str, spans: list[tuple[int, int]], cwds: Sequence[Path], target: Target,
-         secrets: Sequence[BuildSecret]) -> tuple[str, Found]:
+         secrets: Sequence[BuildSecret], folded: Sequence[bool] = ()) -> tuple[str, Found]:
     def matches(ctx: str, file: str | None) -> bool:
         return any(target.builds(cwd, ctx, file) for cwd in cwds)
 
-    edits, found = rewrite_commands(text, spans, secrets, matches)
+    edits, found = rewrite_commands(text, spans, secrets, matches, folded=folded)
     return apply(text, edits), [(line_of(text, f.offset), f.status, f.reason) for f in found]
 
 
@@ -77,7 +77,8 @@ def rewrite_gitlab(text: str, *, path: Path, level: Path, target: Target,
                    secrets: Sequence[BuildSecret]) -> tuple[str, Found]:
     data = YAML().load(text.replace("\r\n", "\n"))
     spans = sorted(script_spans(text, data))
-    new, found = _run(text, spans, [path.parent], target, secrets)
+    folded = [is_folded(text, lo) for lo, _hi in spans]
+    new, found = _run(text, spans, [path.parent], target, secrets, folded)
     if new != text:
         YAML().load(new.replace("\r\n", "\n"))  # must still load (raises otherwise)
     return new, found
@@ -107,6 +108,11 @@ def scalar_span(text: str, starts: list[int], line: int, col: int, floor: int) -
             break
         last = i
     return starts[line] + col, starts[last] + len(row(last))
+
+
+def is_folded(text: str, lo: int) -> bool:
+    """Whether the YAML scalar starting at ``lo`` folds its line breaks into spaces (all but ``|``)."""
+    return not text.startswith("|", lo)
 
 
 _SCRIPT_KEYS = ("script", "before_script", "after_script")

@@ -68,16 +68,17 @@ class Command:
     ssh: bool = False
 
 
-def words(text: str, start: int, stop: int, *, continuation: bool = True) -> tuple[list[Word], int]:
-    """The words of the command starting at ``start`` (up to ``stop``) and where it ends."""
+def words(text: str, start: int, stop: int, *, folded: bool = False) -> tuple[list[Word], int]:
+    """The words of the command starting at ``start`` (up to ``stop``) and where it ends; in a
+    ``folded`` text (a YAML plain or folded scalar) a line break is a space."""
     out: list[Word] = []
     i = start
     while i < stop:
         c = text[i]
-        if c in " \t":
+        if c in " \t" or (folded and c in "\r\n"):
             i += 1
             continue
-        if c == "\\" and continuation and text[i + 1 : i + 2] in ("\n", "\r"):
+        if c == "\\" and text[i + 1 : i + 2] in ("\n", "\r"):
             i += 3 if text[i + 1 : i + 3] == "\r\n" else 2
             continue
         if c == "\r" and text[i + 1 : i + 2] == "\n":
@@ -125,9 +126,9 @@ def words(text: str, start: int, stop: int, *, continuation: bool = True) -> tup
     return out, i
 
 
-def parse(text: str, match: re.Match[str], stop: int) -> Command | None:
+def parse(text: str, match: re.Match[str], stop: int, folded: bool = False) -> Command | None:
     """The command whose head ``match`` found; None when its words cannot be read."""
-    found, _end = words(text, match.end(), stop)
+    found, _end = words(text, match.end(), stop, folded=folded)
     if _end < 0:
         return None
     cmd = Command(match.start(), match.end(), found)
@@ -183,13 +184,16 @@ def rewrite_commands(
     spans: Sequence[tuple[int, int]],
     secrets: Sequence[BuildSecret],
     matches: Resolver,
+    *,
+    folded: Sequence[bool] = (),
 ) -> tuple[list[tuple[int, int, str]], list[Found]]:
-    """Edits ``(start, end, content)`` for the build commands in ``spans`` that build the target."""
+    """Edits ``(start, end, content)`` for the build commands in ``spans`` that build the target
+    (``folded[i]``: line breaks in span ``i`` are spaces)."""
     edits: list[tuple[int, int, str]] = []
     found: list[Found] = []
-    for lo, hi in spans:
+    for n, (lo, hi) in enumerate(spans):
         for m in BUILD.finditer(text, lo, hi):
-            cmd = parse(text, m, hi)
+            cmd = parse(text, m, hi, folded=n < len(folded) and folded[n])
             if cmd is None:
                 found.append(Found(m.start(), "left", "its words cannot be read (an unclosed quote)"))
                 continue
