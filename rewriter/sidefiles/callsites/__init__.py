@@ -161,7 +161,8 @@ def plan(
             continue
         if not inside:
             sites += [Site(rel, line, kind, "left", "it is outside the build context, which dockerfix never "
-                           "writes; add the new flags by hand") for line, status, _r in found if status != "other"]
+                           "writes; add the new flags by hand") for line, status, reason in found
+                      if status != "other" and not _unresolved(reason)]
             continue
         for line, status, reason in found:
             if status in ("changed", "left"):
@@ -169,6 +170,13 @@ def plan(
         if new != old:
             texts[rel] = new
     return texts, sites
+
+
+def _unresolved(reason: str) -> bool:
+    """Whether a call site was left because it could not be matched to a Dockerfile at all (above the
+    build context such a site is most likely another Dockerfile's, so it is not named)."""
+    return any(w in reason for w in ("templated", "cannot tell", "no build context", "cannot be read",
+                                     "inherits", "not a plain string"))
 
 
 def line_of(text: str, offset: int) -> int:
