@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,22 @@ TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
+
+
+_CACHE: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """dockerfix's caches (parsed tables, migrate results) go to a folder of the test run's own, for the
+    tests and the CLI processes they start, unless the caller chose one."""
+    if "DOCKERFIX_CACHE_DIR" not in os.environ:
+        _CACHE.append(tempfile.mkdtemp(prefix="dockerfix-test-cache-"))
+        os.environ["DOCKERFIX_CACHE_DIR"] = _CACHE[0]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _CACHE:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

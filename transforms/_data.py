@@ -13,8 +13,12 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import functools
+import hashlib
+import json
+import os
 from collections.abc import Mapping
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from rewriter.facts import ImageRef
@@ -32,15 +36,76 @@ __all__ = ["TableError", "check_additions", "checked_date", "first_match", "imag
            "validate"]
 
 
+#: bump when the cache's encoding changes
+_CACHE_FORMAT = 1
+
+
+def cache_folder() -> Path | None:
+    """Where parsed tables are kept between runs: ``$DOCKERFIX_CACHE_DIR``, else the user's cache
+    folder (``$XDG_CACHE_HOME`` or ``~/.cache``) + ``dockerfix``; ``None`` when caching is off
+    (``DOCKERFIX_CACHE_DIR`` set to the empty string)."""
+    explicit = os.environ.get("DOCKERFIX_CACHE_DIR")
+    if explicit is not None:
+        return Path(explicit) if explicit else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dockerfix"
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return {"__date__": value.isoformat()}
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1 and "__date__" in obj:
+        return datetime.date.fromisoformat(obj["__date__"])
+    return obj
+
+
+@functools.cache
+def _schema_source() -> bytes:
+    """The schema module's source: a table checked by another schema is checked again."""
+    import transforms._schema as schema
+
+    try:
+        return Path(schema.__file__ or "").read_bytes()
+    except OSError:
+        return b"?"
+
+
 @functools.cache
 def _raw(name: str) -> Any:
-    """The parsed YAML text of ``transforms/data/<name>.yaml``, checked against its schema."""
+    """The parsed YAML text of ``transforms/data/<name>.yaml``, checked against its schema.
+
+    Parsing YAML and checking the schema cost more than the rest of a small run, so the checked result
+    is kept as JSON in :func:`cache_folder`, named by a hash of the table's text and of the schema module: an
+    edited table or schema is parsed and checked afresh, never served stale. A cache that cannot be
+    read or written is ignored.
+    """
+    text = resources.files("transforms").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
+    folder = cache_folder()
+    cached: Path | None = None
+    if folder is not None:
+        key = hashlib.sha256(f"{_CACHE_FORMAT}\0{text}".encode() + b"\0" + _schema_source()).hexdigest()[:32]
+        cached = folder / "tables" / f"{name}-{key}.json"
+        try:
+            return json.loads(cached.read_text(encoding="utf-8"), object_hook=_decode)
+        except (OSError, ValueError):
+            pass
     from ruamel.yaml import YAML
 
-    text = resources.files("transforms").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
     data = YAML(typ="safe").load(text)
     if name in SCHEMAS:
         check(name, SCHEMAS[name], data)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data, default=_encode), encoding="utf-8")
+            os.replace(tmp, cached)
+        except (OSError, TypeError, ValueError):
+            pass
     return data
 
 

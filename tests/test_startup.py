@@ -1,0 +1,113 @@
+"""Start-up cost (issue 25): what ``dockerfix check`` imports, and the parsed-table cache.
+
+The import budget is checked by the list of modules a run loads, not by a timer: a timed unit test on
+a shared 2-core machine either flakes or proves nothing (``bench/`` measures time).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import transforms._data as data_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: off the hot path of ``check`` on a file that needs none of them
+HEAVY = ("ruamel", "tree_sitter", "tree_sitter_bash", "rich", "pygls", "lsprotocol", "unidiff", "packaging",
+         "rewriter.proof", "rewriter.faces.lsp", "rewriter.faces.suggest", "rewriter.sidefiles.callsites")
+
+PROBE = """
+import json, sys
+sys.argv = ["dockerfix", "check", *sys.argv[1:]]
+from rewriter.faces import cli
+try:
+    cli.main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def _modules(tmp_path: Path, text: str, cache: Path) -> tuple[list[str], str]:
+    path = tmp_path / "Dockerfile"
+    path.write_text(text)
+    env = {**os.environ, "DOCKERFIX_CACHE_DIR": str(cache)}
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(path)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    return json.loads(proc.stderr.strip().splitlines()[-1]), proc.stdout
+
+
+def _heavy(modules: list[str]) -> list[str]:
+    return [m for m in modules if m.startswith(HEAVY) and (m in HEAVY or m.startswith(tuple(h + "." for h in HEAVY)))]
+
+
+def test_check_on_a_plain_file_imports_no_heavy_module_once_tables_are_cached(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first, _ = _modules(tmp_path, "FROM scratch\nCOPY app /app\n", cache)
+    assert any(m.startswith("ruamel") for m in first), "a cold cache parses the YAML tables"
+    assert list((cache / "tables").glob("*.json")), "and keeps them"
+    second, _ = _modules(tmp_path, "FROM scratch\nCOPY app /app\n", cache)
+    assert _heavy(second) == []
+
+
+def test_shell_parsing_is_loaded_when_a_file_has_a_run_line(tmp_path: Path) -> None:
+    modules, _ = _modules(tmp_path, "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n",
+                          tmp_path / "cache")
+    assert "tree_sitter" in modules  # the lazy import is real: the check above is not vacuous
+
+
+@pytest.fixture
+def fresh_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DOCKERFIX_CACHE_DIR", str(tmp_path))
+    data_module._raw.cache_clear()
+    yield tmp_path
+    data_module._raw.cache_clear()
+
+
+def test_a_cached_table_equals_the_parsed_one_dates_included(fresh_tables: Path) -> None:
+    parsed = data_module._raw("runtimes")
+    files = list((fresh_tables / "tables").glob("runtimes-*.json"))
+    assert len(files) == 1
+    data_module._raw.cache_clear()
+    assert data_module._raw("runtimes") == parsed  # served from the JSON, dates decoded as dates
+
+
+def test_an_edited_table_is_never_served_stale(fresh_tables: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data_module._raw("users")
+    original = (ROOT / "transforms" / "data" / "users.yaml").read_text(encoding="utf-8")
+    edited = original.replace("uid: 1654", "uid: app", 1)
+    assert edited != original
+
+    class _Files:
+        def joinpath(self, *parts: str) -> _Files:
+            return self
+
+        def read_text(self, encoding: str = "utf-8") -> str:
+            return edited
+
+    class _Resources:
+        @staticmethod
+        def files(package: str) -> _Files:
+            return _Files()
+
+    monkeypatch.setattr(data_module, "resources", _Resources)
+    data_module._raw.cache_clear()
+    with pytest.raises(data_module.TableError):
+        data_module._raw("users")  # the damaged text is parsed and checked, not the cached good one
+
+
+def test_a_damaged_cache_file_is_ignored_and_caching_can_be_turned_off(
+        fresh_tables: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = data_module._raw("logs")
+    (cached,) = (fresh_tables / "tables").glob("logs-*.json")
+    cached.write_text("{not json")
+    data_module._raw.cache_clear()
+    assert data_module._raw("logs") == good
+    monkeypatch.setenv("DOCKERFIX_CACHE_DIR", "")
+    assert data_module.cache_folder() is None
