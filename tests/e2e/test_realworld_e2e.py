@@ -20,6 +20,9 @@ child_tag: localhost/dockerfix-e2e-acme-base:latest
 service: pypi-index          # optional (a name or a list): a stand-in server the build reaches on 127.0.0.1
 unsafe_broken: "reason"      # optional: --unsafe-fixes is known to break it (strict xfail)
 unsafe_applies: [multistage] # optional: codemods --unsafe-fixes must apply (the rewrite the case is for)
+build_script: build.sh       # optional: the repository's own build command (run with sh in the context,
+                             # the tag in $IMAGE) builds every variant instead of the runner's flags: after
+                             # --unsafe-fixes/migrate the script itself must pass the new --secret flags
 ```
 
 Services are started once per module, on first use, and stopped at its end; each gives tokens that
@@ -68,7 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from e2e_support import E2E, FETCH, Engine, Images, base_images, dockerfix, tail
+from e2e_support import E2E, FETCH, Engine, Images, base_images, dockerfix, scan_image_blobs, tail
 from ruamel.yaml import YAML
 
 pytestmark = pytest.mark.e2e
@@ -317,11 +320,13 @@ class Lab:
         self.services = services
         self.done: dict[tuple[str, str], Outcome] = {}
         self.built: dict[tuple[str, str], Outcome] = {}
+        self.secret_of: dict[Path, str] = {}
 
     def context(self, name: str, variant: str, spec: dict) -> Path:
         ctx = self.root / variant / name
         shutil.copytree(CASES_DIR / name, ctx, ignore=shutil.ignore_patterns("case.yaml"))
         secret = f"E2E_SECRET_{uuid.uuid4().hex}"
+        self.secret_of[ctx] = secret
         tokens = {f"{{{k}}}": v for k, v in self.services.tokens(spec).items()}
 
         def substitute(text: str) -> str:
@@ -351,6 +356,14 @@ class Lab:
         argv = ["buildah", "bud", "--pull=never", "--layers", "--force-rm", "-t", tag, *flags,
                 "-f", str(dockerfile or ctx / "Dockerfile"), str(dockerfile.parent if dockerfile else ctx)]
         proc = self.engine.images.cmd(*argv, timeout=1200)
+        return proc.returncode == 0, tail(proc.stdout + proc.stderr, 25)
+
+    def build_by_script(self, ctx: Path, tag: str, script: str) -> tuple[bool, str]:
+        """The repository's own build command: ``sh SCRIPT`` in the context, the tag in ``$IMAGE``."""
+        if tag not in self.engine.tags:
+            self.engine.tags.append(tag)
+        proc = subprocess.run(["sh", script], cwd=ctx, env={**self.engine.images.env, "IMAGE": tag},
+                              capture_output=True, text=True, timeout=1200, check=False)
         return proc.returncode == 0, tail(proc.stdout + proc.stderr, 25)
 
     def variant(self, name: str, variant: str) -> Outcome:
@@ -435,9 +448,22 @@ class Lab:
     def _build_and_probe(self, name: str, variant: str, spec: dict, ctx: Path, flags: list[str],
                          applied: list[str], dockerfile: str) -> Outcome:
         tag = self.engine.tag(f"{name}-{variant}")
-        ok, log = self.build(ctx, tag, flags)
+        if spec.get("build_script"):
+            ok, log = self.build_by_script(ctx, tag, str(spec["build_script"]))
+        else:
+            ok, log = self.build(ctx, tag, flags)
         if not ok:
             return Outcome(variant, "build failed", log, applied, dockerfile=dockerfile)
+        if spec.get("build_script") and spec.get("secrets"):
+            # the script's build must keep the secret out of every layer, config and history; the
+            # original's must not (else the case proves nothing)
+            scan = scan_image_blobs(self.engine, tag, self.root / "scan" / f"{name}-{variant}", self.secret_of[ctx])
+            if variant == "original" and not scan.with_needle:
+                return Outcome(variant, "proves nothing", "no layer of the original holds the secret", applied,
+                               dockerfile=dockerfile)
+            if scan.with_needle and "secrets" in applied:
+                return Outcome(variant, "secret in a layer", f"blobs {scan.with_needle}", applied,
+                               dockerfile=dockerfile)
         size = int(json.loads(self.engine.images.cmd("podman", "image", "inspect", tag, check=True).stdout)[0]["Size"])
         if spec.get("child"):
             child_tag = spec["child_tag"]
