@@ -19,7 +19,8 @@ import transforms._data as data_module
 ROOT = Path(__file__).resolve().parent.parent
 
 #: off the hot path of ``check`` on a file that needs none of them
-HEAVY = ("ruamel", "tree_sitter", "tree_sitter_bash", "rich", "pygls", "lsprotocol", "unidiff", "packaging",
+HEAVY = ("ruamel", "tree_sitter", "tree_sitter_bash", "rich", "pygls", "lsprotocol", "unidiff", "packaging", "pydantic",
+         "pathspec", "multiprocessing", "concurrent.futures",
          "rewriter.proof", "rewriter.faces.lsp", "rewriter.faces.suggest", "rewriter.sidefiles.callsites")
 
 PROBE = """

@@ -343,6 +343,9 @@ def _logging_configs(ctx: Context) -> Iterator[Fix | Note]:
     folder: ``src/main/resources/logback.xml`` of a Java build too) and that write to files."""
     if ctx.context_dir is None:
         return
+    copies = list(ctx.facts.context_copies(ctx.tree.stages))
+    if not copies:
+        return  # nothing of the context is copied: no walk of it
     from rewriter.sidefiles import dockerignore
 
     key = f"{ID}:config-candidates"
@@ -351,7 +354,7 @@ def _logging_configs(ctx: Context) -> Iterator[Fix | Note]:
                                                 max_depth=6, max_files=5000)
     candidates: list[str] = ctx.memo[key]  # type: ignore[assignment]
     done: set[str] = set()
-    for copy in ctx.facts.context_copies(ctx.tree.stages):
+    for copy in copies:
         for src in copy.sources:
             rel = posixpath.normpath(src.lstrip("/"))
             if rel.startswith("..") or any(ch in rel for ch in "*?["):

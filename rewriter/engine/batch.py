@@ -19,21 +19,21 @@ parent if it is killed outright. Workers are forked on Linux (fast start, module
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rewriter.core.diff import unified_diff
 from rewriter.engine.pipeline import FileResult, Status
+
+if TYPE_CHECKING:  # the process pool is imported when --jobs asks for workers, not for one file
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 
 @dataclass(frozen=True)
@@ -308,6 +308,8 @@ def _context() -> Any:
     # fork is by far the fastest start on Linux and the parent has no threads when the pool starts;
     # elsewhere use the platform default
     if sys.platform == "linux":
+        import multiprocessing
+
         return multiprocessing.get_context("fork")
     return None
 
@@ -349,11 +351,15 @@ class _Pool:
         self.executor: ProcessPoolExecutor | None = None
 
     def _start(self) -> ProcessPoolExecutor:
+        from concurrent.futures import ProcessPoolExecutor
+
         self.executor = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_init,
                                             initargs=(os.getpid(),))
         return self.executor
 
     def run(self, chunks: deque[list[Job]]) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
         executor = self._start()
         window = self.workers * 2
         #: (jobs, future, submitted alone): a job submitted alone that breaks the pool is the culprit

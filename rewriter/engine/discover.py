@@ -31,8 +31,10 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:  # imported where a folder is walked or a pattern compiled: not for named files
+    import pathspec
 
 #: Skipped unless ``--exclude`` replaces this list (``.git`` is always skipped).
 DEFAULT_EXCLUDES: tuple[str, ...] = ("node_modules/", "vendor/")
@@ -82,6 +84,8 @@ class PatternError(ValueError):
 
 def compile_excludes(exclude: Sequence[str] | None, extend_exclude: Sequence[str] = ()) -> pathspec.GitIgnoreSpec:
     """The exclude spec: ``exclude`` (default :data:`DEFAULT_EXCLUDES`) plus ``extend_exclude``."""
+    import pathspec
+
     lines = [*(DEFAULT_EXCLUDES if exclude is None else exclude), *extend_exclude]
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines)
@@ -120,6 +124,8 @@ class _Ignore:
 
 
 def _read_ignore(folder: str) -> pathspec.GitIgnoreSpec | None:
+    import pathspec
+
     try:
         with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as fh:
             lines = fh.read().splitlines()
@@ -133,6 +139,8 @@ def _read_ignore(folder: str) -> pathspec.GitIgnoreSpec | None:
 
 
 def _valid_line(line: str) -> bool:
+    import pathspec
+
     try:
         pathspec.GitIgnoreSpec.from_lines([line])
     except Exception:
@@ -282,12 +290,15 @@ def discover(
     extend_exclude: Sequence[str] = (),
 ) -> Discovery:
     """The files to process for PATH arguments (``-`` excluded), sorted, each real file once."""
-    excludes = compile_excludes(exclude, extend_exclude)
+    # the default patterns are known to compile: pathspec is loaded only when a folder is walked
+    excludes = None if exclude is None and not extend_exclude else compile_excludes(exclude, extend_exclude)
     out = Discovery()
     found: list[Target] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir() and not is_dockerfile_name(p.name):
+            if excludes is None:
+                excludes = compile_excludes(exclude, extend_exclude)
             targets = _Walker(p, raw, excludes, out).run()
             if not targets:
                 out.empty.append(raw)

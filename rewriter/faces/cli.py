@@ -256,7 +256,8 @@ def _run(mode: Mode, o: _Options) -> int:
         _err(f"dockerfix: --summary and --format {o.report_format} both write to stdout: give --output FILE")
         return 2
     try:
-        compile_excludes(o.exclude, o.extend_exclude or ())
+        if o.exclude is not None or o.extend_exclude:  # the default patterns compile (pathspec stays unloaded)
+            compile_excludes(o.exclude, o.extend_exclude or ())
     except PatternError as exc:
         _err(f"dockerfix: {exc}")
         return 2

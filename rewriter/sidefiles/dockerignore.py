@@ -154,26 +154,36 @@ def find_files(
     :data:`PRUNED_DIRS`, descends at most ``max_depth`` directory levels below the root (0 = the
     root's own files only) and stops quietly after examining ``max_files`` files.
     """
-    root = Path(context_dir)
     found: list[str] = []
     seen = 0
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        rel_dir = Path(dirpath).relative_to(root).as_posix()
-        depth = 0 if rel_dir == "." else rel_dir.count("/") + 1
-        if depth >= max_depth:
-            dirnames[:] = []
-        else:
-            dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS)
-        for name in sorted(filenames):
+    # breadth-first by level, like os.walk top-down; DirEntry types come from the directory read itself
+    # (no stat per file), and a symlink is neither a file nor a folder here
+    pending: list[tuple[str, str, int]] = [(str(context_dir), "", 0)]
+    while pending:
+        folder, rel_dir, depth = pending.pop(0)
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        subfolders: list[tuple[str, str, int]] = []
+        for entry in entries:
+            rel = entry.name if not rel_dir else f"{rel_dir}/{entry.name}"
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if depth < max_depth and entry.name not in PRUNED_DIRS:
+                        subfolders.append((entry.path, rel, depth + 1))
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+            except OSError:
+                continue
             if seen >= max_files:
                 return found
-            full = os.path.join(dirpath, name)
-            if os.path.islink(full) or not os.path.isfile(full):
-                continue
             seen += 1
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
             if wanted(rel):
                 found.append(rel)
+        pending[:0] = subfolders  # depth-first into sorted subfolders, as os.walk top-down does
     return found
 
 
