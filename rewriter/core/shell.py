@@ -252,6 +252,8 @@ class _HeredocScan:
 
 def _scan_heredocs(text: str) -> list[_HeredocScan]:
     """Find heredoc operators (outside quotes, comments and arithmetic) and their bodies."""
+    if "<<" not in text:
+        return []  # no operator at all (most RUNs): nothing to scan
     found: list[_HeredocScan] = []
     pending: list[_HeredocScan] = []
     i, n, quote = 0, len(text), ""
