@@ -494,21 +494,37 @@ def merge_reports(
 ) -> None:
     """Merge the JSON reports of the shards of one run into one: files sorted, summary recomputed.
 
-    The same file in two reports is an error (exit 2).
+    Reports of ``check``/``fix`` and of ``migrate`` (totals: migrated / partly / refused / unverified /
+    error, builds, seconds, image bytes) are both understood. The same file in two reports is an error
+    (exit 2).
     """
+    import json
+
     from rewriter.faces.report import ReportError, dumps, load_report
     from rewriter.faces.report import merge_reports as merge
+    from rewriter.proof import fleet
 
     docs = []
+    texts = []
     try:
         for path in reports:
             try:
-                text = path.read_text(encoding="utf-8")
+                texts.append((str(path), path.read_text(encoding="utf-8")))
             except (OSError, UnicodeDecodeError) as exc:
                 raise ReportError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-            docs.append((str(path), load_report(text, str(path))))
-        merged = dumps(merge(docs))
-    except ReportError as exc:
+        parsed = []
+        for name, text in texts:
+            try:
+                parsed.append((name, json.loads(text)))
+            except ValueError:
+                parsed.append((name, None))
+        if parsed and all(fleet.is_migrate_report(doc) for _n, doc in parsed):
+            merged = fleet.dumps(fleet.merge(parsed))
+        else:
+            for name, text in texts:
+                docs.append((name, load_report(text, name)))
+            merged = dumps(merge(docs))
+    except (ReportError, fleet.FleetReportError) as exc:
         _err(f"dockerfix: error: {exc}")
         raise typer.Exit(2) from None
     if output is None:
@@ -654,6 +670,13 @@ def migrate(
                                       " one image at a time).")] = 1,
     exclude: ExcludeOpt = None,
     extend_exclude: ExtendExcludeOpt = None,
+    shard: Annotated[str | None, typer.Option("--shard", metavar="K/N", help="Migrate only shard K of N, the"
+                                              " partition of 'check --shard'; join the shards' JSON reports with"
+                                              " 'dockerfix merge-reports'.")] = None,
+    pr_body: Annotated[Path | None, typer.Option("--pr-body", metavar="FILE", help="Write a Markdown description"
+                                                 " of the migration (kept/dropped with evidence, sizes, users,"
+                                                 " new build flags, how it was verified) for a pull request.")]
+    = None,
 ) -> None:
     """Migrate for real: build and run each original and its full migration, compare them, and write the
     largest set of codemods whose rewrite still behaves like the original (0 done, 1 a file was not
@@ -664,7 +687,8 @@ def migrate(
         paths, builder=builder, run_args=run_args, smoke_cmd=smoke_cmd, ports=port or [], path=path, env=env or [],
         settle=settle, timeout=timeout, max_builds=max_builds, no_verify=no_verify, select=_ids(select),
         ignore=_ids(ignore), context=context, secrets=secret or [], keep=keep, report_format=report_format,
-        output=output, jobs=jobs, exclude=exclude, extend_exclude=extend_exclude or [],
+        output=output, jobs=jobs, exclude=exclude, extend_exclude=extend_exclude or [], shard=shard,
+        pr_body=pr_body,
     ))  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from rewriter.proof.containers import Builder, VerifyError, detect_builder
-from rewriter.proof.migrate import Options, Outcome, format_outcome, migrate_file, to_json
+from rewriter.proof.migrate import Options, Outcome, format_outcome, migrate_file
 
 #: statuses after which the file holds everything dockerfix would write
 _DONE = {"migrated", "unchanged", "unverified"}
@@ -63,11 +63,17 @@ def run_migrate(
     extend_exclude: Sequence[str] = (),
     environ: dict[str, str] | None = None,
     engine: Builder | None = None,
+    shard: str | None = None,
+    pr_body: Path | None = None,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
 ) -> int:
-    """Migrate every Dockerfile found; returns the exit code. Never raises (but KeyboardInterrupt)."""
-    from rewriter.engine.discover import PatternError, discover
+    """Migrate every Dockerfile found; returns the exit code. Never raises (but KeyboardInterrupt).
+
+    ``shard`` ``"K/N"`` keeps the files of shard K (the partition of ``check --shard``); ``pr_body``
+    is where the Markdown description of the migration goes (:func:`rewriter.proof.fleet.pr_body`).
+    """
+    from rewriter.engine.discover import PatternError, discover, in_shard, parse_shard
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -97,6 +103,14 @@ def run_migrate(
     if not path.startswith("/"):
         say(f"--path {path}: must start with /")
         return 2
+    probe_path = path  # (``path`` is reused for the files below)
+    shard_spec = None
+    if shard is not None:
+        try:
+            shard_spec = parse_shard(shard)
+        except ValueError as exc:
+            say(str(exc))
+            return 2
     opts = Options(run_args=args, smoke_cmd=cmd, ports=list(ports), path=path, settle=settle, timeout=timeout,
                    max_builds=max_builds, no_verify=no_verify, select=select, ignore=ignore, context=context,
                    secrets=list(secrets), keep=keep, env=environ)
@@ -110,6 +124,9 @@ def run_migrate(
     if not found.targets:
         say("no Dockerfile found")
         return 2
+    chosen = in_shard(found.targets, *shard_spec) if shard_spec else found.targets
+    if shard_spec and not chosen:
+        say(f"shard {shard}: none of the {len(found.targets)} Dockerfile(s) falls in this shard")
 
     tools: list[Builder] = []
 
@@ -138,7 +155,7 @@ def run_migrate(
             out.write(format_outcome(o) + "\n")
             out.flush()
 
-    targets = [t.path for t in found.targets]
+    targets = [t.path for t in chosen]
     try:
         if jobs <= 1 or len(targets) == 1:
             for path in targets:
@@ -155,8 +172,18 @@ def run_migrate(
         counts[o.status] = counts.get(o.status, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     say(f"{len(outcomes)} file(s): {summary}")
+    from rewriter.proof import fleet
+
+    if pr_body is not None:
+        how = fleet.Verification(builder=getattr(tools[0], "name", "") if tools else "", ports=list(ports),
+                                 path=probe_path, smoke_cmd=cmd, run_args=args)
+        try:
+            pr_body.write_text(fleet.pr_body([o.record() for o in outcomes], how), encoding="utf-8")
+        except OSError as exc:
+            say(f"--pr-body {pr_body}: {exc.strerror or exc}")
+            return 2
     if report_format == "json":
-        text = to_json(outcomes)
+        text = fleet.dumps(fleet.report([o.record() for o in outcomes]))
         if output is not None:
             output.write_text(text)
         else:
