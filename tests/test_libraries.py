@@ -221,3 +221,43 @@ def test_lost_libraries_exports_both_images_and_cleans_up(tmp_path: Path) -> Non
     lost, problem = lost_libraries(SavingBuilder(tool.images, fail="new"), "new", "orig",  # type: ignore[arg-type]
                                    tmp_path)
     assert lost == [] and problem and "cannot save" in problem
+
+
+def test_migrate_drops_a_split_whose_runtime_lost_a_library(tmp_path: Path) -> None:
+    """Both images answer alike (the import happens on a later request), but the split's runtime lacks
+    libpq.so.5: migrate drops the split with that evidence, names the package, and keeps the rest."""
+    import os
+
+    from test_migrate import APP, Fake
+
+    from rewriter.proof.migrate import Options, migrate_file
+
+    ext = make_elf(["libpq.so.5", "libc.so.6"])
+
+    class Saving(Fake):
+        def export(self, tag: str, dest: Path) -> str | None:
+            split = self.texts[tag].count("\nFROM ") >= 1  # a second stage: the runtime image
+            layers = [BASE, {EXT: ext}] if split else [BASE, FULL, {EXT: ext}]
+            save_archive(dest, layers, oci=True)
+            return None
+
+    (tmp_path / "Dockerfile").write_text(APP)
+    (tmp_path / ".netrc").write_text("machine pypi.example.com login ci password FIXTURE_pw_123\n")
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    fake = Saving()
+    o = migrate_file(tmp_path / "Dockerfile", Options(env=dict(os.environ)), lambda: fake)
+    assert "multistage" in o.dropped and "multistage" not in o.kept
+    assert "lacks libpq.so.5" in o.dropped["multistage"] and "libpq5" in o.dropped["multistage"]
+    assert o.status == "partially migrated" and o.kept  # the other codemods stay
+    # the same images with the library in the runtime: the split is kept
+    class Provided(Saving):
+        def export(self, tag: str, dest: Path) -> str | None:
+            split = self.texts[tag].count("\nFROM ") >= 1
+            extra = {"/usr/lib/x86_64-linux-gnu/libpq.so.5": b"pq"}
+            layers = [BASE, extra, {EXT: ext}] if split else [BASE, FULL, {EXT: ext}]
+            save_archive(dest, layers, oci=True)
+            return None
+
+    fine = migrate_file(tmp_path / "Dockerfile", Options(env=dict(os.environ)), lambda: Provided())
+    assert "multistage" in fine.kept and fine.status == "migrated"

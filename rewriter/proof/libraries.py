@@ -378,3 +378,56 @@ def lost_libraries(tool: Builder, runtime_tag: str, original_tag: str,
             image.close()
         for label in ("original", "rewritten"):
             shutil.rmtree(workdir / f"libraries-{label}", ignore_errors=True)
+
+
+class LibraryCheck:
+    """:func:`missing_libraries` for several rewrites of one original: the original is saved and read
+    once (kept under ``workdir`` until :meth:`close`), each rewrite when it is checked."""
+
+    def __init__(self, tool: Builder, original_tag: str, workdir: Path) -> None:
+        self.tool = tool
+        self.original_tag = original_tag
+        self.workdir = workdir
+        self.original: ImageFiles | None = None
+        self.problem: str | None = None
+        self.count = 0
+
+    def _read(self, tag: str, folder: Path) -> ImageFiles:
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = folder / "image.tar"
+        try:
+            problem = self.tool.export(tag, archive)
+            if problem:
+                raise ValueError(problem)
+            return read_archive(archive, folder)
+        except (OSError, KeyError, IndexError, tarfile.TarError) as exc:
+            raise ValueError(f"cannot read the saved image {tag}: {exc}") from None
+        finally:
+            archive.unlink(missing_ok=True)
+
+    def lost(self, tag: str) -> tuple[list[Missing], str | None]:
+        """What the image ``tag`` lost against the original (``([], reason)``: the check could not run)."""
+        if self.problem:
+            return [], self.problem
+        try:
+            if self.original is None:
+                self.original = self._read(self.original_tag, self.workdir / "libraries-original")
+            self.count += 1
+            folder = self.workdir / f"libraries-{self.count}"
+            try:
+                image = self._read(tag, folder)
+                try:
+                    return missing_libraries(image, self.original), None
+                finally:
+                    image.close()
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        except ValueError as exc:
+            if self.original is None:
+                self.problem = str(exc)  # the original cannot be saved: no use trying again
+            return [], str(exc)
+
+    def close(self) -> None:
+        if self.original is not None:
+            self.original.close()
+        shutil.rmtree(self.workdir / "libraries-original", ignore_errors=True)

@@ -49,12 +49,16 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rewriter.core.edits import Applicability
 from rewriter.engine.pipeline import FileResult, Status, process_file
 from rewriter.proof.buildsecrets import plan_secrets, redact
 from rewriter.proof.containers import Builder, VerifyError
 from rewriter.proof.verify import copy_context
+
+if TYPE_CHECKING:
+    from rewriter.proof.libraries import LibraryCheck
 
 #: output lines that mean something went wrong in the container
 ERROR_SIGNATURES = re.compile(
@@ -100,6 +104,7 @@ class Observation:
     size: int | None = None
     user: str = ""
     ports: list[int] = field(default_factory=list)
+    tag: str = ""  # the image built (removed when the file is done)
 
 
 @dataclass
@@ -178,6 +183,7 @@ class Lab:
         self.containers: list[str] = []
         self.builds = 0
         self.tmp = Path(tempfile.mkdtemp(prefix="dockerfix-migrate-"))
+        self.libraries: LibraryCheck | None = None
 
     def observe(self, label: str, text: str, side_files: dict[str, str], flags: Sequence[str],
                 env: dict[str, str], redactions: Sequence[str], ports: Sequence[int] = ()) -> Observation:
@@ -208,7 +214,7 @@ class Lab:
             return Observation(False, detail=" | ".join(lines[-6:])[-600:])
         info = self.tool.inspect(tag)
         obs = Observation(True, size=info.size if info else None, user=info.user if info else "",
-                          ports=list(ports) or (_ports(info.metadata) if info else []))
+                          ports=list(ports) or (_ports(info.metadata) if info else []), tag=tag)
         name = f"dockerfix-migrate-{self.run_id}-{self.builds}"
         self.containers.append(name)
         run = self.tool.run(tag, name=name, run_args=self.opts.run_args, cmd=None, timeout=self.opts.settle,
@@ -236,11 +242,31 @@ class Lab:
             obs.smoke = f"{smoke.exit_code}\n{smoke.stdout}"
         return obs
 
+    def lost_libraries(self, original: Observation, candidate: Observation) -> tuple[list[str], str | None]:
+        """The shared libraries the candidate's app files need that the original had and it lacks
+        (:mod:`rewriter.proof.libraries`), as differences; with the reason when it could not look."""
+        from rewriter.proof.libraries import LibraryCheck
+
+        if self.libraries is None:
+            self.libraries = LibraryCheck(self.tool, original.tag, self.tmp)
+        missing, problem = self.libraries.lost(candidate.tag)
+        return [m.describe() for m in missing], problem
+
     def cleanup(self) -> None:
+        if self.libraries is not None:
+            self.libraries.close()
         with contextlib.suppress(Exception):
             self.tool.cleanup(containers=self.containers, tags=self.tags, label=self.run_id, keep=self.opts.keep)
         if not self.opts.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _splits(before: str, after: str) -> bool:
+    """Whether a rewrite adds a stage (a split: the app moves to another image)."""
+    def stages(text: str) -> int:
+        return sum(1 for line in text.splitlines() if re.match(r"\s*FROM\s", line, re.IGNORECASE))
+
+    return stages(after) > stages(before)
 
 
 def _unsafe_ids(result: FileResult, order: Sequence[str]) -> list[str]:
@@ -350,6 +376,13 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             obs = lab.observe(label, result.new_text, sides, plan.rewritten_flags, opts.env, plan.redactions(),
                               original.ports)
             failed = differences(original, obs, bool(opts.smoke_cmd))
+            if not failed and _splits(result.original, result.new_text):
+                # a split that answers like the original may still lack a library the app loads later
+                # (on the request that imports it): compare the linked libraries of what it carried
+                lost, problem = lab.lost_libraries(original, obs)
+                failed = lost
+                if problem:
+                    say(f"{name}: the runtime's shared libraries were not checked: {problem}")
             if failed and obs.built is False:
                 failed = [f"{failed[0]}: {obs.detail}"]
             elif failed and obs.output:

@@ -594,6 +594,17 @@ def test_migrate_changes_most_cases_and_bisects(lab: Lab) -> None:
     assert "minimal" in seeded["kept"], seeded
 
 
+def test_migrate_drops_a_split_whose_runtime_lacks_a_linked_library(lab: Lab) -> None:
+    """pyyaml-libyaml-lazy: the split answers / like the original; only the library check (ELF NEEDED of
+    what the split carried, against the runtime image) shows that libyaml-0.so.2 is gone."""
+    if not lab.variant("pyyaml-libyaml-lazy", "original").ok:
+        pytest.skip("the original does not work (test_original_works says why)")
+    record = lab.variant("pyyaml-libyaml-lazy", "migrate").migrate
+    assert "multistage" in record["dropped"], record
+    why = record["dropped"]["multistage"]
+    assert "libyaml-0.so.2" in why and "_yaml" in why and "libyaml-0-2" in why, why
+
+
 def test_migrate_original_that_does_not_build_gets_only_safe_fixes(images: Images, tmp_path: Path) -> None:
     """The original fails to build here (a COPY of a file the checkout lacks): migrate guesses nothing,
     writes only the safe fixes and reports the file "not verified" with the reason."""
