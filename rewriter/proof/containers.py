@@ -1,6 +1,14 @@
 """Builds and containers for ``verify`` and ``migrate``: running commands, the small :class:`Builder`
 protocol, and :class:`CliBuilder`, which drives the docker/podman/buildah command lines (tests inject a
-fake builder instead). No knowledge of Dockerfiles or rewrites lives here."""
+fake builder instead). No knowledge of Dockerfiles or rewrites lives here.
+
+The engine may be elsewhere: Docker through ``DOCKER_HOST`` or the current docker context (``tcp://``,
+``ssh://``), Podman through ``CONTAINER_HOST`` (a ``podman system service``). Then nothing assumes the
+container runs on this host: a served port is published on the engine's host (a port the engine picks,
+read back with ``port``) and requested there; the container's user comes from the engine (``top``), not
+from this host's ``/proc``; images are saved through the engine's API into a local file. With a local
+engine the behaviour is the one it always was (a port on 127.0.0.1, the uid from ``/proc``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,16 +203,47 @@ def process_uid(pid: int) -> int | None:
     return None
 
 
+def _url_host(url: str) -> str | None:
+    """The host of an engine URL that is not on this machine (``tcp://``, ``ssh://``, ``http(s)://``);
+    ``None`` for a local socket (``unix://``, ``npipe://``)."""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme in {"tcp", "ssh", "http", "https"} and parts.hostname:
+        return parts.hostname
+    return None
+
+
+def engine_host(run_cli: str, env: Mapping[str, str], run: Execute = execute) -> str | None:
+    """Where a remote engine runs its containers (published ports are reached there), ``None`` when the
+    engine is local: ``CONTAINER_HOST`` for podman (it makes podman remote by itself), ``DOCKER_HOST`` or
+    the current docker context for docker."""
+    if run_cli == "podman":
+        return _url_host(env.get("CONTAINER_HOST") or "")
+    if env.get("DOCKER_HOST"):
+        return _url_host(env["DOCKER_HOST"])
+    context = env.get("DOCKER_CONTEXT")
+    if context is None:
+        p = run(["docker", "context", "show"], env=env, timeout=30)
+        context = p.stdout.strip() if p.ok else "default"
+    if context in {"", "default"}:
+        return None
+    p = run(["docker", "context", "inspect", "--format", "{{.Endpoints.docker.Host}}", context], env=env,
+            timeout=30)
+    return _url_host(p.stdout) if p.ok else None
+
+
 class CliBuilder:
     """docker, podman (build and run) or buildah (build) + podman (run), through their command lines."""
 
-    def __init__(self, name: str, env: Mapping[str, str], execute: Execute = execute) -> None:
+    def __init__(self, name: str, env: Mapping[str, str], execute: Execute = execute,
+                 remote_host: str | None = None) -> None:  # fmt: skip
         if name not in BUILDERS:
             raise ValueError(name)
         self.name = name
         self.env = dict(env)
         self.execute = execute
         self.run_cli = "docker" if name == "docker" else "podman"
+        #: the engine's host when it is remote (:func:`engine_host`); None: this machine
+        self.remote_host = remote_host
         #: podman can create the container's process (already switched to its user) before starting it
         self.can_init = self.run_cli == "podman"
 
@@ -241,12 +281,38 @@ class CliBuilder:
         return argv
 
     def _uid(self, name: str) -> int | None:
+        if self.remote_host is not None:
+            return self._engine_uid(name)
         p = self._cmd(self.run_cli, "inspect", "-f", "{{.State.Pid}}", name, timeout=60)
         try:
             pid = int(p.stdout.strip())
         except ValueError:
             return None
         return process_uid(pid) if pid > 0 else None
+
+    def _engine_uid(self, name: str) -> int | None:
+        """The uid of the container's first process as the engine sees it (``top``): a number, or
+        ``root``; a name it cannot turn into a number gives ``None``, never a guess."""
+        if self.run_cli == "docker":
+            p = self._cmd("docker", "top", name, "-o", "uid", timeout=60)
+        else:
+            p = self._cmd("podman", "top", name, "huser", timeout=60)
+        lines = [ln.strip() for ln in p.stdout.splitlines()[1:] if ln.strip()] if p.ok else []
+        if not lines:
+            return None
+        first = lines[0].split()[0]
+        if first == "root":
+            return 0
+        return int(first) if first.isdigit() else None
+
+    def _published(self, name: str, port: int) -> int | None:
+        """The engine host's port that the container's ``port`` is published on."""
+        p = self._cmd(self.run_cli, "port", name, f"{port}/tcp", timeout=60)
+        for line in p.stdout.splitlines() if p.ok else []:
+            _host, sep, number = line.strip().rpartition(":")
+            if sep and number.isdigit():
+                return int(number)
+        return None
 
     def _create(self, argv: Sequence[str], name: str, want_uid: bool) -> tuple[str | None, int | None]:
         p = self._cmd(*argv)
@@ -279,8 +345,11 @@ class CliBuilder:
         path: str = "/",
     ) -> HttpResult:
         deadline = time.monotonic() + timeout
-        host_port = free_port()
-        argv = self.create_argv(tag, name, run_args, cmd, publish=f"127.0.0.1:{host_port}:{port}")
+        remote = self.remote_host is not None
+        # a remote engine picks a free port of its own host; a local one gets one of 127.0.0.1's
+        host_port: int | None = None if remote else free_port()
+        publish = str(port) if remote else f"127.0.0.1:{host_port}:{port}"
+        argv = self.create_argv(tag, name, run_args, cmd, publish=publish)
         error, uid = self._create(argv, name, True)
         if error:
             return HttpResult(error=error)
@@ -289,6 +358,11 @@ class CliBuilder:
             return HttpResult(error=f"cannot start the container: {p.reason()}", uid=uid)
         if uid is None:
             uid = self._uid(name)
+        if remote:
+            host_port = self._published(name, port)
+            if host_port is None:
+                self._cmd(self.run_cli, "kill", name)
+                return HttpResult(error=f"the engine did not say where port {port} is published", uid=uid)
 
         def exited() -> int | None:
             s = self._cmd(self.run_cli, "inspect", "-f", "{{.State.Running}} {{.State.ExitCode}}", name, timeout=60)
@@ -300,7 +374,7 @@ class CliBuilder:
             except ValueError:
                 return None
 
-        res = http_get(host_port, deadline, exited, path=path)
+        res = http_get(host_port, deadline, exited, path=path, host=self.remote_host or "127.0.0.1")
         res.uid = uid
         if res.error:
             logs = self._cmd(self.run_cli, "logs", name, timeout=60)
@@ -378,12 +452,15 @@ def detect_builder(
     problems: list[str] = []
     for name in candidates:
         why = _usable(name, env, which, execute)
+        if why is None and name == "buildah" and _url_host(env.get("CONTAINER_HOST") or "") is not None:
+            why = "buildah builds on this machine only, and CONTAINER_HOST names a remote engine (use podman)"
         if why is None and name == "buildah":
             runner = _usable("podman", env, which, execute)
             if runner is not None:
                 why = f"podman is needed to run the images it builds: {runner}"
         if why is None:
-            return CliBuilder(name, env, execute)
+            run_cli = "docker" if name == "docker" else "podman"
+            return CliBuilder(name, env, execute, remote_host=engine_host(run_cli, env, execute))
         problems.append(f"{name}: {why}")
     if preferred:
         raise VerifyError(f"--builder {preferred} is not usable: {problems[0].split(': ', 1)[1]}")
