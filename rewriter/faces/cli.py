@@ -677,6 +677,10 @@ def migrate(
                                                  " of the migration (kept/dropped with evidence, sizes, users,"
                                                  " new build flags, how it was verified) for a pull request.")]
     = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Where migrate results are kept between"
+                                                   " runs (default: the user's cache folder, dockerfix/migrate).")]
+    = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the result cache.")] = False,
 ) -> None:
     """Migrate for real: build and run each original and its full migration, compare them, and write the
     largest set of codemods whose rewrite still behaves like the original (0 done, 1 a file was not
@@ -688,7 +692,7 @@ def migrate(
         settle=settle, timeout=timeout, max_builds=max_builds, no_verify=no_verify, select=_ids(select),
         ignore=_ids(ignore), context=context, secrets=secret or [], keep=keep, report_format=report_format,
         output=output, jobs=jobs, exclude=exclude, extend_exclude=extend_exclude or [], shard=shard,
-        pr_body=pr_body,
+        pr_body=pr_body, cache_dir=cache_dir, no_cache=no_cache,
     ))  # fmt: skip
 
 

@@ -21,10 +21,21 @@ from rewriter.proof.migrate import Options, Outcome, format_outcome, migrate_fil
 _DONE = {"migrated", "unchanged", "unverified"}
 
 
-def _write(outcome: Outcome) -> str | None:
-    """Write the outcome's Dockerfile and side files atomically; the error, if any."""
+def _write(outcome: Outcome, cached: dict[str, str] | None = None) -> str | None:
+    """Write the outcome's Dockerfile and side files atomically (or, for a cached outcome, the texts the
+    cache holds: "" the Dockerfile, the rest relative to the build context); the error, if any."""
     from rewriter.core.source import SourceError, write_atomic
 
+    if cached is not None:
+        try:
+            base = Path(outcome.path).parent if cached.get("\0context") is None else Path(cached["\0context"])
+            for rel, text in cached.items():
+                if rel == "\0context":
+                    continue
+                write_atomic(Path(outcome.path) if rel == "" else base / rel, text)
+        except SourceError as exc:
+            return str(exc)
+        return None
     result = outcome.result
     if result is None or not result.changed:
         return None
@@ -65,6 +76,8 @@ def run_migrate(
     engine: Builder | None = None,
     shard: str | None = None,
     pr_body: Path | None = None,
+    cache_dir: Path | None = None,
+    no_cache: bool = False,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
 ) -> int:
@@ -135,9 +148,33 @@ def run_migrate(
             tools.append(engine or detect_builder(builder, environ))
         return tools[0]
 
+    from rewriter.proof import resultcache
+
+    folder = None if no_cache else (cache_dir or resultcache.default_folder())
+    cache = resultcache.ResultCache(folder) if folder is not None else None
+    cached_writes: dict[str, dict[str, str]] = {}
+
     def one(path: Path) -> Outcome:
         try:
-            return migrate_file(path, opts, tool_of, say if report_format == "text" else lambda _m: None)
+            key = resultcache.key_for(cache, path, opts, tool_of()) if cache is not None else None
+            entry = cache.get(key) if cache is not None and key is not None else None
+            if entry is not None:
+                rec = entry.record
+                o = Outcome(str(path), str(rec.get("status")), str(rec.get("reason") or ""),
+                            list(rec.get("kept") or []), dict(rec.get("dropped") or {}), rec.get("size_before"),
+                            rec.get("size_after"), str(rec.get("user") or ""), list(rec.get("build_flags") or []),
+                            0, 0.0, None)
+                o.reason = (o.reason + "; " if o.reason else "") + "from the result cache (nothing changed since)"
+                if entry.written:
+                    cached_writes[o.path] = entry.written
+                return o
+            o = migrate_file(path, opts, tool_of, say if report_format == "text" else lambda _m: None)
+            if cache is not None and key is not None and o.status != "error":
+                written = resultcache.written_texts(o.result)
+                if written and o.result is not None and o.result.context_dir is not None:
+                    written["\0context"] = str(o.result.context_dir)
+                cache.put(key, o.record(), written)
+            return o
         except VerifyError as exc:
             return Outcome(str(path), "error", str(exc))
 
@@ -146,7 +183,7 @@ def run_migrate(
 
     def finish(o: Outcome) -> None:
         nonlocal write_errors
-        problem = _write(o)
+        problem = _write(o, cached_writes.pop(o.path, None))
         if problem:
             write_errors += 1
             o.status, o.reason = "error", f"cannot write: {problem}"
@@ -171,7 +208,8 @@ def run_migrate(
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    say(f"{len(outcomes)} file(s): {summary}")
+    say(f"{len(outcomes)} file(s): {summary}" + (f"; {cache.hits} from the result cache" if cache and cache.hits
+                                                     else ""))
     from rewriter.proof import fleet
 
     if pr_body is not None:
