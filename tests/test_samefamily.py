@@ -113,8 +113,6 @@ def test_args_the_runtime_lines_use_are_declared_there() -> None:
      "RUN pip install -r r.txt\nCMD ./start.sh\n", "own package sources"),
     ("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r r.txt\nCMD ./start.sh\n",
      "leave nothing behind"),
-    ("FROM golang:1.24-alpine\nRUN apk add gcc musl-dev\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=1 go build -o /app\n"
-     "CMD [\"/app\"]\n", "cgo"),
 ])
 def test_refusals_say_why(dockerfile: str, reason: str) -> None:
     r = process_text(dockerfile, transforms=[MULTISTAGE], unsafe_fixes=True)

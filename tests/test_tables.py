@@ -113,6 +113,14 @@ DAMAGES = [
     ("users", _set("privileged_servers", 0, "port", "80"), r"privileged_servers\[0\]\.port: expected an integer"),
     # entrypoints
     ("entrypoints", _delete("images", 0, "does"), r"images\[0\]\.does: missing"),
+    # cgo (issue 23 item 3)
+    ("cgo", _delete("modules", "github.com/mattn/go-sqlite3", "source"),
+     "modules.'github.com/mattn/go-sqlite3'.source: missing"),
+    ("cgo", _set("modules", "github.com/mattn/go-sqlite3", "tags", "libsqlite3", "sqlite3"),
+     "modules.'github.com/mattn/go-sqlite3'.tags.libsqlite3: expected a list of strings"),
+    ("cgo", _set("libraries", "sqlite3", "yum", ["sqlite-libs"]), "libraries.sqlite3.yum: unknown key"),
+    ("cgo", _delete("runtimes", "alpine"), "runtimes.alpine: missing"),
+    ("cgo", _set("runtimes", "debian", "eol", "trixie"), "runtimes.debian.eol: expected a date"),
 ]
 
 

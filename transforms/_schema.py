@@ -329,8 +329,19 @@ NATIVE = Obj({
     "npm": MapOf(Obj({"apt": STRS, "apk": STRS})),
 })
 
+#: Go modules and packages that need cgo and the system libraries they link (multistage/cgo.py)
+CGO = Obj({
+    "checked": DATE,
+    "modules": MapOf(Obj({"libraries": STRS, "tags": MapOf(STRS), "source": STR})),
+    "packages": MapOf(Obj({"libraries": STRS, "source": STR})),
+    "provided": STRS,
+    "libraries": MapOf(Obj({}, {"apt": STRS, "apk": STRS})),
+    "runtimes": Obj({"debian": Obj({"image": STR, "eol": DATE}), "alpine": Obj({"image": STR, "eol": DATE})}),
+})
+
 SCHEMAS: dict[str, Obj] = {
     "native": NATIVE,
+    "cgo": CGO,
     "logs": LOGS,
     "runtimes": RUNTIMES,
     "secrets": SECRETS,

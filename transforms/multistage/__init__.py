@@ -4,7 +4,10 @@ What it changes
     The final stage, when it builds with a full toolchain image, is kept as the builder (named
     ``build`` when it has no name) and a runtime stage is appended that receives only what runs:
     * Go (``go build -o BIN``): ``CGO_ENABLED=0`` is set on the build when nothing needs cgo, and
-      the binary runs on ``gcr.io/distroless/static-debian13:nonroot`` (cgo: ``cc-debian13``).
+      the binary runs on ``gcr.io/distroless/static-debian13:nonroot`` (cgo: ``cc-debian13``; cgo is
+      read from ``CGO_ENABLED``, ``-dev`` packages, ``import "C"`` and the cgo modules of go.mod/go.sum
+      in ``data/cgo.yaml``; a linked system library gets ``debian:trixie-slim`` with its package, an
+      Alpine builder ``alpine:3.x``: see ``transforms/multistage/cgo.py``).
     * Rust (``cargo build --release``): the binary named by the start command, on ``cc-debian13``.
     * Python (``pip install``): the installed packages (site-packages, and those of a virtualenv the
       builder makes: ``python -m venv``, ``virtualenv``, ``uv venv``, ``ENV VIRTUAL_ENV``) and the app folder, on
@@ -40,18 +43,18 @@ What it changes
     separate fix); a moving tag (``python:3``, ``node:lts``) is pinned to the release it names today.
 
 When it refuses (a note, file unchanged)
-    Windows images; an unknown stack or a build output it cannot locate (``go build`` without ``-o``,
-    a jar found only by wildcard); Go with cgo, Rust or .NET on Alpine (musl); a compiled stack
-    (Go, Rust, Java, .NET) started by a script; no CMD/ENTRYPOINT (an image to build upon; PHP keeps
-    its base image's start); a second service installed beside the app (nginx, supervisor, cron);
-    package sources of the builder's own; a ``-dev`` package whose runtime library is not known; no
-    WORKDIR; a builder that is already its family's smallest image and installs no build tools; a
-    builder whose glibc is newer than the runtime's; a
-    final stage that is already a runtime (distroless, chiseled, scratch, ``-jre``) or already fed by a
-    build stage. A ``HEALTHCHECK CMD curl -f URL`` (or ``wget``) of a Python or Node app on distroless
-    becomes an exec-form probe run by the runtime's own interpreter (urllib / http.get, failing on HTTP
-    errors like ``curl -f``); any other HEALTHCHECK that needs curl/wget/a shell is left out of a
-    distroless runtime, with a note (a same-family runtime keeps it when it has the tool).
+    Windows images; an unknown stack or a build output it cannot locate (``go build`` without ``-o``, a jar
+    found only by wildcard); Rust or .NET on Alpine (musl); a library a cgo binary links whose package is
+    unknown; a compiled stack (Go, Rust, Java, .NET) started by a script; no CMD/ENTRYPOINT (an image to
+    build upon; PHP keeps its base image's start); a second service installed beside the app (nginx,
+    supervisor, cron); package sources of the builder's own; a ``-dev`` package whose runtime library is not
+    known; no WORKDIR; a builder that is already its family's smallest image and installs no build tools; a
+    builder whose glibc is newer than the runtime's; a final stage that is already a runtime (distroless,
+    chiseled, scratch, ``-jre``) or already fed by a build stage. A ``HEALTHCHECK CMD curl -f URL`` (or
+    ``wget``) of a Python or Node app on distroless becomes an exec-form probe run by the runtime's own
+    interpreter (urllib / http.get, failing on HTTP errors like ``curl -f``); any other HEALTHCHECK that
+    needs curl/wget/a shell is left out of a distroless runtime, with a note (a same-family runtime keeps it
+    when it has the tool).
 
 Fix safety
     **Unsafe**: the app now runs from a different image, without a shell, package manager or the

@@ -15,6 +15,7 @@ from rewriter.core.edits import Edit
 from rewriter.core.syntax import Stage
 from rewriter.facts import Context, ImageRef
 from rewriter.facts.commands import package_call
+from transforms.multistage.cgo import go_cgo
 from transforms.multistage.plan import (
     Plan,
     Refuse,
@@ -135,6 +136,7 @@ def _go(ctx: Context, stage: Stage, runs: list, entry: list[str]) -> Plan:
     needs_cgo = cgo_on or any(call.family in {"apt", "apk"} and any(p.endswith("-dev") for p in call.packages)
                               for _i, c in runs if (call := package_call(c)) is not None)
     plan = Plan("go", _distroless("cc" if needs_cgo else "static")["image"])
+    needs_cgo = go_cgo(ctx, stage, runs, cmd, plan, needs_cgo)  # issue 23 item 3: cgo from the sources, go.mod
     if not needs_cgo and not any(a.name == "CGO_ENABLED" for a in cmd.env):
         offset = inst.shell_text()[1]
         plan.builder_edits.append(Edit.insert(inst.start + offset + cmd.start, "CGO_ENABLED=0 "))

@@ -81,7 +81,7 @@ def _plan(ctx: Context, stage: Stage) -> Plan | None:
         raise Refuse(f"{image.raw} is Alpine (musl): its build output does not run on glibc distroless images")
     if stack == "go":
         plan = _go(ctx, stage, runs, entry)
-        if alpine and "static" not in plan.runtime:
+        if alpine and plan.runtime.startswith("gcr.io/distroless/") and "static" not in plan.runtime:
             raise Refuse(f"{image.raw} is Alpine (musl) and the Go build uses cgo: the binary needs musl; build "
                           "with CGO_ENABLED=0 and run again")
         return plan

@@ -1,0 +1,5 @@
+package main
+
+import _ "github.com/tecbot/gorocksdb"
+
+func main() {}

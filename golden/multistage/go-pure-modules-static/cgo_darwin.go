@@ -1,0 +1,4 @@
+package main
+
+// #include <mach/mach.h>
+import "C"
