@@ -6,9 +6,13 @@ decision logic is testable with a fake builder and this face stays thin.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -47,6 +51,49 @@ def _write(outcome: Outcome, cached: dict[str, str] | None = None) -> str | None
     except SourceError as exc:
         return str(exc)
     return None
+
+
+class Progress:
+    """One live line on a terminal: files done/total, the current file and step, builds, elapsed time and
+    an estimate; nothing at all when the output is not a terminal (logs and CI stay clean)."""
+
+    def __init__(self, err: IO[str], total: int, enabled: bool) -> None:
+        self.err = err
+        self.total = total
+        self.enabled = enabled
+        self.done = 0
+        self.builds = 0
+        self.t0 = time.monotonic()
+        self.step = ""
+        self.lock = threading.Lock()
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self.t0
+        left = ""
+        if self.done:
+            rest = elapsed / self.done * (self.total - self.done)
+            left = f" · ~{_clock(rest)} left"
+        return (f"[{self.done}/{self.total}] {self.step[:90]} · {self.builds} builds · {_clock(elapsed)}{left}")
+
+    def show(self, step: str | None = None) -> None:
+        if not self.enabled:
+            return
+        with self.lock:
+            if step is not None:
+                self.step = step
+            self.err.write("\r\x1b[K" + self.line())
+            self.err.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            with self.lock:
+                self.err.write("\r\x1b[K")
+                self.err.flush()
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}m{s:02d}s" if m else f"{s}s"
 
 
 def run_migrate(
@@ -91,7 +138,11 @@ def run_migrate(
     out = out or sys.stdout
     err = err or sys.stderr
 
+    progress: Progress | None = None
+
     def say(msg: str) -> None:
+        if progress is not None and progress.enabled:
+            progress.clear()
         err.write(f"dockerfix migrate: {msg}\n")
         err.flush()
 
@@ -168,7 +219,15 @@ def run_migrate(
                 if entry.written:
                     cached_writes[o.path] = entry.written
                 return o
-            o = migrate_file(path, opts, tool_of, say if report_format == "text" else lambda _m: None)
+            def step(msg: str) -> None:
+                if progress is not None and progress.enabled:
+                    progress.show(msg.replace(str(path), path.name, 1) if len(msg) > 60 else msg)
+                elif report_format == "text":
+                    say(msg)
+
+            o = migrate_file(path, opts, tool_of, step)
+            if progress is not None:
+                progress.builds += o.builds
             if cache is not None and key is not None and o.status != "error":
                 written = resultcache.written_texts(o.result)
                 if written and o.result is not None and o.result.context_dir is not None:
@@ -188,11 +247,27 @@ def run_migrate(
             write_errors += 1
             o.status, o.reason = "error", f"cannot write: {problem}"
         outcomes.append(o)
+        if progress is not None:
+            progress.done += 1
+            progress.clear()
         if report_format == "text":
             out.write(format_outcome(o) + "\n")
             out.flush()
+        if progress is not None:
+            progress.show()
 
     targets = [t.path for t in chosen]
+    is_tty = getattr(err, "isatty", lambda: False)()
+    progress = Progress(err, len(targets), enabled=bool(is_tty) and os.environ.get("TERM") != "dumb")
+
+    def terminated(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signum)
+
+    # SIGTERM (a CI job cancelled, a pod evicted) ends the run like Ctrl-C: the builds in flight are
+    # cleaned up by their own `finally`, and what is done is written and reported
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, terminated)
     try:
         if jobs <= 1 or len(targets) == 1:
             for path in targets:
@@ -201,9 +276,29 @@ def run_migrate(
             with ThreadPoolExecutor(max_workers=jobs) as pool:
                 for o in pool.map(one, targets):
                     finish(o)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        progress.clear()
+        code = 143 if exc.args and exc.args[0] == signal.SIGTERM else 130
         say(f"interrupted: {len(outcomes)} of {len(targets)} file(s) done; the others are untouched")
-        return 130
+        if report_format == "json":
+            from rewriter.proof import fleet
+
+            doc = fleet.report([o.record() for o in outcomes])
+            doc["interrupted"] = True
+            text = fleet.dumps(doc)
+            if output is not None:
+                with contextlib.suppress(OSError):
+                    output.write_text(text)
+            else:
+                out.write(text)
+        elif output is not None:
+            with contextlib.suppress(OSError):
+                output.write_text("".join(format_outcome(o) + "\n" for o in outcomes))
+        return code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    progress.clear()
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
