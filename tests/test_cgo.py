@@ -191,3 +191,12 @@ def test_alpine_builder_with_explicit_cgo_gets_a_musl_runtime(tmp_path: Path) ->
             "RUN CGO_ENABLED=1 go build -o /app\nCMD [\"/app\"]\n")
     out = _split(tmp_path, text, {})
     assert "FROM alpine:3.23\nCOPY --from=build /app /app\n" in out
+
+
+def test_debian_go_source_package_links_the_system_library(tmp_path: Path) -> None:
+    """Debian's golang-github-mattn-go-sqlite3-dev has no bundled SQLite: the binary links libsqlite3."""
+    text = GO_APP.replace("WORKDIR", "RUN apt-get update && apt-get install -y golang-github-mattn-go-sqlite3-dev\n"
+                                     "WORKDIR")
+    out = _split(tmp_path, text, {"go.mod": "module x\n"})
+    assert "FROM debian:trixie-slim\nRUN apt-get update && apt-get install -y --no-install-recommends " \
+           "libsqlite3-0 " in out and "CGO_ENABLED=0" not in out

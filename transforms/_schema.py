@@ -334,6 +334,7 @@ CGO = Obj({
     "checked": DATE,
     "modules": MapOf(Obj({"libraries": STRS, "tags": MapOf(STRS), "source": STR})),
     "packages": MapOf(Obj({"libraries": STRS, "source": STR})),
+    "source_packages": MapOf(Obj({"libraries": STRS, "source": STR})),
     "provided": STRS,
     "libraries": MapOf(Obj({}, {"apt": STRS, "apk": STRS})),
     "runtimes": Obj({"debian": Obj({"image": STR, "eol": DATE}), "alpine": Obj({"image": STR, "eol": DATE})}),

@@ -11,7 +11,9 @@ What it changes
     * ``go.mod`` (its ``require``s), ``go.sum`` (modules whose code was downloaded, not only their
       ``go.mod``) or ``vendor/modules.txt`` name a module of ``data/cgo.yaml`` ``modules``
       (``github.com/mattn/go-sqlite3``, ``confluent-kafka-go``…), or a ``.go`` file imports a package
-      of its ``packages`` (``github.com/google/gopacket/pcap``).
+      of its ``packages`` (``github.com/google/gopacket/pcap``);
+    * the builder installs a Debian Go source package of its ``source_packages``
+      (``golang-github-mattn-go-sqlite3-dev`` links the system SQLite).
     With cgo on, ``CGO_ENABLED=0`` is not added and the runtime has a C library: distroless ``cc``
     when the binary links nothing beyond it; when it links a system library — a ``#cgo LDFLAGS: -lNAME``
     or ``#cgo pkg-config: NAME`` of a compiled file, a module's library (``go-sqlite3`` built with
@@ -293,10 +295,21 @@ def build_tags(ctx: Context, stage: Stage, cmd: Command) -> set[str]:
     return tags
 
 
-def evidence(ctx: Context, tags: set[str]) -> Evidence:
-    """What the build context says about cgo (see the module docstring)."""
+def evidence(ctx: Context, tags: set[str], runs: list | None = None) -> Evidence:
+    """What the build context (and the Debian Go source packages the builder installs) says about cgo
+    (see the module docstring)."""
     table = load("cgo")
     ev = Evidence()
+    for _i, c in runs or []:
+        call = package_call(c)
+        if call is None or call.family != "apt" or call.subcommand != "install":
+            continue
+        for pkg in call.packages:
+            row = table["source_packages"].get(pkg)
+            if row is not None:
+                ev.reasons.append(f"the builder installs {pkg}, Go sources that need cgo")
+                for lib in row["libraries"]:
+                    ev.libraries.setdefault(lib, pkg)
     files = _context_files(ctx)
     modules: set[str] = set()
     for rel in files:
@@ -388,7 +401,7 @@ def go_cgo(ctx: Context, stage: Stage, runs: list, cmd: Command, plan: Plan, evi
     image = parse_image(ctx.resolved_base(stage))
     alpine = is_alpine(image)
     tags = build_tags(ctx, stage, cmd)
-    ev = evidence(ctx, tags)
+    ev = evidence(ctx, tags, runs)
     if alpine and not evident and not _has_compiler(runs):
         return False  # no C compiler: Go builds with cgo off, whatever the sources say
     if not evident and not ev.reasons:
