@@ -124,3 +124,9 @@ def test_the_indexed_job_example_parses_and_its_command_is_accepted() -> None:
     assert parsed.params["shard"] == "3/8" and str(parsed.params["pr_body"]) == "/reports/shard-2.md"
     with pytest.raises(Exception, match="No such option"):
         sub.make_context("migrate", [*argv[2:], "--no-such-option"])
+
+
+def test_check_reports_are_not_taken_for_migrate_reports() -> None:
+    assert not fleet.is_migrate_report({"version": 1, "tool": "dockerfix", "summary": {}, "files": []})
+    assert fleet.is_migrate_report({"files": [], "totals": fleet.totals([])})
+    assert fleet.is_migrate_report({"files": [{"file": "a/Dockerfile", "status": "migrated"}]})

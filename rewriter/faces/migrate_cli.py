@@ -22,7 +22,9 @@ from rewriter.proof.containers import Builder, VerifyError, detect_builder
 from rewriter.proof.migrate import Options, Outcome, format_outcome, migrate_file
 
 #: statuses after which the file holds everything dockerfix would write
-_DONE = {"migrated", "unchanged", "unverified"}
+_DONE = {"migrated", "unchanged"}
+#: outcomes that depend on this machine and this moment (a service down, a port not answering): not cached
+_NOT_CACHED = {"error", "unverified", "not verified"}
 
 
 def _write(outcome: Outcome, cached: dict[str, str] | None = None) -> str | None:
@@ -228,7 +230,7 @@ def run_migrate(
             o = migrate_file(path, opts, tool_of, step)
             if progress is not None:
                 progress.builds += o.builds
-            if cache is not None and key is not None and o.status != "error":
+            if cache is not None and key is not None and o.status not in _NOT_CACHED:
                 written = resultcache.written_texts(o.result)
                 if written and o.result is not None and o.result.context_dir is not None:
                     written["\0context"] = str(o.result.context_dir)
@@ -325,4 +327,5 @@ def run_migrate(
         output.write_text("".join(format_outcome(o) + "\n" for o in outcomes))
     if any(o.status == "error" for o in outcomes):
         return 2
-    return 0 if all(o.status in _DONE for o in outcomes) else 1
+    # --no-verify asks for unverified rewrites; otherwise an unverified file is not done
+    return 0 if all(o.status in _DONE or (no_verify and o.status == "unverified") for o in outcomes) else 1

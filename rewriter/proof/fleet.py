@@ -37,7 +37,8 @@ class FleetReportError(ValueError):
 
 def is_migrate_report(doc: Any) -> bool:
     """Whether ``doc`` (parsed JSON) is a ``migrate`` report (records name a ``file`` and a ``status``)."""
-    return (isinstance(doc, dict) and isinstance(doc.get("files"), list)
+    return (isinstance(doc, dict) and isinstance(doc.get("files"), list) and "tool" not in doc
+            and (bool(doc["files"]) or "totals" in doc)
             and all(isinstance(r, dict) and "file" in r and "status" in r for r in doc["files"]))
 
 

@@ -31,7 +31,10 @@ Keeping what works
     When the original itself does not build or run here, nothing is guessed: only the safe fixes are
     written, and the file is reported "not verified". A build secret whose source is missing (a
     file no longer copied, a variable not set, no SSH agent) leaves the ``secrets`` codemod out.
-    ``--no-verify`` writes the full migration without building, labelled unverified.
+    ``--no-verify`` writes the full migration without building, labelled unverified. When the original
+    builds but cannot be seen working (it exits with an error code, answers on none of its ports, or its
+    state cannot be read: :func:`unobserved`), the file is reported unverified with the reason and nothing
+    is written: a rewrite that fails the same way proves nothing.
 
 Nothing is written to a file before its verification ends; every image and container made is
 removed at the end, also on Ctrl-C.
@@ -150,6 +153,25 @@ def _signatures(text: str) -> set[str]:
     """The error signatures in ``text``, lines marked as information left out."""
     return {m.group(0).lower() for line in text.splitlines() if not _INFORMATIONAL.search(line)
             for m in ERROR_SIGNATURES.finditer(line)}
+
+
+def unobserved(orig: Observation) -> str | None:
+    """Why the original cannot serve as evidence (``None``: it was seen working).
+
+    Seen working: still running after the settle time and answering on at least one of its ports (or
+    having none), or ended with exit code 0 (a one-shot command). Not seen: it ended with another code,
+    its state is unknown, or none of its ports answered — then a rewrite that does the same proves
+    nothing (absence of evidence on both sides is not equal behaviour).
+    """
+    if not orig.state:
+        return "the original's state could not be read"
+    if orig.state.startswith("exited") and orig.state != "exited 0":
+        return (f"the original {orig.state.replace('exited', 'exits with code')} here (it may need a service, a"
+                " variable or a volume this run does not give it)")
+    if orig.state == "running" and orig.answers and all(a == "no answer" for a in orig.answers.values()):
+        ports = ", ".join(str(p) for p in orig.answers)
+        return f"the original answers on none of its ports ({ports}) within --timeout"
+    return None
 
 
 def differences(orig: Observation, new: Observation, smoke: bool) -> list[str]:
@@ -363,6 +385,12 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             return Outcome(name, "not verified", why + "; only the safe fixes were applied",
                            build_flags=list(safe.build_flags), builds=lab.builds,
                            seconds=time.monotonic() - t0, result=safe if safe.changed else None)
+        blind = unobserved(original)
+        if blind:
+            # no positive evidence that the original works here: nothing to compare a rewrite against
+            return Outcome(name, "unverified", blind + "; nothing was written (pass --port, --smoke-cmd, --env or"
+                           " --run-args so that the original can be seen working)", builds=lab.builds,
+                           size_before=original.size, seconds=time.monotonic() - t0)
         tested: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
 
         def attempt(result: FileResult, label: str) -> tuple[list[str], Observation | None]:

@@ -114,3 +114,30 @@ def test_remote_engine_gives_the_local_verdict(name: str, images: Images, remote
     assert far["status"] in {"migrated", "partially migrated"}, far
     if name == "sqlite-seeded":  # the rewrite that breaks at start is seen remotely too
         assert "nonroot" in far["dropped"], far
+
+
+SILENT_DOCKERFILE = """FROM python:3.13-slim
+WORKDIR /app
+COPY server.py .
+EXPOSE 8000
+CMD python server.py
+"""
+#: EXPOSE says 8000, the app listens on 9000: from outside, the original answers on no port
+SILENT_SERVER = """import http.server
+http.server.HTTPServer(("0.0.0.0", 9000), http.server.SimpleHTTPRequestHandler).serve_forever()
+"""
+
+
+def test_an_original_answering_on_no_port_is_unverified_locally_and_remotely(images: Images, remote: str,
+                                                                              tmp_path: Path) -> None:
+    images.require("docker.io/library/python:3.13-slim")
+    for where, env in (("local", {}), ("remote", {"CONTAINER_HOST": remote})):
+        folder = tmp_path / where
+        folder.mkdir()
+        (folder / "Dockerfile").write_text(SILENT_DOCKERFILE)
+        (folder / "server.py").write_text(SILENT_SERVER)
+        record = _migrate(images, folder, env)
+        print(f"[remote] silent original, {where}: {record['status']}: {record['reason']}")
+        assert record["status"] == "unverified" and "answers on none of its ports (8000)" in record["reason"]
+        assert (folder / "Dockerfile").read_text() == SILENT_DOCKERFILE  # nothing written
+        assert not (folder / ".dockerignore").exists()

@@ -1,0 +1,81 @@
+"""Sound verification (issue 27 item 1): a rewrite is kept only on positive evidence that the original
+worked here. An original that answers on none of its ports, exits with an error code or whose state
+cannot be read makes the file ``unverified``: reported with the reason, nothing written, exit 1."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from test_migrate import APP, Fake
+
+from rewriter.faces.migrate_cli import run_migrate
+from rewriter.proof.containers import HttpResult, RunResult
+from rewriter.proof.migrate import Observation, unobserved
+
+
+class Silent(Fake):
+    """Every image runs, and none answers on its port (the probe cannot reach it, or the app listens
+    elsewhere): absence of evidence on both sides."""
+
+    def serve(self, tag, *, name, run_args, cmd, port, timeout, path="/"):
+        return HttpResult(error="no HTTP answer before the deadline (--timeout)")
+
+
+class Failing(Fake):
+    """Every image exits 1 at once (it needs a database this run does not give it)."""
+
+    def run(self, tag, *, name, run_args, cmd, timeout, want_uid):
+        return RunResult(1, "", "could not connect to server: Connection refused\n")
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    (tmp_path / "Dockerfile").write_text(APP)
+    (tmp_path / ".netrc").write_text("machine pypi.example.com login ci password FIXTURE_pw_123\n")
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("fake", "why"), [(Silent, "answers on none of its ports (8000)"),
+                                           (Failing, "exits with code 1")])
+def test_an_original_not_seen_working_makes_the_file_unverified(app: Path, fake: type, why: str) -> None:
+    before = (app / "Dockerfile").read_bytes()
+    out, err = io.StringIO(), io.StringIO()
+    code = run_migrate([str(app / "Dockerfile")], engine=fake(), report_format="json", out=out, err=err,
+                       no_cache=True)
+    record = json.loads(out.getvalue())["files"][0]
+    assert record["status"] == "unverified" and why in record["reason"], record
+    assert record["kept"] == [] and record["builds"] == 1  # only the original was built: nothing to compare
+    assert (app / "Dockerfile").read_bytes() == before and not (app / ".dockerignore").exists()
+    assert code == 1
+
+
+def test_an_original_seen_working_is_still_migrated(app: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_migrate([str(app / "Dockerfile")], engine=Fake(), report_format="json", out=out, err=err,
+                       no_cache=True)
+    assert json.loads(out.getvalue())["files"][0]["status"] == "migrated" and code == 0
+
+
+def test_no_verify_is_unverified_by_request_and_done(app: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_migrate([str(app / "Dockerfile")], engine=Silent(), no_verify=True, out=out, err=err, no_cache=True)
+    assert code == 0 and "unverified" in out.getvalue()
+
+
+@pytest.mark.parametrize(("obs", "seen"), [
+    (Observation(True, state="running", answers={8000: "2xx"}), True),
+    (Observation(True, state="running", answers={8000: "5xx"}), True),   # an answer is evidence
+    (Observation(True, state="running", answers={8000: "no answer", 9000: "2xx"}), True),
+    (Observation(True, state="running"), True),                          # a worker with no port
+    (Observation(True, state="exited 0", output="42"), True),            # a one-shot command
+    (Observation(True, state="running", answers={8000: "no answer"}), False),
+    (Observation(True, state="exited 2"), False),
+    (Observation(True, state=""), False),
+])  # fmt: skip
+def test_what_counts_as_seen_working(obs: Observation, seen: bool) -> None:
+    assert (unobserved(obs) is None) is seen
