@@ -79,3 +79,56 @@ def test_no_verify_is_unverified_by_request_and_done(app: Path) -> None:
 ])  # fmt: skip
 def test_what_counts_as_seen_working(obs: Observation, seen: bool) -> None:
     assert (unobserved(obs) is None) is seen
+
+
+NODE_ENV_APP = (
+    "FROM node:22\n"
+    "WORKDIR /usr/src/app\n"
+    "COPY package*.json ./\n"
+    "RUN npm install\n"
+    "COPY . .\n"
+    "EXPOSE 3000\n"
+    'CMD ["node", "server.js"]\n'
+)
+
+
+class ReadsEnvAtStart(Fake):
+    """The app reads .env at start: an image built from a context whose .dockerignore leaves .env out
+    exits at once. (The fake reads the build context it is given, as a builder would.)"""
+
+    broken: set[str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken = set()
+
+    def build(self, *, context, dockerfile, tag, flags, label, env, timeout):
+        ignore = context / ".dockerignore"
+        if ignore.exists() and ".env" in ignore.read_text().split():
+            self.broken.add(tag)
+        return super().build(context=context, dockerfile=dockerfile, tag=tag, flags=flags, label=label, env=env,
+                             timeout=timeout)
+
+    def run(self, tag, *, name, run_args, cmd, timeout, want_uid):
+        if tag in self.broken:
+            return RunResult(1, "", "Error: ENOENT: no such file or directory, open '.env'\n")
+        return super().run(tag, name=name, run_args=run_args, cmd=cmd, timeout=timeout, want_uid=want_uid)
+
+
+def test_a_candidate_differing_only_in_a_side_file_is_built_and_the_split_kept(tmp_path: Path) -> None:
+    """The full migration (split + .dockerignore listing .env) fails at start; the split alone differs
+    from it only by the .dockerignore, and must be built and kept (not "dropped" on the full one's
+    verdict, as a cache keyed on the Dockerfile's text alone did)."""
+    (tmp_path / "Dockerfile").write_text(NODE_ENV_APP)
+    (tmp_path / "package.json").write_text('{"name": "a", "version": "1.0.0", "dependencies": {"dotenv": "16"}}\n')
+    (tmp_path / "package-lock.json").write_text("{}\n")
+    (tmp_path / "server.js").write_text("require('dotenv').config();\n")
+    (tmp_path / ".env").write_text("GREETING=hello\n")
+    out, err = io.StringIO(), io.StringIO()
+    run_migrate([str(tmp_path / "Dockerfile")], engine=ReadsEnvAtStart(), report_format="json", out=out, err=err,
+                no_cache=True)
+    record = json.loads(out.getvalue())["files"][0]
+    assert "multistage" in record["kept"], record
+    assert "secrets" in record["dropped"] and "exited 1" in record["dropped"]["secrets"], record
+    assert "gcr.io/distroless/nodejs" in (tmp_path / "Dockerfile").read_text()
+    assert not (tmp_path / ".dockerignore").exists()
