@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import typer
 from ruamel.yaml import YAML
-from test_migrate import APP, Fake
+from test_migrate import Fake, write_app
 from typer.testing import CliRunner
 
 from rewriter.engine.discover import discover, in_shard
@@ -26,13 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _repos(root: Path, n: int) -> list[Path]:
     out = []
     for i in range(n):
-        repo = root / f"repo{i:02d}"
-        repo.mkdir(parents=True)
-        (repo / "Dockerfile").write_text(APP)
-        (repo / ".netrc").write_text("machine pypi.example.com login ci password FIXTURE_pw_123\n")
-        (repo / "requirements.txt").write_text("flask\n")
-        (repo / "app.py").write_text("print('hi')\n")
-        out.append(repo)
+        out.append(write_app(root / f"repo{i:02d}"))
     return out
 
 

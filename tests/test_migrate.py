@@ -97,13 +97,19 @@ class Fake:
         self.cleaned.append({"containers": list(containers), "tags": list(tags)})
 
 
+def write_app(root: Path) -> Path:
+    """The legacy app of :data:`APP` in ``root`` (made if needed): Dockerfile, .netrc, requirements, app."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Dockerfile").write_text(APP)
+    (root / ".netrc").write_text("machine pypi.example.com login ci password FIXTURE_pw_123\n")
+    (root / "requirements.txt").write_text("flask\n")
+    (root / "app.py").write_text("print('hi')\n")
+    return root
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Path:
-    (tmp_path / "Dockerfile").write_text(APP)
-    (tmp_path / ".netrc").write_text("machine pypi.example.com login ci password FIXTURE_pw_123\n")
-    (tmp_path / "requirements.txt").write_text("flask\n")
-    (tmp_path / "app.py").write_text("print('hi')\n")
-    return tmp_path
+    return write_app(tmp_path)
 
 
 def _migrate(path: Path, fake: Fake, **kw) -> object:

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from test_migrate import APP, Fake
+from test_migrate import APP, Fake, write_app
 
 from rewriter.faces.migrate_cli import run_migrate
 
@@ -19,12 +19,7 @@ TESTS = Path(__file__).resolve().parent
 
 
 def _repo(root: Path) -> Path:
-    root.mkdir(parents=True)
-    (root / "Dockerfile").write_text(APP)
-    (root / ".netrc").write_text("machine pypi.example.com login ci password FIXTURE_pw_123\n")
-    (root / "requirements.txt").write_text("flask\n")
-    (root / "app.py").write_text("print('hi')\n")
-    return root
+    return write_app(root)
 
 
 def test_sigterm_cleans_up_and_writes_the_partial_report(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_migrate import APP, Fake
+from test_migrate import Fake, write_app
 
 from rewriter.faces.migrate_cli import run_migrate
 from rewriter.proof.containers import HttpResult, RunResult
@@ -33,11 +33,7 @@ class Failing(Fake):
 
 @pytest.fixture
 def app(tmp_path: Path) -> Path:
-    (tmp_path / "Dockerfile").write_text(APP)
-    (tmp_path / ".netrc").write_text("machine pypi.example.com login ci password FIXTURE_pw_123\n")
-    (tmp_path / "requirements.txt").write_text("flask\n")
-    (tmp_path / "app.py").write_text("print('hi')\n")
-    return tmp_path
+    return write_app(tmp_path)
 
 
 @pytest.mark.parametrize(("fake", "why"), [(Silent, "answers on none of its ports (8000)"),

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_migrate import APP, Fake
+from test_migrate import APP, Fake, write_app
 
 from rewriter.faces.migrate_cli import run_migrate
 from rewriter.proof.containers import ImageInfo
@@ -31,14 +31,6 @@ class Bases(Fake):
         return None
 
 
-def _repo(root: Path) -> Path:
-    (root / "Dockerfile").write_text(APP)
-    (root / ".netrc").write_text("machine pypi.example.com login ci password FIXTURE_pw_123\n")
-    (root / "requirements.txt").write_text("flask\n")
-    (root / "app.py").write_text("print('hi')\n")
-    return root
-
-
 def _run(repo: Path, cache: Path, fake: Fake, *, no_cache: bool = False) -> tuple[int, dict, str]:
     out, err = io.StringIO(), io.StringIO()
     code = run_migrate([str(repo / "Dockerfile")], engine=fake, report_format="json", out=out, err=err,
@@ -56,7 +48,7 @@ def copies(tmp_path: Path):
 
         shutil.rmtree(where, ignore_errors=True)
         where.mkdir()
-        return _repo(where)
+        return write_app(where)
 
     return fresh
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_tables import resources_serving
 
 import transforms._data as data_module
 
@@ -85,19 +86,7 @@ def test_an_edited_table_is_never_served_stale(fresh_tables: Path, monkeypatch: 
     edited = original.replace("uid: 1654", "uid: app", 1)
     assert edited != original
 
-    class _Files:
-        def joinpath(self, *parts: str) -> _Files:
-            return self
-
-        def read_text(self, encoding: str = "utf-8") -> str:
-            return edited
-
-    class _Resources:
-        @staticmethod
-        def files(package: str) -> _Files:
-            return _Files()
-
-    monkeypatch.setattr(data_module, "resources", _Resources)
+    monkeypatch.setattr(data_module, "resources", resources_serving(edited))
     data_module._raw.cache_clear()
     with pytest.raises(data_module.TableError):
         data_module._raw("users")  # the damaged text is parsed and checked, not the cached good one

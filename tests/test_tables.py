@@ -138,9 +138,8 @@ def test_each_configurable_table_has_damages_tested() -> None:
     assert {name for name, _d, _m in DAMAGES} >= set(CONFIGURABLE)
 
 
-def test_loading_a_damaged_file_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The schema is checked on the way in: what the codemods read from disk, not only validate()."""
-    text = (DATA / "users.yaml").read_text(encoding="utf-8").replace("uid: 1654", "uid: app", 1)
+def resources_serving(text: str) -> Any:
+    """A stand-in for :mod:`importlib.resources` whose every data file reads as ``text``."""
 
     class _Files:
         def joinpath(self, *parts: str) -> _Files:
@@ -154,7 +153,13 @@ def test_loading_a_damaged_file_fails(monkeypatch: pytest.MonkeyPatch) -> None:
         def files(package: str) -> _Files:
             return _Files()
 
-    monkeypatch.setattr(data_module, "resources", _Resources)
+    return _Resources
+
+
+def test_loading_a_damaged_file_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The schema is checked on the way in: what the codemods read from disk, not only validate()."""
+    text = (DATA / "users.yaml").read_text(encoding="utf-8").replace("uid: 1654", "uid: app", 1)
+    monkeypatch.setattr(data_module, "resources", resources_serving(text))
     with pytest.raises(TableError, match=r"^users\.yaml: existing_users\[3\]\.uid: expected an integer"):
         data_module._raw.__wrapped__("users")
 
