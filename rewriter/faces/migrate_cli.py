@@ -127,6 +127,7 @@ def run_migrate(
     pr_body: Path | None = None,
     cache_dir: Path | None = None,
     no_cache: bool = False,
+    upgrade: bool = True,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
 ) -> int:
@@ -179,7 +180,7 @@ def run_migrate(
             return 2
     opts = Options(run_args=args, smoke_cmd=cmd, ports=list(ports), path=path, settle=settle, timeout=timeout,
                    max_builds=max_builds, no_verify=no_verify, select=select, ignore=ignore, context=context,
-                   secrets=list(secrets), keep=keep, env=environ)
+                   secrets=list(secrets), keep=keep, env=environ, upgrade=upgrade)
     try:
         found = discover(list(paths), exclude=exclude, extend_exclude=extend_exclude)
     except PatternError as exc:
@@ -217,6 +218,7 @@ def run_migrate(
                             list(rec.get("kept") or []), dict(rec.get("dropped") or {}), rec.get("size_before"),
                             rec.get("size_after"), str(rec.get("user") or ""), list(rec.get("build_flags") or []),
                             0, 0.0, None)
+                o.upgrades = list(rec.get("upgrades") or [])
                 o.reason = (o.reason + "; " if o.reason else "") + "from the result cache (nothing changed since)"
                 if entry.written:
                     cached_writes[o.path] = entry.written

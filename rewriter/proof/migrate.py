@@ -92,6 +92,8 @@ class Options:
     keep: bool = False
     build_timeout: float = 1800.0
     env: dict[str, str] = field(default_factory=dict)
+    #: try the opt-in ``upgrade`` codemod last, on its own (when it is not selected already)
+    upgrade: bool = True
 
 
 @dataclass
@@ -126,13 +128,15 @@ class Outcome:
     builds: int = 0
     seconds: float = 0.0
     result: FileResult | None = None  # what is written (None: nothing)
+    #: language version moves tried last: {"from", "to", "kept", "evidence"}
+    upgrades: list[dict] = field(default_factory=list)
 
     def record(self) -> dict:
         return {
             "file": self.path, "status": self.status, "reason": self.reason, "kept": self.kept,
             "dropped": self.dropped, "size_before": self.size_before, "size_after": self.size_after,
             "user": self.user, "build_flags": self.build_flags, "builds": self.builds,
-            "seconds": round(self.seconds, 1),
+            "seconds": round(self.seconds, 1), "upgrades": self.upgrades,
         }  # fmt: skip
 
 
@@ -283,6 +287,20 @@ class Lab:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+_MOVE = re.compile(r"^(\S+) (\S+) is past end of life.*\((\S+) (\S+), the nearest supported version\)")
+
+
+def _move_of(result: FileResult) -> tuple[str, str]:
+    """(from, to) of the upgrade fix applied in ``result`` ("Python 3.9", "Python 3.12")."""
+    for fix in result.fixes:
+        if fix.transform == "upgrade":
+            m = _MOVE.match(fix.message)
+            if m:
+                return f"{m.group(1)} {m.group(2)}", f"{m.group(3)} {m.group(4)}"
+            return "?", fix.message.split(":", 1)[0]
+    return "?", "?"
+
+
 def _splits(before: str, after: str) -> bool:
     """Whether a rewrite adds a stage (a split: the app moves to another image)."""
     def stages(text: str) -> int:
@@ -419,11 +437,36 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             tested[key] = failed
             return failed, obs
 
+        upgrades: list[dict] = []
+
+        def try_upgrade(kept_ids: list[str], best: Candidate) -> Candidate:
+            """The opt-in version move, tried last and on its own on top of what is kept; kept only when it
+            behaves like the original (reported apart from the codemods either way)."""
+            if not opts.upgrade or "upgrade" in order:
+                return best
+            from transforms import REGISTRY, load
+
+            with_upgrade = [load(tid) for tid, _m in REGISTRY if tid == "upgrade" or tid in order]
+            cand = rewrite([*kept_ids, "upgrade"], with_upgrade)
+            if not any(f.transform == "upgrade" for f in cand.fixes) or cand.new_text == best[0].new_text:
+                return best
+            move_from, move_to = _move_of(cand)
+            if lab.builds >= opts.max_builds:
+                budget = f"not tried: the build budget (--max-builds {opts.max_builds}) is used up"
+                upgrades.append({"from": move_from, "to": move_to, "kept": False, "evidence": budget})
+                return best
+            failed, obs = attempt(cand, "upgrade")
+            upgrades.append({"from": move_from, "to": move_to, "kept": not failed,
+                             "evidence": "; ".join(failed) if failed else "builds, runs and answers like the original"})
+            return best if failed else (cand, obs)
+
         failed, obs = attempt(full, "full")
         if not failed:
-            return Outcome(name, "migrated", "", _unsafe_ids(full, order), dropped, original.size,
+            kept_ids = _unsafe_ids(full, order)
+            full, obs = try_upgrade(kept_ids, (full, obs))
+            return Outcome(name, "migrated", "", kept_ids, dropped, original.size,
                            obs.size if obs else None, obs.user if obs else "", list(full.build_flags), lab.builds,
-                           time.monotonic() - t0, full)
+                           time.monotonic() - t0, full, upgrades)
         say(f"{name}: the full migration does not behave like the original ({'; '.join(failed)}); "
             "adding the codemods back one at a time")
 
@@ -450,6 +493,8 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
         # adds nothing to what is kept costs no build
         kept, best = _add_back(base, lambda kept, tid: rewrite([*kept, tid], only(base)), "with", best, attempt,
                                lab, opts, dropped)
+        if best[0].changed:
+            best = try_upgrade(kept, best)
         result, obs = best
         if not result.changed:
             return Outcome(name, "unchanged", "no codemod's rewrite behaves like the original, not even its safe "
@@ -457,7 +502,8 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
                            time.monotonic() - t0)
         status = "migrated" if not dropped else ("partially migrated" if kept else "safe fixes only")
         return Outcome(name, status, "", kept, dropped, original.size, obs.size if obs else None,
-                       obs.user if obs else "", list(result.build_flags), lab.builds, time.monotonic() - t0, result)
+                       obs.user if obs else "", list(result.build_flags), lab.builds, time.monotonic() - t0, result,
+                       upgrades)
     except VerifyError as exc:
         return Outcome(name, "error", str(exc), builds=lab.builds, seconds=time.monotonic() - t0)
     finally:
@@ -474,6 +520,8 @@ def format_outcome(o: Outcome) -> str:
     rows.append(("kept", ", ".join(o.kept) or "-"))
     for tid, why in o.dropped.items():
         rows.append((f"dropped {tid}", why))
+    for up in o.upgrades:
+        rows.append((f"upgrade {up['from']} -> {up['to']}", ("kept: " if up["kept"] else "dropped: ") + up["evidence"]))
     rows.append(("image size", f"{_size(o.size_before)} -> {_size(o.size_after)}"))
     rows.append(("user", o.user or "-"))
     rows.append(("build flags now", " ".join(o.build_flags) or "-"))
