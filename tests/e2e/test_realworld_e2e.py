@@ -605,6 +605,24 @@ def test_migrate_drops_a_split_whose_runtime_lacks_a_linked_library(lab: Lab) ->
     assert "libyaml-0.so.2" in why and "_yaml" in why and "libyaml-0-2" in why, why
 
 
+def test_migrate_tries_upgrades_last_and_reports_them_apart(lab: Lab) -> None:
+    """Node 20 apps without a version pin: the move to a supported Node is tried after the codemods, on
+    its own, kept where the app still works (node20-upgrade-kept) and dropped with the app's own error
+    where it does not (node20-upgrade-dropped: an addon built for Node 20's ABI); the split stays."""
+    for name, kept in (("node20-upgrade-kept", True), ("node20-upgrade-dropped", False)):
+        if not lab.variant(name, "original").ok:
+            pytest.skip(f"{name}: the original does not work (test_original_works says why)")
+        o = lab.variant(name, "migrate")
+        record = o.migrate
+        assert "multistage" in record["kept"] and "upgrade" not in record["kept"], record
+        (up,) = record["upgrades"]
+        assert up["from"] == "Node 20" and up["kept"] is kept, up
+        if kept:
+            assert f"FROM node:{up['to'].split()[1]}" in o.dockerfile, o.dockerfile
+        else:
+            assert "NODE_MODULE_VERSION 115" in up["evidence"] and "FROM node:20" in o.dockerfile, up
+
+
 def test_migrate_original_that_does_not_build_gets_only_safe_fixes(images: Images, tmp_path: Path) -> None:
     """The original fails to build here (a COPY of a file the checkout lacks): migrate guesses nothing,
     writes only the safe fixes and reports the file "not verified" with the reason."""
