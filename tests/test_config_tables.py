@@ -76,5 +76,5 @@ def test_runtimes_table_is_extended_by_configuration(tmp_path: Path) -> None:
     assert "FROM python:3.13-slim" in plain.new_text and 'CMD ["mycli", "serve"]' in plain.new_text
     cfg = _cfg(tmp_path, "tables:\n  runtimes:\n    python_modules: {mycli: mycli.main}\n")
     r = process_text(text, transforms=[load("multistage")], unsafe_fixes=True, config=cfg)
-    assert 'ENTRYPOINT ["/usr/bin/python3", "-m", "mycli.main", "serve"]' in r.new_text
+    assert 'ENTRYPOINT []\nCMD ["/usr/bin/python3", "-m", "mycli.main", "serve"]' in r.new_text
     assert "distroless" in r.new_text

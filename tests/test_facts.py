@@ -207,7 +207,7 @@ def test_multistage_resolves_the_build_output_in_the_build_workdir() -> None:
         """, "multistage")
     # before: `-o server` was resolved against the last WORKDIR (/app): "not the binary the build produces"
     assert "COPY --from=build /src/server /src/server" in out
-    assert 'ENTRYPOINT ["/src/server"]' in out
+    assert 'CMD ["/src/server"]' in out and "WORKDIR /app" in out  # CMD stays CMD, run where it ran
 
 
 def test_nonroot_gives_the_user_the_folder_made_in_the_workdir_of_its_run() -> None:

@@ -24,6 +24,8 @@ The tests after ``test_golden`` check these checks themselves, and ``assert_code
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +95,24 @@ def check_case(case: Path, update: bool = False) -> None:
     unsafe = "--unsafe-fixes" in spec.get("options", [])
     config = make_config(spec.get("config"))
     source = read_text(case / "Dockerfile")
-    result = run(source, transforms=transforms, unsafe=unsafe, config=config, context_dir=case)
+    with tempfile.TemporaryDirectory(prefix="dockerfix-golden-") as tmp:
+        context = _context_of(case, Path(tmp))
+        result = run(source, transforms=transforms, unsafe=unsafe, config=config, context_dir=context)
+        _check_result(case, spec, source, result, update, transforms, unsafe, config, context)
+
+
+def _context_of(case: Path, tmp: Path) -> Path:
+    """The build context the case stands for: its folder without the harness's own files (case.yaml and
+    the expected.* outputs), which a real repository would not hold and a codemod must not see."""
+    context = tmp / "context"
+    shutil.copytree(case, context, symlinks=True,
+                    ignore=lambda folder, names: [n for n in names if Path(folder) == case
+                                                  and (n == "case.yaml" or n.startswith("expected."))])
+    return context
+
+
+def _check_result(case: Path, spec: dict[str, Any], source: str, result: Any, update: bool, transforms: list,
+                  unsafe: bool, config: Any, context: Path) -> None:  # fmt: skip
     expected_path = case / "expected.Dockerfile"
     told = messages(result)
     if update:
@@ -122,7 +141,7 @@ def check_case(case: Path, update: bool = False) -> None:
     assert expected_path.exists() or expected_side or "notes" in spec, (
         f"{case}: the output is the input and case.yaml lists no notes; add the notes it gives, or "
         "'notes: []' when the codemod must stay silent here")
-    assert_sound(result, transforms=transforms, unsafe=unsafe, config=config, context_dir=case)
+    assert_sound(result, transforms=transforms, unsafe=unsafe, config=config, context_dir=context)
 
 
 @pytest.mark.parametrize("case", _cases())

@@ -128,3 +128,44 @@ def test_a_candidate_differing_only_in_a_side_file_is_built_and_the_split_kept(t
     assert "secrets" in record["dropped"] and "exited 1" in record["dropped"]["secrets"], record
     assert "gcr.io/distroless/nodejs" in (tmp_path / "Dockerfile").read_text()
     assert not (tmp_path / ".dockerignore").exists()
+
+
+def _server(reply: bytes | None):
+    import socket
+    import threading
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            conn.recv(200)
+            if reply:
+                conn.sendall(reply)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return sock
+
+
+def test_a_port_answering_another_protocol_is_seen_listening_and_a_bare_close_is_not() -> None:
+    """redis answers an HTTP request with "-ERR …": the service listens (evidence); a proxy that closes
+    without a byte says nothing about what is behind it."""
+    import time
+
+    from rewriter.proof.containers import http_get
+
+    redis = _server(b"-ERR wrong number of arguments for 'get' command\r\n")
+    res = http_get(redis.getsockname()[1], time.monotonic() + 3, lambda: None)
+    assert res.not_http and res.status is None
+    closer = _server(None)
+    res = http_get(closer.getsockname()[1], time.monotonic() + 1, lambda: None)
+    assert not res.not_http and res.status is None
+    redis.close()
+    closer.close()
+    assert unobserved(Observation(True, state="running", answers={6379: "answers, not HTTP"})) is None

@@ -133,6 +133,7 @@ def test_configuration_overrides_the_runtime_image() -> None:
 
         FROM gcr.io/distroless/static-debian13:nonroot
         COPY --from=build /out/app /out/app
+        WORKDIR /src
         ENTRYPOINT ["/out/app"]
         """, transform="multistage", unsafe=True, config={"images": {}})
     py = """
@@ -152,7 +153,8 @@ def test_configuration_overrides_the_runtime_image() -> None:
         COPY --from=build /usr/local/lib/python3.13/site-packages /usr/local/lib/python3.13/dist-packages
         COPY --from=build /a /a
         WORKDIR /a
-        ENTRYPOINT ["/usr/bin/python3", "m.py"]
+        ENTRYPOINT []
+        CMD ["/usr/bin/python3", "m.py"]
         """, transform="multistage", unsafe=True,
         config={"images": {"python-3.13": "registry.example.com/py313:nonroot"}},
         notes=["runtime registry.example.com/py313:nonroot"])

@@ -110,6 +110,8 @@ class HttpResult:
     body: bytes = b""
     uid: int | None = None
     error: str | None = None
+    #: no HTTP answer, but the port answered in another protocol (redis, postgres): the service listens
+    not_http: bool = False
     logs: str = ""
 
 
@@ -182,6 +184,11 @@ def http_get(
             conn.request("GET", path)
             resp = conn.getresponse()
             return HttpResult(status=resp.status, body=resp.read(MAX_BODY))
+        except http.client.RemoteDisconnected:
+            pass  # closed without a byte: a proxy with nothing behind it, or a server still starting
+        except http.client.BadStatusLine:
+            # bytes came back that are not HTTP (redis' "-ERR …", a database's greeting): it listens
+            return HttpResult(error="the port answers, but not in HTTP", not_http=True)
         except (OSError, http.client.HTTPException):
             pass
         finally:

@@ -103,7 +103,7 @@ class Observation:
     built: bool
     detail: str = ""  # first lines of the build output when it failed
     state: str = ""  # "running", "exited 0", "error: ..."
-    answers: dict[int, str] = field(default_factory=dict)  # port -> "2xx" / "no answer"
+    answers: dict[int, str] = field(default_factory=dict)  # port -> "2xx" / "answers, not HTTP" / "no answer"
     output: str = ""
     smoke: str | None = None  # exit code and stdout of --smoke-cmd
     size: int | None = None
@@ -258,7 +258,7 @@ class Lab:
                 self.containers.append(pname)
                 http = self.tool.serve(tag, name=pname, run_args=self.opts.run_args, cmd=None, port=port,
                                        timeout=self.opts.timeout, path=self.opts.path)
-                obs.answers[port] = _status_class(http.status)
+                obs.answers[port] = "answers, not HTTP" if http.not_http else _status_class(http.status)
                 obs.output += redact(http.logs, redactions)
         if self.opts.smoke_cmd:
             sname = f"{name}-smoke"

@@ -223,8 +223,16 @@ def _dotnet(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list
     return plan
 
 
+#: the PATH of the builder images (golang's: /go/bin first): a bare start command is looked up there
+_PATH = ("/go/bin", "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
 def _rebase_entry(ctx: Context, stage: Stage, entry: list[str], binaries: set[str]) -> list[str]:
     first = _abs(ctx, stage, entry[0]) if "/" in entry[0] else entry[0]
+    if "/" not in entry[0]:
+        # `go build -o /usr/local/bin/app` + `CMD ["app"]` (the golang image's own example): found on PATH
+        found = [b for folder in _PATH for b in sorted(binaries) if b == f"{folder}/{entry[0]}"]
+        first = found[0] if found else first
     if first not in binaries:
         raise Refuse(f"the start command `{entry[0]}` is not the binary the build produces")
     return [first, *entry[1:]]

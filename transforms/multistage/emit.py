@@ -3,6 +3,10 @@ moves (start lines, EXPOSE, HEALTHCHECK, a USER after its last RUN), then append
 its FROM, package install, the ``COPY --from`` of what the plan carries and of the files the app reads
 at run time, the ENV/LABEL/… lines it keeps with the ARGs they use, a HEALTHCHECK probe the runtime
 can run, and its start — as one exclusive, unsafe ``Fix`` (a prebuilt binary only changes its FROM).
+A compiled app keeps the WORKDIR it ran in and the files of the build context it may open relative to
+it (:func:`_app_files`: what was copied there that is not source, build file or document).
+The start keeps its kind: a CMD stays a CMD (after ``ENTRYPOINT []`` where the runtime image has an
+entry point of its own), an ENTRYPOINT stays an ENTRYPOINT with its CMD's arguments still a CMD.
 """
 
 from __future__ import annotations
@@ -88,6 +92,81 @@ def _carried_files(ctx: Context, stage: Stage, plan: Plan) -> list[str]:
     return out
 
 
+#: compiled stacks: the runtime gets the binary (or jar) — and the app's files beside it, read below
+_COMPILED = {"go", "rust", "java", "dotnet", "c"}
+#: per compiled stack, what in the build context is source or build output, never read by the app at run time
+_SOURCES = {
+    "go": ({".go", ".s", ".c", ".h"}, {"go.mod", "go.sum", "go.work", "go.work.sum", "vendor"}),
+    "rust": ({".rs"}, {"src", "target", "Cargo.toml", "Cargo.lock", "build.rs", "benches", "examples"}),
+    "java": ({".java", ".kt", ".kts", ".groovy", ".scala"},
+             {"src", "target", "build", "pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle",
+              "settings.gradle.kts", "gradle", "gradlew", "gradlew.bat", "mvnw", "mvnw.cmd", "gradle.properties"}),
+    "dotnet": ({".cs", ".fs", ".vb", ".csproj", ".fsproj", ".vbproj", ".sln", ".props", ".targets"},
+               {"bin", "obj", "Properties", "global.json", "nuget.config", "NuGet.Config"}),
+    "c": ({".c", ".h", ".cc", ".cpp", ".hpp", ".cxx", ".o", ".a"},
+          {"Makefile", "makefile", "CMakeLists.txt", "configure", "build", "cmake"}),
+}
+#: never the app's run-time files, whatever the stack
+_NOT_APP = {"Dockerfile", "Containerfile", ".dockerignore", ".git", ".github", ".gitlab-ci.yml", ".gitignore",
+            "docs", "doc", "test", "tests", "testdata", "README", "LICENSE", "CHANGELOG", "Makefile",
+            "docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml", "node_modules"}
+_DOC_SUFFIXES = (".md", ".rst", ".adoc")
+#: at most this many files are looked at in one folder of the context to decide whether it is all sources
+_SCAN = 400
+
+
+def _is_app_file(stack: str, name: str) -> bool:
+    exts, names = _SOURCES[stack]
+    base = name.rsplit("/", 1)[-1]
+    return not (base in names or base in _NOT_APP or base.startswith((".", "README", "LICENSE", "CHANGELOG",
+                                                                       "Dockerfile"))
+                or base.endswith(_DOC_SUFFIXES) or posixpath.splitext(base)[1] in exts)
+
+
+def _app_files(ctx: Context, stage: Stage, plan: Plan, workdir: str) -> list[str]:
+    """What a compiled app may open relative to the folder it runs in: the entries of the build context
+    copied into that folder (``COPY . .``, ``COPY templates ./templates``) that are neither sources nor
+    build files nor documents (``templates/``, ``static/``, ``config/``, ``Rocket.toml``, ``app.db``).
+    A folder is carried when any file in it is not a source file. Each is copied from the builder at
+    the same path; the binary and what the plan copies already are left out."""
+    if plan.stack not in _COMPILED or ctx.context_dir is None:
+        return []
+    from rewriter.sidefiles.dockerignore import is_excluded, parse
+
+    patterns = parse(ctx.read_side(".dockerignore") or "")
+    taken = {dest.rstrip("/") for _src, dest in plan.copies} | {src.rstrip("/") for src, _dest in plan.copies}
+    out: list[str] = []
+    for copy in ctx.facts.context_copies([stage]):
+        if any(ch in w for w in copy.sources for ch in "*?[") or copy.inst.flag("from") is not None:
+            continue
+        for src in copy.sources:
+            rel = posixpath.normpath(src.lstrip("/"))
+            if rel.startswith(".."):
+                continue
+            if rel == "." and copy.into_dir and copy.dest.rstrip("/") == workdir.rstrip("/"):
+                folder = inside(ctx.context_dir, ".")
+                names = sorted(p.name for p in folder.iterdir()) if folder is not None and folder.is_dir() else []
+                candidates = [(n, posixpath.join(workdir, n)) for n in names]
+            elif copy.dest.rstrip("/") == workdir.rstrip("/") or copy.dest.startswith(workdir.rstrip("/") + "/"):
+                name = posixpath.basename(rel)
+                candidates = [(rel, posixpath.join(copy.dest, name) if copy.into_dir else copy.dest)]
+            else:
+                continue
+            for name, dest in candidates:
+                if dest in taken or dest in out or is_excluded(name, patterns) or not _is_app_file(plan.stack, name):
+                    continue
+                path = inside(ctx.context_dir, name)
+                if path is None or not path.exists():
+                    continue
+                if path.is_dir():
+                    files = [p for _i, p in zip(range(_SCAN), (q for q in path.rglob("*") if q.is_file()),
+                                                strict=False)]
+                    if not any(_is_app_file(plan.stack, f.name) for f in files):
+                        continue
+                out.append(dest)
+    return out
+
+
 def _split_cmd(stage: Stage, argv: list[str]) -> tuple[list[str], list[str]]:
     """Keep CMD as CMD: with an exec-form ENTRYPOINT, the CMD's arguments stay replaceable by
     ``docker run IMAGE ARGS`` when the runtime's start command still ends with them."""
@@ -157,6 +236,16 @@ def _args_used(stage: Stage, lines: list[str]) -> list[str]:
     return out
 
 
+#: distroless language images start their own interpreter (ENTRYPOINT ["/usr/bin/python3.13"],
+#: ["/nodejs/bin/node"], ["/usr/bin/java", "-jar"]); static, base and cc have none. Any other runtime
+#: (a configured mirror, say) may have one: it is reset, which costs nothing where there is none.
+_NO_ENTRYPOINT = re.compile(r"^gcr\.io/distroless/(?:static|base|cc)(?:-debian\d+)?(?::|@|$)")
+
+
+def _has_own_entrypoint(runtime: str) -> bool:
+    return not _NO_ENTRYPOINT.match(runtime)
+
+
 def _health_needs_missing(health: Instruction, plan: Plan) -> bool:
     """Does a HEALTHCHECK run curl/wget that the runtime stage does not install?"""
     tools = {t for t in ("curl", "wget") if re.search(rf"\b{t}\b", health.arguments)}
@@ -209,10 +298,12 @@ def _fix(ctx: Context, stage: Stage, plan: Plan) -> Fix:
         carried_files = [p for p in carried_files if p not in users]
     else:
         carried_files = _carried_files(ctx, stage, plan)
-    for src, dest in [*plan.copies, *((p, p) for p in carried_files)]:
-        lines.append(f"COPY --from={builder} {src} {dest}")
     workdir = _workdir(ctx, stage)
-    if workdir != "/" and (any(dest == workdir for _src, dest in plan.copies) or plan.stack == "c"):
+    app_files = [] if plan.shell or workdir == "/" else _app_files(ctx, stage, plan, workdir)
+    for src, dest in [*plan.copies, *((p, p) for p in [*carried_files, *app_files])]:
+        lines.append(f"COPY --from={builder} {src} {dest}")
+    # the app runs where it ran: a compiled one opens files relative to its WORKDIR
+    if workdir != "/" and (any(dest == workdir for _src, dest in plan.copies) or plan.stack in _COMPILED):
         lines.append(f"WORKDIR {workdir}")
     kept = [c for c in carried if not c.upper().startswith(("HEALTHCHECK",))]
     lines += _args_used(stage, kept + ([i.raw for i in _start_lines(stage)] if plan.shell else [])) + kept
@@ -226,6 +317,13 @@ def _fix(ctx: Context, stage: Stage, plan: Plan) -> Fix:
         lines.append(probe)
     if plan.shell:
         lines += [i.raw.rstrip("\r\n").lstrip() for i in _start_lines(stage)]
+    elif stage.last("ENTRYPOINT") is None and stage.last("CMD") is not None:
+        # CMD stays CMD: `docker run IMAGE other-command` (a migration, a worker, a one-off job) runs that
+        # command as it did before. A runtime image with an ENTRYPOINT of its own (distroless python3,
+        # nodejs, java) would receive the command as its arguments: it is reset first.
+        if _has_own_entrypoint(plan.runtime):
+            lines.append("ENTRYPOINT []")
+        lines.append(f"CMD {json.dumps(plan.entrypoint, ensure_ascii=False)}")
     else:
         entrypoint, cmd = _split_cmd(stage, plan.entrypoint)
         lines.append(f"ENTRYPOINT {json.dumps(entrypoint, ensure_ascii=False)}")

@@ -8,4 +8,4 @@ FROM gcr.io/distroless/cc-debian13:nonroot
 COPY --from=build /usr/local/bin/server /usr/local/bin/server
 WORKDIR /src
 EXPOSE 8080
-ENTRYPOINT ["/usr/local/bin/server", "--port", "8080"]
+CMD ["/usr/local/bin/server", "--port", "8080"]

@@ -6,5 +6,7 @@ RUN go build -o /bin/server .
 
 FROM alpine:3.23
 COPY --from=build /bin/server /bin/server
+WORKDIR /src
 EXPOSE 8080
-ENTRYPOINT ["/bin/server"]
+ENTRYPOINT []
+CMD ["/bin/server"]

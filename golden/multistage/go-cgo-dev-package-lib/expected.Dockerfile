@@ -7,4 +7,6 @@ RUN go build -o /app/server .
 FROM debian:trixie-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-0 && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/server /app/server
-ENTRYPOINT ["/app/server"]
+WORKDIR /src
+ENTRYPOINT []
+CMD ["/app/server"]

@@ -5,5 +5,6 @@ RUN go build -o /usr/local/bin/hello .
 
 FROM gcr.io/distroless/cc-debian13:nonroot
 COPY --from=build /usr/local/bin/hello /usr/local/bin/hello
+WORKDIR /src
 EXPOSE 8080
-ENTRYPOINT ["/usr/local/bin/hello"]
+CMD ["/usr/local/bin/hello"]

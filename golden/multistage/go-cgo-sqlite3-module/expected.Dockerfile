@@ -5,4 +5,5 @@ RUN go build -o /app/server .
 
 FROM gcr.io/distroless/cc-debian13:nonroot
 COPY --from=build /app/server /app/server
-ENTRYPOINT ["/app/server"]
+WORKDIR /src
+CMD ["/app/server"]

@@ -5,4 +5,5 @@ RUN CGO_ENABLED=1 go build -o /out/app .
 
 FROM gcr.io/distroless/cc-debian13:nonroot
 COPY --from=build /out/app /out/app
-ENTRYPOINT ["/out/app", "-listen", ":8080"]
+WORKDIR /src
+CMD ["/out/app", "-listen", ":8080"]

@@ -7,5 +7,6 @@ RUN CGO_ENABLED=0 go build -o /out/api .
 
 FROM gcr.io/distroless/static-debian13:nonroot
 COPY --from=build /out/api /out/api
+WORKDIR /src
 EXPOSE 8080
-ENTRYPOINT ["/out/api"]
+CMD ["/out/api"]

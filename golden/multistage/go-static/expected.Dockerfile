@@ -7,5 +7,6 @@ RUN CGO_ENABLED=0 go build -trimpath -o /out/server ./cmd/server
 
 FROM gcr.io/distroless/static-debian13:nonroot
 COPY --from=build /out/server /out/server
+WORKDIR /src
 EXPOSE 8080
 ENTRYPOINT ["/out/server"]

@@ -10,4 +10,5 @@ COPY --from=build /usr/src/app /usr/src/app
 WORKDIR /usr/src/app
 EXPOSE 3000
 HEALTHCHECK CMD ["/nodejs/bin/node", "-e", "require('http').get('http://127.0.0.1:3000/healthz', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"]
-ENTRYPOINT ["/nodejs/bin/node", "server.js"]
+ENTRYPOINT []
+CMD ["/nodejs/bin/node", "server.js"]

@@ -10,4 +10,5 @@ COPY --from=build /app /app
 WORKDIR /app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD ["/usr/bin/python3", "-c", "import urllib.request; urllib.request.urlopen('http://localhost:8000/health', timeout=10)"]
-ENTRYPOINT ["/usr/bin/python3", "app.py"]
+ENTRYPOINT []
+CMD ["/usr/bin/python3", "app.py"]

@@ -5,4 +5,5 @@ RUN gradle bootJar --no-daemon
 
 FROM gcr.io/distroless/java17-debian13:nonroot
 COPY --from=build /home/gradle/src/build/libs/app.jar /home/gradle/src/build/libs/app.jar
+WORKDIR /home/gradle/src
 ENTRYPOINT ["/usr/bin/java", "-jar", "/home/gradle/src/build/libs/app.jar"]

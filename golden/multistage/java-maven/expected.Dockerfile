@@ -6,5 +6,7 @@ RUN mvn -B package -DskipTests
 
 FROM gcr.io/distroless/java21-debian13:nonroot
 COPY --from=build /build/target/app.jar /build/target/app.jar
+WORKDIR /build
 EXPOSE 8080
-ENTRYPOINT ["/usr/bin/java", "-Xmx512m", "-XX:+UseG1GC", "-jar", "/build/target/app.jar", "--server.port=8080"]
+ENTRYPOINT []
+CMD ["/usr/bin/java", "-Xmx512m", "-XX:+UseG1GC", "-jar", "/build/target/app.jar", "--server.port=8080"]

@@ -12,4 +12,5 @@ COPY --from=build /app/dist ./dist
 FROM gcr.io/distroless/nodejs22-debian13:nonroot
 COPY --from=builder /app /app
 WORKDIR /app
-ENTRYPOINT ["/nodejs/bin/node", "dist/main.js"]
+ENTRYPOINT []
+CMD ["/nodejs/bin/node", "dist/main.js"]

@@ -7,4 +7,5 @@ COPY . .
 FROM gcr.io/distroless/nodejs24-debian13:nonroot
 COPY --from=build /app /app
 WORKDIR /app
-ENTRYPOINT ["/nodejs/bin/node", "server.js"]
+ENTRYPOINT []
+CMD ["/nodejs/bin/node", "server.js"]

@@ -6,4 +6,5 @@ RUN npm ci --omit=dev
 FROM node:20-slim
 COPY --from=build /app /app
 WORKDIR /app
-ENTRYPOINT ["/usr/local/bin/node", "index.js"]
+ENTRYPOINT []
+CMD ["/usr/local/bin/node", "index.js"]

@@ -9,4 +9,5 @@ FROM gcr.io/distroless/nodejs22-debian13:nonroot
 COPY --from=build /usr/src/app /usr/src/app
 WORKDIR /usr/src/app
 EXPOSE 3000
-ENTRYPOINT ["/nodejs/bin/node", "src/server.js", "--port", "3000"]
+ENTRYPOINT []
+CMD ["/nodejs/bin/node", "src/server.js", "--port", "3000"]

@@ -18,4 +18,5 @@ COPY --from=build /opt/bin /opt/bin
 COPY --from=build /opt/healthcheck.py /opt/healthcheck.py
 WORKDIR /app
 EXPOSE 8000
-ENTRYPOINT ["/usr/bin/python3", "app.py"]
+ENTRYPOINT []
+CMD ["/usr/bin/python3", "app.py"]

@@ -10,4 +10,5 @@ COPY --from=build /usr/local/lib/python3.11/site-packages /usr/local/lib/python3
 COPY --from=build /app /app
 WORKDIR /app
 EXPOSE 8000
-ENTRYPOINT ["/usr/local/bin/python3", "-m", "gunicorn", "-b", "0.0.0.0:8000", "app:app"]
+ENTRYPOINT []
+CMD ["/usr/local/bin/python3", "-m", "gunicorn", "-b", "0.0.0.0:8000", "app:app"]

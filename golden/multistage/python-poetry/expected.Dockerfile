@@ -10,4 +10,5 @@ FROM gcr.io/distroless/python3-debian13:nonroot
 COPY --from=build /usr/local/lib/python3.13/site-packages /usr/local/lib/python3.13/dist-packages
 COPY --from=build /app /app
 WORKDIR /app
-ENTRYPOINT ["/usr/bin/python3", "-m", "uvicorn", "app.main:app", "--host", "0.0.0.0"]
+ENTRYPOINT []
+CMD ["/usr/bin/python3", "-m", "uvicorn", "app.main:app", "--host", "0.0.0.0"]

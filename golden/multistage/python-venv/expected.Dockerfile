@@ -13,4 +13,5 @@ COPY --from=build /app /app
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH
 EXPOSE 8000
-ENTRYPOINT ["/usr/bin/python3", "-m", "gunicorn", "-b", "0.0.0.0:8000", "app:app"]
+ENTRYPOINT []
+CMD ["/usr/bin/python3", "-m", "gunicorn", "-b", "0.0.0.0:8000", "app:app"]

@@ -10,4 +10,5 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -r
 COPY --from=build /usr/local/lib/python3.11/site-packages /usr/local/lib/python3.11/site-packages
 COPY --from=build /srv /srv
 WORKDIR /srv
-ENTRYPOINT ["/usr/local/bin/python3", "main.py"]
+ENTRYPOINT []
+CMD ["/usr/local/bin/python3", "main.py"]

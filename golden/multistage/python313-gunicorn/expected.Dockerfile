@@ -11,4 +11,5 @@ COPY --from=build /app /app
 WORKDIR /app
 ENV PYTHONUNBUFFERED=1
 EXPOSE 8000
-ENTRYPOINT ["/usr/bin/python3", "-m", "gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+ENTRYPOINT []
+CMD ["/usr/bin/python3", "-m", "gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
