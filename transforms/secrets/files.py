@@ -136,7 +136,7 @@ def _rewrite_file(
             if src_rel.rsplit("/", 1)[-1] in later.raw:
                 blocked = "a heredoc or exec-form RUN uses it"
             continue
-        uses = bool(programs(run) & used_by) or (is_ssh and uses_ssh(run, table)) or _opaque(run, table, row)
+        uses = bool(programs(run) & used_by) or (is_ssh and uses_ssh(run, table, ctx)) or _opaque(run, table, row)
         removal: list[Edit] = []
         for cmd in run.script.commands:
             if cmd.name in REMOVERS or (is_ssh and cmd.name == "chmod"):
@@ -194,8 +194,8 @@ def _rewrite_file(
     for run in users:
         if not has_mount(run.inst, needs.kind, None if is_ssh else needs.id):
             change.edits.append(mount_edit(run.inst, mount))
-    if not is_ssh:
-        change.edits.extend(compose_edits(ctx, needs))
+    side = compose_edits(ctx, needs, compose=not is_ssh)
+    change.edits.extend(side)
     what = "SSH key" if is_ssh else "secret file"
     lines = ", ".join(str(r.inst.start_line) for r in users)
     msg = (f"{what} {src} no longer lands in a layer: mounted on RUN at line(s) {lines}; unsafe: the build "
@@ -208,6 +208,7 @@ def _rewrite_file(
         msg += (f" (unsafe: {src} stayed in the final image, so the app may read it at run time; give it the file "
                 "from the orchestrator if so)")
     yield from syntax_note(ctx)
+    yield from side.notes  # the call sites left alone, by name
     # a new build flag is a new build command: never applied by a safe run (the CI that builds with the
     # original command would fail), so the fix is unsafe whatever else is known
     yield Fix(ID, msg, tuple(dedupe(change.edits)), Applicability.UNSAFE, copy.start_line,

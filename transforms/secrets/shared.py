@@ -110,12 +110,13 @@ def join_path(base: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(base, path.strip("\"'")))
 
 
-def compose_edits(ctx: Context, secret: BuildSecret) -> list[Edit]:
+def compose_edits(ctx: Context, secret: BuildSecret, *, compose: bool = True) -> _SideEdits:
     """Edits wiring ``secret`` into the places that build this file: the compose files of the build
     context, and the other call sites (CI workflows, GitLab CI, scripts, Makefiles, Jenkinsfiles, bake,
     skaffold: :mod:`rewriter.sidefiles.callsites`) in the build context. The list's ``notes`` name the
     call sites left alone (templated, a literal value, above the build context) and ``sites`` lists
-    every call site found, changed or left."""
+    every call site found, changed or left. ``compose=False`` (an SSH agent, which compose files do not
+    take) leaves the compose files alone."""
     from rewriter.sidefiles.callsites import plan
     from rewriter.sidefiles.compose import ComposeEditError, add_build_secrets, find_services, narrow_edit
 
@@ -124,7 +125,7 @@ def compose_edits(ctx: Context, secret: BuildSecret) -> list[Edit]:
         return edits
     dockerfile = ctx.dockerfile or ctx.context_dir / (ctx.path.name if ctx.path else "Dockerfile")
     services: dict[str, list[str]] = {}
-    if any((ctx.context_dir / n).is_file() for n in COMPOSE_NAMES):
+    if compose and any((ctx.context_dir / n).is_file() for n in COMPOSE_NAMES):
         for ref in find_services(ctx.context_dir, dockerfile):
             services.setdefault(ref.file, []).append(ref.service)
     for file, names in services.items():

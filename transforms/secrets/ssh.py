@@ -19,6 +19,7 @@ from transforms.secrets.shared import (
     ID,
     REMOVERS,
     Runs,
+    compose_edits,
     dedupe,
     has_mount,
     mount_edit,
@@ -27,20 +28,43 @@ from transforms.secrets.shared import (
     syntax_note,
 )
 
+#: subcommands with which a package manager fetches its dependencies (``go build`` downloads modules too)
+_FETCHING = {"mod", "get", "install", "ci", "update", "download", "build", "fetch"}
+_REQUIREMENTS = {"-r", "--requirement", "-c", "--constraint"}
 
-def uses_ssh(run: Run, table: dict) -> bool:
+
+def _requirement_files(argv: list[str]) -> list[str]:
+    out = []
+    for i, arg in enumerate(argv):
+        if arg in _REQUIREMENTS and i + 1 < len(argv):
+            out.append(argv[i + 1])
+        elif arg.startswith("--requirement="):
+            out.append(arg.split("=", 1)[1])
+    return out
+
+
+def uses_ssh(run: Run, table: dict, ctx: Context | None = None) -> bool:
+    """Does this RUN fetch over SSH? An ``ssh``/``scp`` call, a fetch with an SSH URL on its command line
+    or in the requirements file it installs (``pip install -r requirements.txt`` naming
+    ``git+ssh://``), or a package manager that fetches what its lockfile names (``go build``,
+    ``npm ci``, ``bundle install``, ``cargo build``). ``git config … insteadOf git@…`` fetches nothing."""
     assert run.script is not None
     conf = table["ssh_users"]
     for cmd in run.script.commands:
         prog = cmd.name.rsplit("/", 1)[-1]
         if prog in conf["always"]:
             return True
+        if prog == "git" and len(cmd.argv) > 1 and cmd.argv[1] == "config":
+            continue  # configures URLs; the fetch happens in a later RUN
         if prog in conf["with_ssh_url"] and any(m in w.text for w in cmd.args for m in conf["url_markers"]):
             return True
-        if prog in conf["fetchers"] and len(cmd.argv) > 1 and cmd.argv[1] in {
-            "mod", "get", "install", "ci", "update", "download"
-        }:
+        if prog in conf["fetchers"] and len(cmd.argv) > 1 and cmd.argv[1] in _FETCHING:
             return True
+        if ctx is not None and prog in conf["with_ssh_url"]:
+            for rel in _requirement_files(cmd.argv):
+                text = ctx.read_side(rel.lstrip("./")) or ctx.read_side(rel.rsplit("/", 1)[-1]) or ""
+                if any(m in text for m in conf["url_markers"]):
+                    return True
     return False
 
 
@@ -128,7 +152,7 @@ def _ssh_key_rewrite(
                     cleaned = True
         whole = any(e.start == inst.start and e.end == inst.end for e in removal)
         edits += removal
-        if not whole and uses_ssh(run, table) and not has_mount(inst, "ssh", None):
+        if not whole and uses_ssh(run, table, ctx) and not has_mount(inst, "ssh", None):
             edits.append(mount_edit(inst, "--mount=type=ssh"))
             mounted.append(run)
         if cleaned:
@@ -138,7 +162,11 @@ def _ssh_key_rewrite(
                        "key by hand", decls[0].inst.start_line, refusal=True)
         return
     lines = ", ".join(str(r.inst.start_line) for r in mounted)
+    # the scripts, workflows, Makefiles, bake and skaffold files that build this Dockerfile pass the agent
+    side = compose_edits(ctx, BuildSecret.ssh(), compose=False)
+    edits += side
     yield from syntax_note(ctx)
+    yield from side.notes
     yield Fix(
         ID,
         f"the SSH key in {name} is no longer written into a layer nor the image history: RUN at line(s) {lines} "

@@ -141,10 +141,12 @@ def _rewrite_variable(
             edits.append(mount_edit(r.inst, f"--mount=type=secret,id={ident}{mount_options}"))
         edits.append(Edit.insert(r.inst.start + r.inst.args_start, f'export {name}="$(cat /run/secrets/{ident})" && '))
     needs = BuildSecret(ident, environment=name)
-    edits.extend(compose_edits(ctx, needs))
+    side = compose_edits(ctx, needs)
+    edits.extend(side)
     lines = ", ".join(str(r.inst.start_line) for r in users)
     kind = "/".join(sorted({d.inst.keyword for d in decls}))
     yield from syntax_note(ctx)
+    yield from side.notes  # the call sites left alone, by name
     written = ""
     if appended:
         files = ", ".join(sorted({leak for _r, leak in appended}))
