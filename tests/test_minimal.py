@@ -22,7 +22,8 @@ GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "minimal"
 RULES = {"DL3015", "DL3009", "DL3019", "DL3042", "DL3020"}
 #: what the fixes insert (everything else in a changed file must be original bytes)
 INSERTS = {" --no-install-recommends", " && rm -rf /var/lib/apt/lists/*", " --no-cache", " --no-cache-dir",
-           " --omit=dev", " && yum clean all", " && dnf clean all", " && microdnf clean all"}  # fmt: skip
+           " --omit=dev", " --production", " && yum clean all", " && dnf clean all",
+           " && microdnf clean all"}  # fmt: skip
 
 
 def run(text: str, *, unsafe: bool = False, context: Path | None = None) -> FileResult:

@@ -11,7 +11,8 @@ What it changes
     * ``apk add`` gets ``--no-cache`` (DL3019).
     * ``pip install`` / ``pip3 install`` / ``python -m pip install`` gets ``--no-cache-dir`` (DL3042),
       unless ``PIP_NO_CACHE_DIR`` is set (ENV, ARG, an env prefix or ``export`` in the RUN).
-    * A bare ``npm ci`` / ``npm install`` gets ``--omit=dev`` when the build context has a lockfile
+    * A bare ``npm ci`` / ``npm install`` gets ``--omit=dev`` (``--production`` on Node 14 and older,
+      whose npm 6 ignores ``--omit``) when the build context has a lockfile
       (``package-lock.json`` or ``npm-shrinkwrap.json``) and ``NODE_ENV=production`` is not set.
     * ``yum`` / ``dnf`` / ``microdnf`` / ``tdnf install`` without a later ``clean all`` in the same RUN
       gets ``&& <tool> clean all`` after the RUN's last command (DL3032, DL3040).
@@ -29,6 +30,9 @@ When it refuses (a note; that change is not made)
     * Removing the apt lists when a later RUN of the stage installs with apt before running
       ``apt-get update`` itself (it needs the lists), or when ``apt-get update`` runs in a RUN of its
       own with no install (the lists already sit in that layer: merge it with the install).
+    * ``--omit=dev`` when the start command, or a package script it runs (``npm start`` →
+      ``scripts.start`` → ``npm run build`` → ``tsc``), runs a command of a dev dependency (the note
+      names the command, the script and the package).
     * ``--omit=dev`` when a later step runs ``npm run``, ``npm test``, ``npm exec`` or ``npx`` (it may
       need dev dependencies: build in an earlier stage instead).
     * ``ADD`` of a URL, of a git repository, of a local tar archive (ADD extracts it, COPY would not),
@@ -138,6 +142,10 @@ class _StageFacts:
     npm_runs_later: tuple[str, int] | None  #: (what, line) of a later step running npm scripts / npx
     apt_named: frozenset[str]  #: packages installed with apt in this stage up to this RUN
     base_has_ca: bool
+    #: the npm flag that leaves dev dependencies out with the npm the image ships (npm 6: --production)
+    npm_omit: str = "--omit=dev"
+    #: why the start needs a dev dependency ("the start runs `tsc` (scripts.start), from typescript")
+    start_needs_dev: str | None = None
 
 
 def _cache_mounted(mounts: Iterable[dict[str, str]], *prefixes: str) -> bool:
@@ -267,6 +275,9 @@ def _npm(script: Script, call: _Call, facts: _StageFacts) -> list[_Finding]:
     if node_env == "production":
         return []  # npm already omits dev dependencies
     what = f"npm {call.subcommand}"
+    if facts.start_needs_dev:
+        return [_Finding("npm", what, note=f"{what} keeps dev dependencies: {facts.start_needs_dev}, so "
+                         f"{facts.npm_omit} was not added")]
     step = next(filter(None, map(_npm_script_step, script.commands[call.index + 1 :])), None)
     later = (step, 0) if step is not None else facts.npm_runs_later
     if later is not None:
@@ -274,9 +285,11 @@ def _npm(script: Script, call: _Call, facts: _StageFacts) -> list[_Finding]:
         where = f"the same RUN runs `{step}`" if line == 0 else f"a later step (line {line}) runs `{step}`"
         return [_Finding("npm", what, note=f"{what} in the final stage keeps dev dependencies: {where}, which "
                          "may need them, so --omit=dev was not added; build in an earlier stage")]
+    flag = facts.npm_omit
+    older = " (npm 6, which this Node image ships, knows --production, not --omit=dev)" if flag != "--omit=dev" else ""
     return [_Finding(
-        "npm", what, call.sub.end, " --omit=dev",
-        f"{what} --omit=dev: no dev dependencies in the runtime image "
+        "npm", what, call.sub.end, f" {flag}",
+        f"{what} {flag}: no dev dependencies in the runtime image{older} "
         "(unsafe: check that the start command needs none)",
         Applicability.UNSAFE,
     )]
@@ -402,6 +415,8 @@ class MinimalTransform(Codemod):
         lockfile = next((f for f in ("package-lock.json", "npm-shrinkwrap.json") if ctx.read_side(f) is not None), None)
         scripts = _stage_scripts(stage)
         base_has_ca = _base_has_ca(ctx, stage)
+        npm_omit = _npm_omit_flag(ctx, stage)
+        start_needs_dev = _start_needs_dev(ctx, stage)
         apt_named: set[str] = set()
         for pos, inst in enumerate(stage.instructions):
             if inst.keyword == "ADD":
@@ -421,6 +436,8 @@ class MinimalTransform(Codemod):
                 npm_runs_later=_npm_runs_later(stage, scripts, pos),
                 apt_named=frozenset(apt_named),
                 base_has_ca=base_has_ca,
+                npm_omit=npm_omit,
+                start_needs_dev=start_needs_dev,
             )
             yield from _run(inst, facts)
 
@@ -502,6 +519,64 @@ def _npm_runs_later(stage: Stage, scripts: list[list[Script]], pos: int) -> tupl
             step = next(filter(None, map(_npm_script_step, script.commands)), None)
             if step is not None:
                 return step, inst.start_line
+    return None
+
+
+#: Node majors whose images ship npm 6, where dev dependencies are left out with --production
+_NPM6_NODE = 14
+#: dev dependencies whose command is not named like the package
+_DEV_BINS = {"typescript": ("tsc", "tsserver"), "@nestjs/cli": ("nest",), "@babel/cli": ("babel",),
+             "webpack-cli": ("webpack", "webpack-cli"), "@angular/cli": ("ng",),
+             "@vue/cli-service": ("vue-cli-service",)}
+
+
+def _npm_omit_flag(ctx: Context, stage: Stage) -> str:
+    base = ctx.resolved_base(stage)
+    m = re.match(r"^(?:[\w.-]+(?::\d+)?/)*(?:library/)?node:(\d+)", base)
+    return "--production" if m and int(m.group(1)) <= _NPM6_NODE else "--omit=dev"
+
+
+def _start_needs_dev(ctx: Context, stage: Stage) -> str | None:
+    """Why the start command needs a dev dependency of package.json (None: it needs none that is known):
+    the start (``npm start``, ``npm run X``, ``npx X``, or the command itself) and the package scripts it
+    runs, looked up in ``devDependencies`` and their commands (``typescript`` gives ``tsc``)."""
+    import json
+
+    text = ctx.read_side("package.json")
+    if text is None:
+        return None
+    try:
+        pkg = json.loads(text)
+    except ValueError:
+        return None
+    dev = pkg.get("devDependencies") if isinstance(pkg, dict) else None
+    scripts = pkg.get("scripts") if isinstance(pkg, dict) else None
+    if not isinstance(dev, dict) or not dev:
+        return None
+    scripts = scripts if isinstance(scripts, dict) else {}
+    # type packages (@types/node) have no command; any other is run by its name unless the table says
+    bins = {b: name for name in dev if not name.startswith("@types/")
+            for b in _DEV_BINS.get(name, (name.rsplit("/", 1)[-1],))}
+    start = [i for i in (stage.last("ENTRYPOINT"), stage.last("CMD")) if i is not None]
+    if not start:
+        return None
+    where: dict[str, str] = {}
+    for inst in start:
+        for w in list(inst.exec_args) if inst.exec_args is not None else inst.arguments.split():
+            where.setdefault(w, f"the {inst.keyword}")
+    seen: set[str] = set()
+    todo = list(where)
+    while todo:
+        word = todo.pop(0)
+        if word in bins:
+            return f"the start runs `{word}` ({where.get(word, 'the start')}), from the dev dependency {bins[word]}"
+        script_name = "start" if word == "start" else word
+        if script_name in scripts and script_name not in seen and isinstance(scripts[script_name], str):
+            seen.add(script_name)
+            for w in re.split(r"[\s;&|()]+", scripts[script_name]):
+                if w:
+                    todo.append(w)
+                    where.setdefault(w, f"scripts.{script_name}")
     return None
 
 
