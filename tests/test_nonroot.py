@@ -25,7 +25,7 @@ def _run(text: str):
 def _debian_user(uid: int = 10001, gid: int = 10001) -> str:
     """The lines the codemod adds to a Debian-family final stage."""
     return (f"RUN groupadd --system --gid {gid} app \\\n"
-            f" && useradd --system --uid {uid} --gid {gid} --no-create-home --home-dir /nonexistent"
+            f" && useradd --system --uid {uid} --gid {gid} --create-home --home-dir /home/app"
             f" --shell /usr/sbin/nologin app\nUSER {uid}:{gid}\n")
 
 
@@ -191,7 +191,7 @@ def test_second_run_adds_no_second_user() -> None:
         FROM alpine:3.22
         RUN apk add --no-cache curl
         RUN addgroup -S -g 10001 app \
-         && adduser -S -D -H -h /nonexistent -s /sbin/nologin -u 10001 -G app app
+         && adduser -S -D -h /home/app -s /sbin/nologin -u 10001 -G app app
         USER 10001:10001
         CMD ["curl"]
         """,

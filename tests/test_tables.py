@@ -246,7 +246,7 @@ def test_a_users_images_row_in_configuration_tells_nonroot_the_family(tmp_path: 
     cfg = load_file(path)
     assert cfg is not None
     r = process_text(_APP, transforms=[NONROOT], config=cfg, unsafe_fixes=True)
-    assert "adduser -S -D -H -h /nonexistent -s /sbin/nologin -u 10001 -G app app" in r.new_text
+    assert "adduser -S -D -h /home/app -s /sbin/nologin -u 10001 -G app app" in r.new_text
     assert "USER 10001:10001" in r.new_text
 
 

@@ -4,7 +4,7 @@ COPY . .
 RUN mkdir -p data uploads /var/log/myapp && touch /var/log/myapp/app.log
 RUN mkdir -p /etc/myapp /var/lib/apt/lists/partial
 RUN groupadd --system --gid 10001 app \
- && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin app \
+ && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/app --shell /usr/sbin/nologin app \
  && mkdir -p /app \
  && chown 10001:10001 /app \
  && mkdir -p /app/data /app/uploads /var/log/myapp \
