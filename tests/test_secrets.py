@@ -58,9 +58,10 @@ def test_no_secret_value_reaches_any_output(case: str, command: str, tmp_path: P
 
 def test_every_secret_fixture_holds_a_value_the_test_looks_for() -> None:
     """The leak test above would be vacuous without fixture values in the secret files."""
+    # a case whose file holds no credential by design (settings only) must stay silent instead
     cases_with_files = [c for c in GOLDEN.iterdir() if c.is_dir() and any(
         p.name in {".npmrc", ".netrc", "pip.conf", "settings.xml", "auth.json", "id_ed25519", ".env"}
-        for p in c.iterdir())]
+        for p in c.iterdir()) and "notes: []" not in (c / "case.yaml").read_text()]
     assert len(cases_with_files) >= 6
     for case in cases_with_files:
         assert _fixture_values(case), case.name

@@ -26,7 +26,7 @@ ORIGINAL = (
 )
 NONROOT = (
     "RUN groupadd --system --gid 10001 app \\\n"
-    " && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent"
+    " && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/app"
     " --shell /usr/sbin/nologin app\n"
     "USER 10001:10001\n"
 )
