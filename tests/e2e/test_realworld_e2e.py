@@ -20,6 +20,8 @@ child_tag: localhost/dockerfix-e2e-acme-base:latest
 service: pypi-index          # optional (a name or a list): a stand-in server the build reaches on 127.0.0.1
 unsafe_broken: "reason"      # optional: --unsafe-fixes is known to break it (strict xfail)
 unsafe_applies: [multistage] # optional: codemods --unsafe-fixes must apply (the rewrite the case is for)
+also_run: {argv: [python3, manage.py, check], output: "no issues"}   # optional: the image is also run with
+                             # another command (a migration, a one-off job): it must print this and exit 0
 build_script: build.sh       # optional: the repository's own build command (run with sh in the context,
                              # the tag in $IMAGE) builds every variant instead of the runner's flags: after
                              # --unsafe-fixes/migrate the script itself must pass the new --secret flags
@@ -475,6 +477,13 @@ class Lab:
             if not ok:
                 return Outcome(variant, "build failed", "child image: " + log, applied, size, dockerfile)
         ok, detail = self.probe(spec, tag)
+        if ok and spec.get("also_run"):
+            also = spec["also_run"]
+            argv = [str(a) for a in also["argv"]]
+            proc = self.engine.images.cmd("podman", "run", "--rm", "--network=none", *K8S, tag, *argv, timeout=120)
+            if proc.returncode != 0 or str(also.get("output", "")) not in proc.stdout + proc.stderr:
+                ok, detail = False, (f"`docker run IMAGE {' '.join(argv)}`: exit {proc.returncode}\n"
+                                     f"{tail(proc.stdout + proc.stderr, 15)}")
         return Outcome(variant, "works" if ok else "broken", detail, applied, size, dockerfile)
 
     def probe(self, spec: dict, tag: str) -> tuple[bool, str]:
