@@ -74,3 +74,15 @@ def test_progress_line_on_a_terminal_only(tmp_path: Path, monkeypatch) -> None:
     plain = io.StringIO()
     run_migrate([str(_repo(tmp_path / "c"))], engine=Fake(), out=io.StringIO(), err=plain, no_cache=True)
     assert "\r" not in plain.getvalue() and "\x1b[" not in plain.getvalue()
+
+
+def test_max_seconds_per_file_stops_new_candidates_and_says_so(tmp_path: Path) -> None:
+    """Each build takes 0.6 s; after the original and the full candidate (which fails) the file's 1 s
+    is spent: nothing more is built, and what was not tried says why."""
+    repo = write_app(tmp_path / "a")
+    fake = Fake(slow=0.6, run_fails_if=["USER 10001", "USER 65532"])
+    out, err = io.StringIO(), io.StringIO()
+    run_migrate([str(repo)], engine=fake, report_format="json", out=out, err=err, no_cache=True, max_seconds=1)
+    record = json.loads(out.getvalue())["files"][0]
+    assert len(fake.built) == 2, fake.built
+    assert record["dropped"] and all("--max-seconds-per-file 1" in why for why in record["dropped"].values())

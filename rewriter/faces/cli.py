@@ -684,6 +684,10 @@ def migrate(
     upgrade: Annotated[bool, typer.Option("--upgrade/--no-upgrade", help="Try the opt-in 'upgrade' codemod (an"
                                           " end-of-life language version moved to a supported one) last, on its"
                                           " own, and keep it only when it verifies.")] = True,
+    max_seconds: Annotated[float | None, typer.Option("--max-seconds-per-file", min=1, help="Start no new"
+                                                      " candidate of a file after this many seconds (a build"
+                                                      " gets what is left); what was not tried is reported.")]
+    = None,
 ) -> None:
     """Migrate for real: build and run each original and its full migration, compare them, and write the
     largest set of codemods whose rewrite still behaves like the original (0 done, 1 a file was not
@@ -695,7 +699,7 @@ def migrate(
         settle=settle, timeout=timeout, max_builds=max_builds, no_verify=no_verify, select=_ids(select),
         ignore=_ids(ignore), context=context, secrets=secret or [], keep=keep, report_format=report_format,
         output=output, jobs=jobs, exclude=exclude, extend_exclude=extend_exclude or [], shard=shard,
-        pr_body=pr_body, cache_dir=cache_dir, no_cache=no_cache, upgrade=upgrade,
+        pr_body=pr_body, cache_dir=cache_dir, no_cache=no_cache, upgrade=upgrade, max_seconds=max_seconds,
     ))  # fmt: skip
 
 

@@ -128,6 +128,7 @@ def run_migrate(
     cache_dir: Path | None = None,
     no_cache: bool = False,
     upgrade: bool = True,
+    max_seconds: float | None = None,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
 ) -> int:
@@ -180,7 +181,8 @@ def run_migrate(
             return 2
     opts = Options(run_args=args, smoke_cmd=cmd, ports=list(ports), path=path, settle=settle, timeout=timeout,
                    max_builds=max_builds, no_verify=no_verify, select=select, ignore=ignore, context=context,
-                   secrets=list(secrets), keep=keep, env=environ, upgrade=upgrade)
+                   secrets=list(secrets), keep=keep, env=environ, upgrade=upgrade,
+                   max_seconds=max_seconds)
     try:
         found = discover(list(paths), exclude=exclude, extend_exclude=extend_exclude)
     except PatternError as exc:

@@ -94,6 +94,8 @@ class Options:
     env: dict[str, str] = field(default_factory=dict)
     #: try the opt-in ``upgrade`` codemod last, on its own (when it is not selected already)
     upgrade: bool = True
+    #: no new candidate is started after this many seconds on one file (None: no limit)
+    max_seconds: float | None = None
 
 
 @dataclass
@@ -210,6 +212,22 @@ class Lab:
         self.builds = 0
         self.tmp = Path(tempfile.mkdtemp(prefix="dockerfix-migrate-"))
         self.libraries: LibraryCheck | None = None
+        self.t0 = time.monotonic()
+
+    def spent(self) -> str | None:
+        """Why no further candidate may be built (the build budget or the time per file is used up)."""
+        if self.builds >= self.opts.max_builds:
+            return f"the build budget (--max-builds {self.opts.max_builds}) is used up"
+        if self.opts.max_seconds is not None and time.monotonic() - self.t0 >= self.opts.max_seconds:
+            return f"the time for this file (--max-seconds-per-file {self.opts.max_seconds:g}) is used up"
+        return None
+
+    def build_timeout(self) -> float:
+        """A build may take what is left of the file's time (and never more than --build-timeout)."""
+        if self.opts.max_seconds is None:
+            return self.opts.build_timeout
+        left = self.opts.max_seconds - (time.monotonic() - self.t0)
+        return max(1.0, min(self.opts.build_timeout, left))
 
     def observe(self, label: str, text: str, side_files: dict[str, str], flags: Sequence[str],
                 env: dict[str, str], redactions: Sequence[str], ports: Sequence[int] = ()) -> Observation:
@@ -234,7 +252,7 @@ class Lab:
         tag = f"{TAG_PREFIX}-{self.run_id}:{re.sub(r'[^A-Za-z0-9_.-]', '-', label)}-{self.builds}"
         self.tags.append(tag)
         proc = self.tool.build(context=work, dockerfile=dockerfile, tag=tag, flags=flags, label=self.run_id,
-                               env=env, timeout=self.opts.build_timeout)
+                               env=env, timeout=self.build_timeout())
         if not proc.ok:
             lines = redact(proc.stdout + proc.stderr, redactions).splitlines()
             return Observation(False, detail=" | ".join(lines[-6:])[-600:])
@@ -332,8 +350,9 @@ def _add_back(ids: Sequence[str], candidate: Callable[[list[str], str], FileResu
             if keep_unchanged:
                 kept.append(tid)
             continue
-        if lab.builds >= opts.max_builds:
-            dropped[tid] = f"not tried: the build budget (--max-builds {opts.max_builds}) is used up"
+        spent = lab.spent()
+        if spent:
+            dropped[tid] = f"not tried: {spent}"
             continue
         failed, obs = attempt(cand, f"{label}-{tid}")
         if failed:
@@ -451,9 +470,9 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             if not any(f.transform == "upgrade" for f in cand.fixes) or cand.new_text == best[0].new_text:
                 return best
             move_from, move_to = _move_of(cand)
-            if lab.builds >= opts.max_builds:
-                budget = f"not tried: the build budget (--max-builds {opts.max_builds}) is used up"
-                upgrades.append({"from": move_from, "to": move_to, "kept": False, "evidence": budget})
+            spent = lab.spent()
+            if spent:
+                upgrades.append({"from": move_from, "to": move_to, "kept": False, "evidence": f"not tried: {spent}"})
                 return best
             failed, obs = attempt(cand, "upgrade")
             upgrades.append({"from": move_from, "to": move_to, "kept": not failed,
@@ -475,6 +494,12 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
 
         best: Candidate = (safe, None)
         base = list(order)  # the codemods whose safe fixes every candidate keeps
+        spent = lab.spent()
+        if spent:
+            return Outcome(name, "unchanged", f"the full migration does not behave like the original "
+                           f"({'; '.join(failed)}) and no other candidate was tried: {spent}",
+                           [], {t: f"not tried: {spent}" for t in _unsafe_ids(full, order)}, original.size, None,
+                           "", [], lab.builds, time.monotonic() - t0)
         if safe.changed and safe.new_text != full.new_text:
             # the safe fixes are verified like any candidate: "safe" is a claim, the build is the proof
             failed, obs = attempt(safe, "safe")

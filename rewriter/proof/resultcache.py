@@ -165,7 +165,7 @@ def options_of(opts: Any) -> dict[str, Any]:
         "settle": opts.settle, "timeout": opts.timeout, "max_builds": opts.max_builds,
         "select": list(opts.select) if opts.select else None, "ignore": list(opts.ignore) if opts.ignore else None,
         "secrets": sorted(s.split(",", 1)[0] for s in opts.secrets), "build_timeout": opts.build_timeout,
-        "upgrade": getattr(opts, "upgrade", True),
+        "upgrade": getattr(opts, "upgrade", True), "max_seconds": getattr(opts, "max_seconds", None),
     }  # fmt: skip
 
 
