@@ -8,6 +8,7 @@ checks that it can run on the distroless (or chiseled) image the runtime table n
 from __future__ import annotations
 
 import posixpath
+import re
 import struct
 from pathlib import Path
 
@@ -180,6 +181,8 @@ def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     version = version or _version(image.tag, r"(?:temurin-|jdk-?|^|-)(\d{2})(?:\D|$)")
     if version is None:
         raise Refuse(f"cannot tell the Java version of {image.raw}; pin it (eclipse-temurin:21-jdk)")
+    if image.tag and re.search(r"(?:^|[.-])jre(?:$|[.-])", image.tag):
+        raise Refuse(f"{image.raw} is already a Java runtime image (a JRE): nothing to leave behind")
     if entry[0].rsplit("/", 1)[-1] != "java" or "-jar" not in entry:
         raise Refuse("the start command is not `java … -jar FILE`: cannot tell which jar to run")
     jar = entry[entry.index("-jar") + 1] if entry.index("-jar") + 1 < len(entry) else ""
@@ -196,6 +199,11 @@ def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     if row is None or not _alive(row):
         raise Refuse(f"no supported runtime image for Java {version}")
     plan = Plan("java", _override(ctx, f"java-{version}", row["image"]))
+    if not any(i.keyword == "RUN" for i in stage.instructions) and is_alpine(image):
+        # a jar built elsewhere (ADD target/app.jar) on a JDK: nothing is built here, so no builder
+        # stage; the image only moves to the same version's JRE (its start line, found on PATH, stays)
+        plan.rebase_only = True
+        return plan
     jar_abs = _abs(ctx, stage, jar)
     plan.copies.append((jar_abs, jar_abs))
     flags = entry[1 : entry.index("-jar")]

@@ -41,7 +41,9 @@ def _build_env(inst: Instruction) -> bool:
 def _rebase(stage: Stage, plan: Plan) -> Fix:
     frm = stage.from_instruction
     word = frm.words[0]
-    return Fix(ID, f"the prebuilt static binary now runs on {plan.runtime} (no shell, no package manager)",
+    what = ("the prebuilt static binary now runs on {r} (no shell, no package manager)" if plan.stack != "java"
+            else "the prebuilt jar now runs on {r}, the same Java version's runtime (no compiler, no JDK tools)")
+    return Fix(ID, what.format(r=plan.runtime),
                (Edit(frm.start + word.start, frm.start + word.end, plan.runtime),), Applicability.UNSAFE,
                frm.start_line, exclusive=True)
 
