@@ -178,7 +178,9 @@ def _rust(ctx: Context, stage: Stage, runs: list, entry: list[str]) -> Plan:
 def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[str]) -> Plan:
     version = _version(image.tag, r"^(\d{1,2})(?:u\d+|[.-]|$)") if image.short_name in {
         "openjdk", "eclipse-temurin", "amazoncorretto"} else None
-    version = version or _version(image.tag, r"(?:temurin-|jdk-?|^|-)(\d{2})(?:\D|$)")
+    # maven:3.6.3-openjdk-8, maven:3.8-jdk-11, maven:3.9-eclipse-temurin-21, gradle:8-jdk17-alpine
+    version = version or _version(image.tag, r"(?:temurin-|corretto-|openjdk-|jdk-?)(\d{1,2})(?:\D|$)")
+    version = version or _version(image.tag, r"(?:^|-)(\d{2})(?:\D|$)")
     if version is None:
         raise Refuse(f"cannot tell the Java version of {image.raw}; pin it (eclipse-temurin:21-jdk)")
     if image.tag and re.search(r"(?:^|[.-])jre(?:$|[.-])", image.tag):
@@ -189,6 +191,11 @@ def _java(ctx: Context, stage: Stage, image: ImageRef, runs: list, entry: list[s
     if not jar.endswith(".jar") or any(ch in jar for ch in "*?$"):
         raise Refuse("the jar to run is not named exactly in the start command")
     row = runtimes()["java"].get(version)
+    family = runtimes()["families"]["java"]
+    if row is None and version in family["versions"]:
+        # no distroless image for this version (Java 8): the same version's Temurin JRE
+        row = {"image": family["slim"].format(v=version), "java": "/opt/java/openjdk/bin/java",
+               "eol": family["versions"][version]}
     if is_alpine(image):
         # musl: the same version's Temurin JRE on Alpine (the jar itself is portable)
         family = runtimes()["families"]["java"]

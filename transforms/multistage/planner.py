@@ -34,8 +34,9 @@ def _plan(ctx: Context, stage: Stage) -> Plan | None:
     if _already_split(ctx, stage, runs):
         return None  # the final stage already takes what it runs from a build stage
     stack = load("images")["stacks"].get(name)  # the language an official toolchain image builds
-    if image.name.startswith("mcr.microsoft.com/dotnet/sdk"):
-        stack = "dotnet"
+    if image.name.startswith(("mcr.microsoft.com/dotnet/sdk", "mcr.microsoft.com/dotnet/core/sdk")) or (
+            image.name in {"microsoft/dotnet", "docker.io/microsoft/dotnet"} and "sdk" in (image.tag or "")):
+        stack = "dotnet"  # legacy names too (dotnet/core/sdk:3.1, microsoft/dotnet:2.2-sdk)
     alpine = is_alpine(image)
     if stack is None:
         if name in _OS_IMAGES and not alpine:
@@ -140,6 +141,9 @@ def _is_runtime_image(image: ImageRef) -> bool:
         or tag.endswith("-jre")
         or "/dotnet/aspnet" in image.name
         or "/dotnet/runtime" in image.name
+        or "/dotnet/core/aspnet" in image.name
+        or "/dotnet/core/runtime" in image.name
+        or (image.name.endswith("microsoft/dotnet") and "sdk" not in tag)
     )
 
 
