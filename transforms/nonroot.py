@@ -150,6 +150,12 @@ class NonrootTransform(Codemod):
             yield Note(ID, f"left as root: {needs_root[0]}", stage.start_line, refusal=needs_root[1])
             return
         port = _privileged_port(stage, image.name, table)
+        env_port = _privileged_env_port(ctx, stage)
+        if port is None and env_port is not None:
+            yield Note(ID, f"the app is told to bind port {env_port[1]} by ENV {env_port[0]} (< 1024), which a "
+                           "non-root user cannot bind under Kubernetes' defaults; move it to 8080 (and its "
+                           "EXPOSE) and run again", stage.start_line, refusal=True)
+            return
         if port is not None:
             yield Note(ID, f"the app binds port {port} (< 1024), which a non-root user cannot bind; switch to an "
                            "unprivileged port or image and run again", stage.start_line, refusal=True)
@@ -261,6 +267,21 @@ def _context_script(ctx: Context, chain: list[Stage], target: str, workdir: str)
                 text = ctx.read_side(rel) if rel and "*" not in rel else None
                 if text is not None:
                     return rel, text
+    return None
+
+
+#: environment variables that apps read as the port to listen on (PORT: Heroku, Cloud Run, Express,
+#: Flask/gunicorn examples; the others by the same convention)
+_PORT_ENV = re.compile(r"^(?:PORT|HTTP_PORT|HTTPS_PORT|SERVER_PORT|APP_PORT|LISTEN_PORT|WEB_PORT)$")
+
+
+def _privileged_env_port(ctx: Context, stage: Stage) -> tuple[str, int] | None:
+    """``ENV PORT=80`` (or another port variable) in force at the start, with a value below 1024."""
+    start = stage.last("CMD") or stage.last("ENTRYPOINT") or stage.instructions[-1]
+    env = ctx.facts.before(start).env
+    for name, value in sorted(env.items()):
+        if _PORT_ENV.match(name) and value and value.strip().isdigit() and 0 < int(value) < 1024:
+            return name, int(value)
     return None
 
 
