@@ -353,33 +353,6 @@ def missing_libraries(runtime: ImageFiles, original: ImageFiles, skip: Iterable[
     return [Missing(s, tuple(by), package_of(original, s)) for s, by in sorted(wanted.items())]
 
 
-def lost_libraries(tool: Builder, runtime_tag: str, original_tag: str,
-                   workdir: Path) -> tuple[list[Missing], str | None]:
-    """Export both images with the builder and list what the rewrite lost (``([], reason)`` when an
-    image could not be read: the check is then unknown, never passed)."""
-    images: list[ImageFiles] = []
-    try:
-        for label, tag in (("original", original_tag), ("rewritten", runtime_tag)):
-            folder = workdir / f"libraries-{label}"
-            folder.mkdir(parents=True, exist_ok=True)
-            archive = folder / "image.tar"
-            problem = tool.export(tag, archive)
-            if problem:
-                return [], problem
-            try:
-                images.append(read_archive(archive, folder))
-            except (OSError, ValueError, KeyError, IndexError, tarfile.TarError) as exc:
-                return [], f"cannot read the {label} image: {exc}"
-            finally:
-                archive.unlink(missing_ok=True)
-        return missing_libraries(images[1], images[0]), None
-    finally:
-        for image in images:
-            image.close()
-        for label in ("original", "rewritten"):
-            shutil.rmtree(workdir / f"libraries-{label}", ignore_errors=True)
-
-
 class LibraryCheck:
     """:func:`missing_libraries` for several rewrites of one original: the original is saved and read
     once (kept under ``workdir`` until :meth:`close`), each rewrite when it is checked."""
@@ -431,3 +404,14 @@ class LibraryCheck:
         if self.original is not None:
             self.original.close()
         shutil.rmtree(self.workdir / "libraries-original", ignore_errors=True)
+
+
+def lost_libraries(tool: Builder, runtime_tag: str, original_tag: str,
+                   workdir: Path) -> tuple[list[Missing], str | None]:
+    """Export both images with the builder and list what the rewrite lost (``([], reason)`` when an
+    image could not be read: the check is then unknown, never passed)."""
+    check = LibraryCheck(tool, original_tag, workdir)
+    try:
+        return check.lost(runtime_tag)
+    finally:
+        check.close()

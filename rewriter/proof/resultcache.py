@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,10 +182,6 @@ def side_texts(result: Any) -> dict[str, str]:
 
 def engine_name(tool: Builder) -> str:
     return f"{getattr(tool, 'name', type(tool).__name__)}@{getattr(tool, 'remote_host', None) or 'local'}"
-
-
-def record_fields() -> Sequence[str]:
-    return ("path", "status", "reason", "kept", "dropped", "size_before", "size_after", "user", "build_flags")
 
 
 def key_for(cache: ResultCache, path: Path, opts: Any, tool: Builder) -> str | None:

@@ -259,12 +259,6 @@ def _health_needs_missing(health: Instruction, plan: Plan) -> bool:
 def _fix(ctx: Context, stage: Stage, plan: Plan) -> Fix:
     if plan.rebase_only:
         return _rebase(stage, plan)
-    if plan.upgrade_only:
-        notes = [n.replace("the builder moves", "the image moves") for n in plan.notes
-                 if "past end of life" in n or "moving tag" in n]
-        return Fix(ID, "; ".join(notes) + " (no runtime stage: the build installs nothing a runtime would leave "
-                   "behind)", tuple(plan.builder_edits), Applicability.UNSAFE, stage.from_instruction.start_line,
-                   exclusive=True)
     nl = ctx.tree.newline
     edits: list[Edit] = list(plan.builder_edits)
     frm = stage.from_instruction

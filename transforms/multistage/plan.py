@@ -70,8 +70,6 @@ class Plan:
     no_recommends: bool = True
     #: the USER the runtime stage runs as (the builder's last USER), if any
     user: str | None = None
-    #: no split (a runtime stage would leave nothing behind): only the image's version moves
-    upgrade_only: bool = False
 
 
 class Refuse(Exception):
