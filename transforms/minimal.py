@@ -557,13 +557,15 @@ def _start_needs_dev(ctx: Context, stage: Stage) -> str | None:
     # type packages (@types/node) have no command; any other is run by its name unless the table says
     bins = {b: name for name in dev if not name.startswith("@types/")
             for b in _DEV_BINS.get(name, (name.rsplit("/", 1)[-1],))}
-    start = [i for i in (stage.last("ENTRYPOINT"), stage.last("CMD")) if i is not None]
-    if not start:
+    start = ctx.facts.start(stage)  # the start in effect, inherited ENTRYPOINT/CMD included
+    texts = start.texts()
+    if not texts:
         return None
     where: dict[str, str] = {}
-    for inst in start:
-        for w in list(inst.exec_args) if inst.exec_args is not None else inst.arguments.split():
-            where.setdefault(w, f"the {inst.keyword}")
+    for inst, text in zip(start.lines, texts, strict=True):
+        for w in re.split(r"[\s;&|()]+", text):
+            if w:
+                where.setdefault(w, f"the {inst.keyword}")
     seen: set[str] = set()
     todo = list(where)
     while todo:
