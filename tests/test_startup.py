@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: off the hot path of ``check`` on a file that needs none of them
 HEAVY = ("ruamel", "tree_sitter", "tree_sitter_bash", "rich", "pygls", "lsprotocol", "unidiff", "packaging", "pydantic",
-         "pathspec", "multiprocessing", "concurrent.futures",
+         "pathspec", "multiprocessing", "concurrent.futures", "tomllib",
          "rewriter.proof", "rewriter.faces.lsp", "rewriter.faces.suggest", "rewriter.sidefiles.callsites")
 
 PROBE = """
@@ -56,6 +56,37 @@ def test_check_on_a_plain_file_imports_no_heavy_module_once_tables_are_cached(tm
     assert list((cache / "tables").glob("*.json")), "and keeps them"
     second, _ = _modules(tmp_path, "FROM scratch\nCOPY app /app\n", cache)
     assert _heavy(second) == []
+
+
+def test_toml_is_read_when_the_project_has_a_pyproject_config(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.dockerfix]\nignore = ["logs"]\n')
+    modules, _ = _modules(tmp_path, "FROM scratch\nCOPY app /app\n", tmp_path / "cache")
+    assert "tomllib" in modules  # the lazy import is real: the budget above is not vacuous
+
+
+def test_a_run_builds_only_the_command_it_invokes() -> None:
+    from rewriter.faces import cli
+
+    one = cli._only_invoked(["dockerfix", "check", "Dockerfile"])
+    assert [cli._command_name(c) for c in one.registered_commands] == ["check"]
+    assert one.registered_callback is cli.app.registered_callback  # -V/--version still work
+    assert len(cli.app.registered_commands) > 5  # the whole app is untouched
+    for argv in (["dockerfix"], ["dockerfix", "--help"], ["dockerfix", "chek"], ["dockerfix", "-V"]):
+        assert cli._only_invoked(argv) is cli.app  # help lists every command; a typo gets suggestions
+
+
+def test_a_single_command_app_parses_and_reports_like_the_whole_one(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM scratch\n")
+    run = [sys.executable, "-m", "rewriter.faces.cli"]
+    ok = subprocess.run([*run, "check", "--quiet", str(path)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run([*run, "check", "--bogus", str(path)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and "No such option: --bogus" in bad.stderr
+    typo = subprocess.run([*run, "chek", str(path)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert typo.returncode == 2 and "Did you mean 'check'" in typo.stderr
+    helped = subprocess.run([*run, "migrate", "--help"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert helped.returncode == 0 and "Usage: " in helped.stdout and "migrate" in helped.stdout
 
 
 def test_shell_parsing_is_loaded_when_a_file_has_a_run_line(tmp_path: Path) -> None:

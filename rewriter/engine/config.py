@@ -21,7 +21,6 @@ Command-line options override the file. An invalid file is an error naming the f
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -132,6 +131,8 @@ def load_file(path: Path) -> Config | None:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if path.name == "pyproject.toml":
+        import tomllib  # only when there is TOML to read (a few ms at start-up)
+
         try:
             doc = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -180,6 +179,8 @@ def _python(ctx: Context) -> list[Pin]:
         found.append(_exact("runtime.txt", text.strip().removeprefix("python-")))
     text = ctx.read_side("pyproject.toml")
     if text:
+        import tomllib  # only when there is TOML to read (a few ms at start-up)
+
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import tomllib
 
 from rewriter.core.shell import Command
 from rewriter.facts import Context
@@ -70,6 +69,8 @@ def _pip_names(ctx: Context, runs: list[tuple[object, Command]]) -> set[str]:
             if text is not None:
                 names |= {n for line in text.splitlines() if (n := _requirement_name(line))}
                 break
+    import tomllib  # here, not at start-up: only a Python split reads TOML (a few ms)
+
     text = ctx.read_side("pyproject.toml")
     if text:
         try:
