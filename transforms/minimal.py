@@ -557,28 +557,16 @@ def _start_needs_dev(ctx: Context, stage: Stage) -> str | None:
     # type packages (@types/node) have no command; any other is run by its name unless the table says
     bins = {b: name for name in dev if not name.startswith("@types/")
             for b in _DEV_BINS.get(name, (name.rsplit("/", 1)[-1],))}
-    start = ctx.facts.start(stage)  # the start in effect, inherited ENTRYPOINT/CMD included
-    texts = start.texts()
-    if not texts:
-        return None
-    where: dict[str, str] = {}
-    for inst, text in zip(start.lines, texts, strict=True):
-        for w in re.split(r"[\s;&|()]+", text):
-            if w:
-                where.setdefault(w, f"the {inst.keyword}")
-    seen: set[str] = set()
-    todo = list(where)
-    while todo:
-        word = todo.pop(0)
-        if word in bins:
-            return f"the start runs `{word}` ({where.get(word, 'the start')}), from the dev dependency {bins[word]}"
-        script_name = "start" if word == "start" else word
-        if script_name in scripts and script_name not in seen and isinstance(scripts[script_name], str):
-            seen.add(script_name)
-            for w in re.split(r"[\s;&|()]+", scripts[script_name]):
-                if w:
-                    todo.append(w)
-                    where.setdefault(w, f"scripts.{script_name}")
+    # the start in effect (inherited ENTRYPOINT/CMD included), the scripts and package scripts it runs
+    use = ctx.start_use(stage)
+    for cmd in use.commands if use is not None else ():
+        argv = list(cmd.argv)
+        if cmd.program in {"npx", "pnpx"} or argv[:2] in (["pnpm", "exec"], ["yarn", "exec"], ["npm", "exec"]):
+            rest = [a for a in argv[1 if cmd.program in {"npx", "pnpx"} else 2:] if not a.startswith("-")]
+            argv = rest
+        name = _basename(argv[0]) if argv else ""
+        if name in bins:
+            return f"the start runs `{name}` ({cmd.where}), from the dev dependency {bins[name]}"
     return None
 
 

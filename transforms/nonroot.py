@@ -58,12 +58,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rewriter.core.edits import Applicability, Edit, Fix, Note
-from rewriter.core.shell import parse_shell
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import Run
 from rewriter.facts.scope import expand
-from rewriter.facts.start import shell_c
+from rewriter.facts.startuse import context_source
 from transforms._base import Codemod
 from transforms._data import first_match, merged
 
@@ -145,9 +144,13 @@ class NonrootTransform(Codemod):
             yield Note(ID, f"left as root: {why}; set the non-root USER where the start command is known",
                        stage.start_line, refusal=bool(root_image))
             return
-        needs_root = _needs_root_at_start(ctx, chain, texts)
+        needs_root = _needs_root_at_start(ctx, stage)
         if needs_root:
             yield Note(ID, f"left as root: {needs_root[0]}", stage.start_line, refusal=needs_root[1])
+            return
+        system = _system_write(ctx, stage, chain)
+        if system:
+            yield Note(ID, f"left as root: {system}", stage.start_line, refusal=True)
             return
         port = _privileged_port(stage, image.name, table)
         env_port = _privileged_env_port(ctx, stage)
@@ -208,66 +211,72 @@ def _base(word: str) -> str:
     return word.rsplit("/", 1)[-1]
 
 
-def _needs_root_at_start(ctx: Context, chain: list[Stage], texts: list[str]) -> tuple[str, bool] | None:
-    """Why the start command needs root (a privilege dropper, a root-only service or command, found in
-    the start command or in any script of the build context that it runs, followed three deep)."""
+def _needs_root_at_start(ctx: Context, stage: Stage) -> tuple[str, bool] | None:
+    """Why the start needs root: a privilege dropper, a root-only service or command, found in the start
+    command or in any script or package script it runs (:mod:`rewriter.facts.startuse`)."""
     table = merged("users", ctx.config.tables.get("users"))
     droppers = set(table["privilege_droppers"])
     root_commands: dict[str, str] = table["root_commands"]
-    workdir = ctx.facts.app_workdir(chain[-1]) or "/"
-    queue = [(t, "the start command", 0) for t in texts]
-    seen: set[str] = set()
-    while queue:
-        text, where, depth = queue.pop(0)
-        for cmd in parse_shell(text).commands:
-            argv = list(cmd.argv)
-            i = 0
-            while i < len(argv) and (_base(argv[i]) in _WRAPPERS or argv[i].startswith("-")
-                                     or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", argv[i])):
-                i += 1
-            prog = _base(argv[i]) if i < len(argv) else ""
-            if prog in droppers:
-                return f"{where} drops privileges itself ({prog}); starting as root is intended", False
-            if prog in root_commands:
-                return f"{where} runs `{prog}`, which needs root: {root_commands[prog]}", True
-            if depth >= 3:
-                continue
-            for word in argv:
-                if "/" not in word and not word.endswith(".sh") and "entrypoint" not in word:
-                    continue
-                found = _context_script(ctx, chain, word, workdir)
-                if found is not None and found[0] not in seen:
-                    seen.add(found[0])
-                    queue.append((found[1], f"the script {found[0]} (run at start)", depth + 1))
+    use = ctx.start_use(stage)
+    for cmd in use.commands if use is not None else ():
+        prog = cmd.program
+        if prog in droppers:
+            return f"{cmd.where} drops privileges itself ({prog}); starting as root is intended", False
+        if prog in root_commands:
+            return f"{cmd.where} runs `{prog}`, which needs root: {root_commands[prog]}", True
     return None
 
 
-def _context_script(ctx: Context, chain: list[Stage], target: str, workdir: str) -> tuple[str, str] | None:
-    """(context path, text) of the build-context file that a COPY/ADD put at ``target`` (an absolute
-    path, one relative to WORKDIR, or a bare name looked up by its base name)."""
-    if "$" in target:
-        return None
-    path = posixpath.normpath(target if target.startswith("/") else posixpath.join(workdir, target))
-    for copy in reversed(list(ctx.facts.context_copies(chain))):
-        dest = copy.dest.rstrip("/") or "/"
-        for src in copy.sources:
-            src_dir = src.rstrip("/")
-            candidates = []
-            if not copy.into_dir and path == dest:
-                candidates.append(src)
-            if path.startswith(dest.rstrip("/") + "/"):
-                rest = path[len(dest.rstrip("/")) + 1:]
-                candidates.append(rest if src_dir in {".", ""} else f"{src_dir}/{rest}")
-                if copy.into_dir and "/" not in rest and _base(src) == rest:
-                    candidates.append(src)
-            if "/" not in target and _base(src) == target:
-                candidates.append(src)
-            for rel in candidates:
-                rel = rel.removeprefix("./")
-                text = ctx.read_side(rel) if rel and "*" not in rel else None
-                if text is not None:
-                    return rel, text
+#: where a file belongs to the system (its packages, root's home): the start cannot write there as a user
+_SYSTEM_PATHS = ("/etc/", "/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/boot/", "/root/", "/var/lib/dpkg/",
+                 "/var/lib/apt/", "/var/lib/rpm/", "/var/spool/cron/")
+
+
+def _system_write(ctx: Context, stage: Stage, chain: list[Stage]) -> str | None:
+    """The first system file the start writes (``sed -i`` on /etc/apache2/ports.conf), as a reason;
+    None when it writes none. Folders the Dockerfile makes itself (``mkdir /etc/myapp``) are the app's."""
+    use = ctx.start_use(stage)
+    made, _files = _made_paths(ctx, chain, None, anywhere=True)
+    workdir = ctx.facts.app_workdir(stage)
+    if workdir and workdir != "/":
+        made.append(workdir)  # the app's own folder, even in a system place (WORKDIR /root): the user owns it
+    for w in use.writes if use is not None else ():
+        path = w.path.rstrip("/")
+        if not (path + "/").startswith(_SYSTEM_PATHS):
+            continue
+        if any(path == d or path.startswith(d.rstrip("/") + "/") for d in made):
+            continue
+        return (f"{w.where} writes {w.path} ({w.how}), a system file a non-root user cannot change; "
+                "write it at build time, or to a folder the app owns")
     return None
+
+
+def _start_writes(ctx: Context, stage: Stage, chain: list[Stage], workdir: str | None,
+                  made_dirs: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """What the start writes that the user must own: (folders owned themselves, folders owned with what
+    is in them, files the image has), system places left out (see :func:`_system_write`). A folder the
+    start makes itself (``mkdir X``, ``git clone``) is not made before it: its parent is owned."""
+    use = ctx.start_use(stage)
+    parents: list[str] = []
+    trees: list[str] = []
+    files: list[str] = []
+
+    def in_image(path: str) -> bool:
+        return path == workdir or path in made_dirs or context_source(ctx, chain, path, workdir or "/") is not None
+
+    for w in use.writes if use is not None else ():
+        path = w.path.rstrip("/") or "/"
+        if (path + "/").startswith((*_SYSTEM_PATHS, "/tmp/", "/dev/", "/proc/", "/home/")) or path == "/":
+            continue
+        parent = posixpath.dirname(path) or "/"
+        if w.is_dir and (w.precreate or in_image(path)):
+            trees.append(path)
+            continue
+        if parent != "/":
+            parents.append(parent)
+        if not w.is_dir and in_image(path):
+            files.append(path)  # the image has it (a COPY from the context): the user rewrites it
+    return parents, trees, files
 
 
 #: environment variables that apps read as the port to listen on (PORT: Heroku, Cloud Run, Express,
@@ -361,8 +370,10 @@ def _add_user(
     has_shell = family not in {"distroless", "scratch"}
     workdir = ctx.facts.app_workdir(stage)
     volumes = _volumes(stage)
-    owned = [d for d in [workdir, *volumes, *_start_command_writes(stage)] if d and d != "/"]
     made_dirs, made_files = _made_paths(ctx, chain, workdir)
+    start_parents, start_trees, start_files = _start_writes(ctx, stage, chain, workdir, made_dirs)
+    owned = [d for d in [workdir, *volumes, *start_parents] if d and d != "/"]
+    made_files += start_files
     # folders a build stage made for the app and the final stage copies from it (a split's runtime)
     for inst in stage.instructions:
         source = ctx.facts.copy_source(inst) if inst.keyword == "COPY" else None
@@ -373,6 +384,9 @@ def _add_user(
                 made_dirs.append(inst.argv[0].rstrip("/"))
     framework = [*(_framework_dirs(ctx, stage, workdir, table["writable_dirs"]) if workdir else []), *made_dirs]
     framework = [d for d in dict.fromkeys(framework) if d not in owned]
+    # folders the start writes into with what is in them: owned recursively, not twice
+    framework += [d for d in dict.fromkeys(start_trees) if d not in framework]
+    owned = [d for d in owned if d not in start_trees]
     files = [f for f in made_files if not any(f.startswith(d.rstrip("/") + "/") for d in framework)]
     if (owned or framework or files) and has_shell:
         grp = f":{gid}" if gid is not None else ""
@@ -527,10 +541,11 @@ _SYSTEM_PLACES = ("/var/lib/apt", "/var/lib/dpkg", "/var/cache/apt", "/var/cache
                   "/var/cache/apk", "/var/lib/dnf", "/var/cache/dnf", "/var/cache/yum")
 
 
-def _made_paths(ctx: Context, chain: list[Stage], workdir: str | None) -> tuple[list[str], list[str]]:
+def _made_paths(ctx: Context, chain: list[Stage], workdir: str | None, anywhere: bool = False
+                ) -> tuple[list[str], list[str]]:
     """Folders (``mkdir``) and files (``touch``) the stages make for the app (under the app's WORKDIR,
-    or in a place apps write: logs, state, caches, data), each relative path taken in the WORKDIR of its
-    own RUN: the user gets them (folders recursively)."""
+    or in a place apps write: logs, state, caches, data; ``anywhere``: every absolute one), each relative
+    path taken in the WORKDIR of its own RUN: the user gets them (folders recursively)."""
     dirs: list[str] = []
     files: list[str] = []
     for run, argv in _run_commands(ctx, chain):
@@ -543,28 +558,10 @@ def _made_paths(ctx: Context, chain: list[Stage], workdir: str | None) -> tuple[
             path = (made or "").rstrip("/")
             if not path or path.startswith(_SYSTEM_PLACES):
                 continue
-            if (workdir and workdir != "/" and path.startswith(workdir.rstrip("/") + "/")) or path.startswith(
-                    _APP_PLACES):
+            under_workdir = bool(workdir) and workdir != "/" and path.startswith(workdir.rstrip("/") + "/")
+            if anywhere or under_workdir or path.startswith(_APP_PLACES):
                 (dirs if _base(argv[0]) == "mkdir" else files).append(path)
     return dirs, list(dict.fromkeys(files))
-
-
-def _start_command_writes(stage: Stage) -> list[str]:
-    """Folders the start command writes files into (``>> /var/log/app/app.log``): the user needs them."""
-    out: list[str] = []
-    for inst in (stage.last("ENTRYPOINT"), stage.last("CMD")):
-        if inst is None:
-            continue
-        text = inst.arguments if inst.exec_args is None else shell_c(inst.exec_args)
-        if text is None:
-            continue
-        for cmd in parse_shell(text).commands:
-            for r in cmd.redirects:
-                target = r.target.text if r.target is not None else ""
-                if r.op in {">", ">>", "&>", "&>>"} and target.startswith("/") and not target.startswith(
-                        ("/dev/", "/proc/")) and "$" not in target:
-                    out.append(target.rsplit("/", 1)[0] or "/")
-    return out
 
 
 def _volumes(stage: Stage) -> list[str]:

@@ -19,6 +19,7 @@ from rewriter.facts.model import Facts
 
 if TYPE_CHECKING:
     from rewriter.facts.base import BaseImage
+    from rewriter.facts.startuse import StartUse
 
 #: docker compose file names, in the order compose looks for them
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -114,6 +115,19 @@ class Context:
         from rewriter.facts.base import base_image
 
         return base_image(self, stage)
+
+    def start_use(self, stage: Stage) -> StartUse | None:
+        """What the stage's start runs and writes (:mod:`rewriter.facts.startuse`), once per round."""
+        from rewriter.facts.startuse import start_use
+
+        cache = self._start_use
+        if stage.index not in cache:
+            cache[stage.index] = start_use(self, stage)
+        return cache[stage.index]
+
+    @functools.cached_property
+    def _start_use(self) -> dict[int, StartUse | None]:
+        return {}
 
     def resolved_base(self, stage: Stage) -> str:
         """The image a stage is ultimately built from, following ``FROM <earlier stage>``."""
