@@ -13,9 +13,17 @@ What it changes
       use it numerically (``node`` 1000, distroless/Chainguard 65532, .NET 1654). A user the
       Dockerfile already creates with a fixed uid (``useradd -u 1001 app``) is reused.
     * The user gets ownership of what the app writes: its ``WORKDIR`` (the folder itself, not
-      recursively), declared ``VOLUME`` folders, folders the start command writes into, and the
-      folders and files the Dockerfile makes for the app (``mkdir``/``touch`` under WORKDIR or in
-      log, state, cache and data places: recursively), in the same ``RUN`` that creates the user.
+      recursively), declared ``VOLUME`` folders, the folders and files the Dockerfile makes for the app
+      (``mkdir``/``touch`` under WORKDIR or in log, state, cache and data places: recursively), and what
+      the start writes (:mod:`rewriter.facts.startuse`: the start line, the scripts and package scripts
+      it runs): the folder of each file it writes, the file itself when the image has it, the folders
+      it fills (``collectstatic``'s ``STATIC_ROOT``, ``cp`` targets; recursively); a folder the start
+      makes itself (``mkdir X``, ``git clone``) is not made before it, its parent is owned. All in the
+      same ``RUN`` that creates the user.
+    * The user has a real home it owns (``/home/app``; the image's own user's home). Settings the build
+      wrote into root's home (``git config --global``, ``npm config set``, ``bundle config``, ``pip
+      config``, ``pip install --user``, ``mix local.hex``, a COPY into /root; ``home_state`` in
+      ``transforms/data/users.yaml``; credentials never) are copied there, each only if it exists.
     * An image that already runs as its unprivileged user (distroless ``:nonroot``, Chainguard,
       chiseled .NET) gets that user's numeric ``USER`` written out.
     * The official nginx image whose configuration the Dockerfile replaces with one that listens
@@ -33,6 +41,9 @@ When it refuses (a note, file unchanged)
       ``chown``/``useradd`` at start, services (``service``, cron, supervisord, sshd, syslog) and
       servers whose master needs root-owned run/pid/temp paths (nginx, Apache/httpd) —
       ``transforms/data/users.yaml`` ``root_commands``.
+    * The start writes a system file (``sed -i`` on /etc/…, a redirection into /usr/…) that the
+      Dockerfile did not make for the app; an ``ENV`` of the start points into /root (``PATH=/root/.local/
+      bin:$PATH``), which a user cannot enter.
     * The base image's own start needs root (``root_images``: nginx, httpd, ``php:*-apache``, the
       database images whose entry points drop privileges) and the Dockerfile sets no ENTRYPOINT.
     * The app binds a port below 1024 (``EXPOSE 80``, ``--port 443``): a non-root process could not
@@ -148,7 +159,7 @@ class NonrootTransform(Codemod):
         if needs_root:
             yield Note(ID, f"left as root: {needs_root[0]}", stage.start_line, refusal=needs_root[1])
             return
-        system = _system_write(ctx, stage, chain)
+        system = _system_write(ctx, stage, chain) or _env_into_root(ctx, stage)
         if system:
             yield Note(ID, f"left as root: {system}", stage.start_line, refusal=True)
             return
@@ -251,6 +262,33 @@ def _system_write(ctx: Context, stage: Stage, chain: list[Stage]) -> str | None:
     return None
 
 
+_INTO_ROOT = re.compile(r"(?:^|:)/root(?:/|:|$)")
+
+
+def _env_into_root(ctx: Context, stage: Stage) -> str | None:
+    """An ENV of the start that points into root's home (``PATH=/root/.local/bin:…``, ``HOME=/root``):
+    /root is mode 700, so a user could not reach it (unless /root is the app's own WORKDIR)."""
+    workdir = ctx.facts.app_workdir(stage) or ""
+    if workdir == "/root" or workdir.startswith("/root/"):
+        return None
+    raw: dict[str, str] = {}  # as written (``/root/.local/bin:$PATH`` has no known value here)
+    for st in ctx.facts.chain(stage):
+        for inst in st.instructions:
+            if inst.keyword == "ENV":
+                words = inst.arguments.split()
+                if words and "=" not in words[0]:
+                    raw[words[0]] = " ".join(words[1:])
+                else:
+                    raw.update(w.split("=", 1) for w in words if "=" in w)
+    env = ctx.facts.final(stage).env
+    for name, value in sorted(raw.items()):
+        value = env.get(name) or value.strip("\"'")
+        if name in env and _INTO_ROOT.search(value):
+            return (f"ENV {name} points into /root ({value}), root's home, which a non-root user cannot enter; "
+                    "install there no more (pip without --user, a virtualenv in /opt) and run again")
+    return None
+
+
 def _start_writes(ctx: Context, stage: Stage, chain: list[Stage], workdir: str | None,
                   made_dirs: list[str]) -> tuple[list[str], list[str], list[str]]:
     """What the start writes that the user must own: (folders owned themselves, folders owned with what
@@ -349,6 +387,7 @@ def _add_user(
     numeric = [c for c in chowns if c.split(":", 1)[0].isdigit() and c.split(":", 1)[0] != "0"]
     nl = ctx.tree.newline
     create_cmd = None
+    home: str | None = None  #: the user's home, when known (where root's settings are carried)
     if created:
         user = list(created.values())[-1]
         uid, gid = user.uid, user.gid
@@ -362,11 +401,13 @@ def _add_user(
         uid, gid = int(uid_s), int(gid_s) if gid_s.isdigit() else None
     elif existing is not None:
         uid, gid = int(existing["uid"]), int(existing["gid"])
+        home = existing.get("home")
     else:
         uid, gid = ctx.config.uid, ctx.config.gid
         template = table["families"].get(family, {}).get("create") if family in table["families"] else None
         if template:
             create_cmd = template.format(uid=uid, gid=gid, name="app")
+            home = "/home/app"  # the family templates make it (--create-home, adduser -h)
     has_shell = family not in {"distroless", "scratch"}
     workdir = ctx.facts.app_workdir(stage)
     volumes = _volumes(stage)
@@ -402,6 +443,18 @@ def _add_user(
             own.append(f"chown {uid}{grp} {' '.join(shlex.quote(f) for f in files)}")
             owned += files
         create_cmd = " && ".join([*([create_cmd] if create_cmd else []), *own])
+    state = _root_home_state(ctx, chain, table["home_state"])
+    carried: list[str] = []
+    if state and has_shell and home:
+        grp = f":{gid}" if gid is not None else ""
+        carry = [f"mkdir -p {shlex.quote(posixpath.join(home, d))}"
+                 for d in dict.fromkeys(posixpath.dirname(p) for p in state) if d]
+        for p in state:
+            dest = posixpath.join(home, posixpath.dirname(p)).rstrip("/") + "/"
+            carry.append(f"if [ -e /root/{shlex.quote(p)} ]; then cp -a /root/{shlex.quote(p)} {shlex.quote(dest)}; fi")
+        carry.append(f"chown -R {uid}{grp} {shlex.quote(home)}")
+        create_cmd = " && ".join([*([create_cmd] if create_cmd else []), *carry])
+        carried = [f"~/{p}" for p in state]
     user_spec = f"{uid}:{gid}" if gid is not None else str(uid)
     run = _run_lines(ctx, create_cmd) if create_cmd else ""
     text = f"{run}USER {user_spec}{nl}"
@@ -424,8 +477,59 @@ def _add_user(
     msg = f"run the final stage as non-root {user_spec} ({who})"
     if owned and has_shell:
         msg += f"; it owns {', '.join(dict.fromkeys(owned))}"
+    if carried:
+        msg += f"; root's settings made by the build ({', '.join(carried)}) are copied to its home {home}"
     msg += "; unsafe: check that the app writes nowhere else and needs no root-only resource"
     yield Fix(ID, msg, (edit,), Applicability.UNSAFE, anchor.start_line)
+    if state and not carried:
+        yield Note(ID, f"the build writes settings into root's home ({', '.join('~/' + p for p in state)}), which "
+                       f"user {user_spec} will not read (its HOME is not /root); make them system-wide if the app "
+                       "needs them at run time", anchor.start_line)
+
+
+def _root_home_state(ctx: Context, chain: list[Stage], rows: list[dict]) -> list[str]:
+    """Paths under root's home (relative to it) that the stages' RUNs write settings into
+    (``git config --global``, ``npm config set``, ``bundle config``, ``mix local.hex``…: ``home_state``),
+    or COPY puts there, credentials excepted (see the table)."""
+    out: list[str] = []
+    for _run, argv in _run_commands(ctx, chain):
+        words = _pip_words(argv)
+        if not words:
+            continue
+        for row in rows:
+            command = row["command"]
+            if _base(words[0]) != command[0] and not (command[0] == "pip" and re.fullmatch(r"pip\d*(\.\d+)*",
+                                                                                         _base(words[0]))):
+                continue
+            it = iter(words[1:])
+            if not all(any(w == c for w in it) for c in command[1:]):
+                continue
+            if any(w in row.get("unless", ()) or w.split("=", 1)[0] in row.get("unless", ()) for w in words[1:]):
+                continue
+            keys = row.get("unless_keys")
+            if keys and any(re.search(keys, w) for w in words[len(command):]):
+                continue
+            out.append(row["path"])
+    for copy in ctx.facts.context_copies(chain):
+        dest = copy.dest.rstrip("/")
+        if dest.startswith("/root/") and not _SECRET_PLACES.search(dest):
+            out.append(dest.removeprefix("/root/"))
+        elif dest == "/root" and copy.into_dir:
+            out += [_base(src.rstrip("/")) for src in copy.sources
+                    if src not in {".", "./"} and not _SECRET_PLACES.search("/" + _base(src.rstrip("/")))]
+    return list(dict.fromkeys(out))
+
+
+#: what never moves from root's home: credentials (the secrets codemod's), shell history and caches
+_SECRET_PLACES = re.compile(r"/\.(?:ssh|npmrc|netrc|pypirc|git-credentials|aws|docker|gnupg|kube|gem/credentials|"
+                            r"cache|composer/auth\.json)(?:/|$)")
+
+
+def _pip_words(argv: list[str]) -> list[str]:
+    """A command's words with ``python -m pip`` read as ``pip``."""
+    if len(argv) >= 3 and re.fullmatch(r"python\d*(\.\d+)*", _base(argv[0])) and argv[1:3] == ["-m", "pip"]:
+        return ["pip", *argv[3:]]
+    return argv
 
 
 def _config_copies(ctx: Context, chain: list[Stage], config_dir: str) -> dict[str, str | None]:
