@@ -279,7 +279,7 @@ USERS = Obj({
     "root_commands": STR_MAP,
     "root_images": ListOf(_image_row({"reason": STR}, {"unprivileged": STR})),
     "writable_dirs": ListOf(Obj({"markers": STRS, "dirs": STRS})),
-    "home_state": ListOf(Obj({"command": STRS, "path": STR}, {"unless": STRS, "unless_keys": STR})),
+    "home_state": ListOf(Obj({"command": STRS, "path": STR}, {"unless": STRS, "unless_keys": STR, "maybe": BOOL})),
     "unprivileged": MapOf(Obj({"uid": INT, "gid": INT, "config_dir": STR, "replaces": STRS, "listen": REGEX,
                                "run": STR})),
 })

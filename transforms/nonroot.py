@@ -72,6 +72,7 @@ from rewriter.core.edits import Applicability, Edit, Fix, Note
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import Run
+from rewriter.facts.homestate import root_home_state
 from rewriter.facts.scope import expand
 from rewriter.facts.startuse import context_source
 from transforms._base import Codemod
@@ -443,7 +444,7 @@ def _add_user(
             own.append(f"chown {uid}{grp} {' '.join(shlex.quote(f) for f in files)}")
             owned += files
         create_cmd = " && ".join([*([create_cmd] if create_cmd else []), *own])
-    state = _root_home_state(ctx, chain, table["home_state"])
+    state = [h.path for h in root_home_state(ctx, chain)]
     carried: list[str] = []
     if state and has_shell and home:
         grp = f":{gid}" if gid is not None else ""
@@ -485,51 +486,6 @@ def _add_user(
         yield Note(ID, f"the build writes settings into root's home ({', '.join('~/' + p for p in state)}), which "
                        f"user {user_spec} will not read (its HOME is not /root); make them system-wide if the app "
                        "needs them at run time", anchor.start_line)
-
-
-def _root_home_state(ctx: Context, chain: list[Stage], rows: list[dict]) -> list[str]:
-    """Paths under root's home (relative to it) that the stages' RUNs write settings into
-    (``git config --global``, ``npm config set``, ``bundle config``, ``mix local.hex``…: ``home_state``),
-    or COPY puts there, credentials excepted (see the table)."""
-    out: list[str] = []
-    for _run, argv in _run_commands(ctx, chain):
-        words = _pip_words(argv)
-        if not words:
-            continue
-        for row in rows:
-            command = row["command"]
-            if _base(words[0]) != command[0] and not (command[0] == "pip" and re.fullmatch(r"pip\d*(\.\d+)*",
-                                                                                         _base(words[0]))):
-                continue
-            it = iter(words[1:])
-            if not all(any(w == c for w in it) for c in command[1:]):
-                continue
-            if any(w in row.get("unless", ()) or w.split("=", 1)[0] in row.get("unless", ()) for w in words[1:]):
-                continue
-            keys = row.get("unless_keys")
-            if keys and any(re.search(keys, w) for w in words[len(command):]):
-                continue
-            out.append(row["path"])
-    for copy in ctx.facts.context_copies(chain):
-        dest = copy.dest.rstrip("/")
-        if dest.startswith("/root/") and not _SECRET_PLACES.search(dest):
-            out.append(dest.removeprefix("/root/"))
-        elif dest == "/root" and copy.into_dir:
-            out += [_base(src.rstrip("/")) for src in copy.sources
-                    if src not in {".", "./"} and not _SECRET_PLACES.search("/" + _base(src.rstrip("/")))]
-    return list(dict.fromkeys(out))
-
-
-#: what never moves from root's home: credentials (the secrets codemod's), shell history and caches
-_SECRET_PLACES = re.compile(r"/\.(?:ssh|npmrc|netrc|pypirc|git-credentials|aws|docker|gnupg|kube|gem/credentials|"
-                            r"cache|composer/auth\.json)(?:/|$)")
-
-
-def _pip_words(argv: list[str]) -> list[str]:
-    """A command's words with ``python -m pip`` read as ``pip``."""
-    if len(argv) >= 3 and re.fullmatch(r"python\d*(\.\d+)*", _base(argv[0])) and argv[1:3] == ["-m", "pip"]:
-        return ["pip", *argv[3:]]
-    return argv
 
 
 def _config_copies(ctx: Context, chain: list[Stage], config_dir: str) -> dict[str, str | None]:

@@ -19,6 +19,7 @@ from rewriter.core.edits import Applicability, Edit, Fix
 from rewriter.core.shell import split_words
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context, inside
+from rewriter.facts.homestate import root_home_state
 from transforms.multistage.plan import ID, Plan, _workdir
 from transforms.multistage.samefamily import carried_paths
 
@@ -296,7 +297,10 @@ def _fix(ctx: Context, stage: Stage, plan: Plan) -> Fix:
         carried_files = _carried_files(ctx, stage, plan)
     workdir = _workdir(ctx, stage)
     app_files = [] if plan.shell or workdir == "/" else _app_files(ctx, stage, plan, workdir)
-    for src, dest in [*plan.copies, *((p, p) for p in [*carried_files, *app_files])]:
+    # settings the build left in root's home (bundle config --global, npm config set): the original had them
+    home = [] if plan.stack in _COMPILED else [
+        f"/root/{h.path}" for h in root_home_state(ctx, ctx.facts.chain(stage)) if h.sure]
+    for src, dest in [*plan.copies, *((p, p) for p in [*carried_files, *app_files, *home])]:
         lines.append(f"COPY --from={builder} {src} {dest}")
     # the app runs where it ran: a compiled one opens files relative to its WORKDIR
     if workdir != "/" and (any(dest == workdir for _src, dest in plan.copies) or plan.stack in _COMPILED):
@@ -331,8 +335,9 @@ def _fix(ctx: Context, stage: Stage, plan: Plan) -> Fix:
         text = nl + text[: -len(nl)]
     edits.append(Edit.insert(at, text))
     msg = f"{plan.stack} app split into builder `{builder}` and runtime {plan.runtime}"
-    if plan.notes:
-        msg += " (" + "; ".join(plan.notes) + ")"
+    notes = [*plan.notes, *([f"root's settings from the build ({', '.join(home)}) go with it"] if home else [])]
+    if notes:
+        msg += " (" + "; ".join(notes) + ")"
     if health_kept:
         pass
     elif probe is not None:
