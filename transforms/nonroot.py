@@ -581,10 +581,10 @@ def _unpinned_users(ctx: Context, stages: list[Stage]) -> list[str]:
 def _framework_dirs(ctx: Context, stage: Stage, workdir: str, rows: list[dict]) -> list[str]:
     """Folders under WORKDIR that the stage's framework writes at run time (data table)."""
     words: set[str] = set()
-    for inst in stage.instructions:
-        if inst.keyword in {"CMD", "ENTRYPOINT"}:
-            for w in inst.exec_args or inst.arguments.split():
-                words.update(w.replace("/", " ").split())
+    use = ctx.start_use(stage)
+    for cmd in use.commands if use is not None else ():
+        for w in cmd.argv:
+            words.update(w.replace("/", " ").split())
     words.update(ctx.facts.final(stage).env)  # ENV names in force
     out: list[str] = []
     for row in rows:

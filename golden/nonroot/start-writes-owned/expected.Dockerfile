@@ -7,8 +7,8 @@ RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/app --shell /usr/sbin/nologin app \
  && mkdir -p /srv /srv/web/public \
  && chown 10001:10001 /srv /srv/web/public \
- && mkdir -p /var/www/static \
- && chown -R 10001:10001 /var/www/static \
+ && mkdir -p /srv/media /var/www/static \
+ && chown -R 10001:10001 /srv/media /var/www/static \
  && chown 10001:10001 /srv/web/public/config.js
 USER 10001:10001
 VOLUME /var/www/static
