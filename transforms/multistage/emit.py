@@ -20,7 +20,7 @@ from rewriter.core.shell import split_words
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context, inside
 from rewriter.facts.homestate import root_home_state
-from transforms.multistage.plan import ID, Plan, _workdir
+from transforms.multistage.plan import ID, Plan, _workdir, arg_paths
 from transforms.multistage.samefamily import carried_paths
 
 _CARRY = {"ENV", "EXPOSE", "LABEL", "VOLUME", "STOPSIGNAL"}
@@ -300,13 +300,17 @@ def _fix(ctx: Context, stage: Stage, plan: Plan) -> Fix:
     # settings the build left in root's home (bundle config --global, npm config set): the original had them
     home = [] if plan.stack in _COMPILED else [
         f"/root/{h.path}" for h in root_home_state(ctx, ctx.facts.chain(stage)) if h.sure]
-    for src, dest in [*plan.copies, *((p, p) for p in [*carried_files, *app_files, *home])]:
-        lines.append(f"COPY --from={builder} {src} {dest}")
+    written = arg_paths()  # a path the build names with a build argument keeps it (re-declared below)
+    copy_lines = [f"COPY --from={builder} {written.get(src, src)} {written.get(dest, dest)}"
+                  for src, dest in [*plan.copies, *((p, p) for p in [*carried_files, *app_files, *home])]]
+    lines += _args_used(stage, copy_lines) + copy_lines
     # the app runs where it ran: a compiled one opens files relative to its WORKDIR
     if workdir != "/" and (any(dest == workdir for _src, dest in plan.copies) or plan.stack in _COMPILED):
         lines.append(f"WORKDIR {workdir}")
     kept = [c for c in carried if not c.upper().startswith(("HEALTHCHECK",))]
-    lines += _args_used(stage, kept + ([i.raw for i in _start_lines(stage)] if plan.shell else [])) + kept
+    declared = set(lines)
+    lines += [a for a in _args_used(stage, kept + ([i.raw for i in _start_lines(stage)] if plan.shell else []))
+              if a not in declared] + kept
     if plan.shell and plan.user:
         lines.append(f"USER {plan.user}")
     probe = _health_probe(health, plan) if health is not None else None

@@ -19,7 +19,7 @@ from rewriter.core.edits import Edit
 from rewriter.core.shell import Command
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context, ImageRef
-from rewriter.facts.scope import join
+from rewriter.facts.scope import expand, join
 from transforms._data import checked_date, load, merged
 
 ID = "multistage"
@@ -39,14 +39,25 @@ def runtimes() -> Any:
     return table if table is not None else load("runtimes")
 
 
+#: builder paths resolved from build arguments (``/out/${APP}`` -> ``/out/svc``) during one ``run``:
+#: resolved path -> the path as written (the runtime's COPY keeps the argument, with its ARG re-declared)
+_ARG_PATHS: ContextVar[dict[str, str]] = ContextVar("arg_paths")
+
+
+def arg_paths() -> dict[str, str]:
+    return _ARG_PATHS.get({})
+
+
 @contextmanager
 def runtimes_of(ctx: Context) -> Iterator[None]:
     """Make ``runtimes()`` the table with ``ctx``'s configuration additions while the block runs."""
     token = _RUNTIMES.set(merged("runtimes", ctx.config.tables.get("runtimes")))
+    paths = _ARG_PATHS.set({})
     try:
         yield
     finally:
         _RUNTIMES.reset(token)
+        _ARG_PATHS.reset(paths)
 
 
 @dataclass
@@ -100,14 +111,35 @@ def _alive(row: dict) -> bool:
 
 
 def abs_at(ctx: Context, inst: Instruction, path: str) -> str:
-    """``path`` as the build instruction ``inst`` sees it, absolute (relative to its own WORKDIR)."""
+    """``path`` as the build instruction ``inst`` sees it, absolute (relative to its own WORKDIR).
+
+    A build argument in it (``-o /out/${APP}``) is resolved with its default; the path as written is
+    remembered (:func:`arg_paths`) so that the runtime's COPY keeps the argument. A variable without a
+    value here refuses: which file the runtime needs is decided at build time."""
+    raw = path
+    if "$" in path:
+        scope = ctx.facts.before(inst)
+        resolved = expand(path, scope.values, ctx.tree.escape)
+        if resolved is None or "$" in resolved:
+            raise Refuse(f"line {inst.start_line} writes {path}, whose variable has no value in the Dockerfile "
+                         "(a --build-arg without a default): cannot tell which file the runtime needs")
+        path = resolved
     if path.startswith("/"):
-        return join("/", path)
-    workdir = ctx.facts.workdir_at(inst)
-    if workdir is None:
-        raise Refuse(f"the WORKDIR of line {inst.start_line} is set from a variable whose value is not in the "
-                     f"Dockerfile: cannot tell where {path} is")
-    return join(workdir, path)
+        out = join("/", path)
+        written = join("/", raw)
+    else:
+        workdir = ctx.facts.workdir_at(inst)
+        if workdir is None:
+            raise Refuse(f"the WORKDIR of line {inst.start_line} is set from a variable whose value is not in "
+                         f"the Dockerfile: cannot tell where {path} is")
+        out, written = join(workdir, path), join(workdir, raw)
+    names = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", raw))
+    stage = ctx.facts.scopes.stage_of(inst)
+    declared = {w.text.split("=", 1)[0] for i in (stage.instructions if stage else ()) if i.keyword == "ARG"
+                for w in i.words}
+    if names and names <= declared and not names & set(ctx.facts.before(inst).env):
+        _ARG_PATHS.get({})[out] = written  # build arguments only: the runtime re-declares them
+    return out
 
 
 def virtualenvs(ctx: Context, stage: Stage, runs: list[tuple[Instruction, Command]]) -> list[str]:
