@@ -307,6 +307,7 @@ RUNTIMES = Obj({
     "build_helpers": STRS,
     "apk_runtime_libraries": STR_MAP,
     "services": STRS,
+    "default_workdirs": ListOf(_image_row({"workdir": STR})),
 })
 
 ENTRYPOINTS = Obj({

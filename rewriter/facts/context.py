@@ -84,7 +84,17 @@ class Context:
     @functools.cached_property
     def facts(self) -> Facts:
         """The model of this round's tree, computed lazily once and shared by every codemod."""
-        return Facts(self.tree)
+        return Facts(self.tree, self._base_workdir)
+
+    def _base_workdir(self, ref: str) -> str | None:
+        """The WORKDIR the image ``ref`` sets (``runtimes.yaml`` ``default_workdirs``), if known."""
+        if "$" in ref:
+            return None
+        from transforms._data import first_match, merged  # the tables live with the codemods' data
+
+        rows = merged("runtimes", self.config.tables.get("runtimes"))["default_workdirs"]
+        row = first_match(rows, parse_image(ref))
+        return str(row["workdir"]) if row else None
 
     @property
     def text(self) -> str:

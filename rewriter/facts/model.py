@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from rewriter.core.syntax import Dockerfile, Instruction, Stage
@@ -25,12 +25,13 @@ class ContextCopy:
 class Facts:
     """Questions about one tree, each answered once (see :mod:`rewriter.facts`)."""
 
-    def __init__(self, tree: Dockerfile) -> None:
+    def __init__(self, tree: Dockerfile, base_workdir: Callable[[str], str | None] | None = None) -> None:
         self.tree = tree
+        self.base_workdir = base_workdir
 
     @functools.cached_property
     def scopes(self) -> Scopes:
-        return Scopes(self.tree)
+        return Scopes(self.tree, self.base_workdir)
 
     @functools.cached_property
     def runs(self) -> Runs:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -178,8 +178,10 @@ def arg_pairs(inst: Instruction, values: Mapping[str, str | None]) -> list[tuple
 class Scopes:
     """Per-instruction scopes and stage ancestry of one parsed Dockerfile, computed in one pass."""
 
-    def __init__(self, tree: Dockerfile) -> None:
+    def __init__(self, tree: Dockerfile, base_workdir: Callable[[str], str | None] | None = None) -> None:
         self.tree = tree
+        #: the WORKDIR an image sets (``golang`` -> /go), for stages built FROM an image
+        self.base_workdir = base_workdir
         self._after: dict[int, Scope] = {}
         self._before: dict[int, Scope] = {}
         self._stage_of: dict[int, Stage] = {}
@@ -237,7 +239,9 @@ class Scopes:
             scope = _with_values(Scope(), workdir=p.workdir, workdir_set=p.workdir_set, env=p.env, user=p.user,
                                  shell=p.shell)
         else:
-            scope = _with_values(Scope())
+            escape = self.tree.escape
+            base = expand(stage.base, self.global_args, escape) if self.base_workdir else None
+            scope = _with_values(Scope(workdir=(self.base_workdir(base) if base else None) or "/"))
         escape = self.tree.escape
         for inst in stage.instructions:
             self._stage_of[inst.start] = stage
