@@ -334,3 +334,13 @@ def test_copy_source_is_an_earlier_stage_only() -> None:
         """)
     copies = [i for i in f.tree.instructions if i.keyword == "COPY"]
     assert [s.name if s else None for s in map(f.copy_source, copies)] == ["build", None, None]
+
+
+def test_a_stage_from_an_official_image_starts_in_that_images_workdir() -> None:
+    ctx = Context(parse("ARG GO=1.24\nFROM golang:${GO} AS build\nCOPY . .\nRUN go build -o app .\n"
+                        "FROM build AS again\nRUN ls\nFROM debian:13\nCOPY x .\n"
+                        "FROM php:8.4-apache\nCOPY src/ .\n"), None, None)
+    copies = [i for i in ctx.tree.instructions if i.keyword in {"COPY", "RUN"}]
+    assert [ctx.facts.workdir_at(i) for i in copies] == ["/go", "/go", "/go", "/", "/var/www/html"]
+    assert ctx.facts.app_workdir(ctx.tree.stages[0]) is None  # the Dockerfile set none itself
+    assert Facts(ctx.tree).workdir_at(copies[0]) == "/"  # without the table (no context): the root
