@@ -74,13 +74,18 @@ class SecretsTransform(Codemod):
 
     def run(self, ctx: Context) -> Iterator[Fix | Note]:
         table = merged("secrets", ctx.config.tables.get("secrets"))
+        moved: set[int] = set()  # COPY instructions a fix here takes out (their file goes to a mount)
         for stage in ctx.tree.stages:
             if ctx.is_windows(stage):
                 continue
             runs = Runs(ctx, stage)
-            yield from file_secrets(ctx, stage, runs, table)
+            for found in file_secrets(ctx, stage, runs, table):
+                if isinstance(found, Fix):
+                    moved.update(i.start for i in stage.instructions if i.keyword in {"COPY", "ADD"}
+                                 and any(e.start <= i.start < e.end for e in found.edits if e.path is None))
+                yield found
             yield from variable_secrets(ctx, stage, runs, table)
-        yield from context_leak(ctx, table)
+        yield from context_leak(ctx, table, moved)
 
 
 TRANSFORM = SecretsTransform()

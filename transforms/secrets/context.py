@@ -11,8 +11,12 @@ from rewriter.facts import Context
 from transforms.secrets.shared import ID, content_confirms, file_row
 
 
-def context_leak(ctx: Context, table: dict) -> Iterator[Fix | Note]:
-    """``COPY . .`` with secret-looking files in the context that .dockerignore does not exclude."""
+def context_leak(ctx: Context, table: dict, moved: set[int] | None = None) -> Iterator[Fix | Note]:
+    """``COPY . .`` with secret-looking files in the context that .dockerignore does not exclude.
+
+    A file that another COPY names and keeps (``COPY .env .``: the app reads it at run time; ``moved``
+    lists the COPYs this round's fixes take out) stays in the context: excluding it would break that
+    COPY's build."""
     if ctx.context_dir is None:
         return
     copies_all = [i for i in ctx.tree.instructions if i.keyword in {"COPY", "ADD"} and not i.flag("from")
@@ -34,6 +38,10 @@ def context_leak(ctx: Context, table: dict) -> Iterator[Fix | Note]:
     original = ctx.read_side(".dockerignore")
     patterns = dockerignore.parse(original or "")
     missing = [p for p in found if not dockerignore.is_excluded(p, patterns)]
+    named = {src.strip("\"'").removeprefix("./").rstrip("/") for copy in ctx.facts.context_copies(ctx.tree.stages)
+             if copy.inst.start not in (moved or set())
+             for src in copy.sources if src.strip("\"'") not in {".", "./"}}
+    missing = [p for p in missing if not any(p == n or p.startswith(n + "/") for n in named if n)]
     if not missing:
         return
     new = dockerignore.extend(original, missing, "\r\n" if original and "\r\n" in original else "\n")
@@ -41,7 +49,7 @@ def context_leak(ctx: Context, table: dict) -> Iterator[Fix | Note]:
         return
     edit = Edit(0, len(original or ""), new, ".dockerignore") if original is None else _append_edit(original, new)
     names = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-    yield Fix(ID, f"`COPY .` at line {copies_all[0].start_line} would send {names} into the image: excluded in "
+    yield Fix(ID, f"`COPY .` would send {names} into the image: excluded in "
                   ".dockerignore (unsafe: a RUN after the COPY, or the app at run time, may read it from the "
                   "copied tree; give a build step a secret mount, and the app the file from the orchestrator, e.g. "
                   "`docker run --env-file`)", (edit,), Applicability.UNSAFE, copies_all[0].start_line)

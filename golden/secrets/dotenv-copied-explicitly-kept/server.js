@@ -1,0 +1,1 @@
+require("dotenv").config(); console.log(process.env.DATABASE_URL)
