@@ -681,3 +681,38 @@ def test_http_get_gives_up_at_the_deadline() -> None:
     res = http_get(port, t0 + 0.6, lambda: None)
     assert res.status is None and "deadline" in (res.error or "")
     assert time.monotonic() - t0 < 5
+
+
+def test_a_split_whose_runtime_lost_a_library_is_not_verified(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Both images answer alike (the module that links libpq is imported on a later request), but the
+    split's runtime lacks libpq.so.5: verify says so, as migrate does, and exits 1."""
+    from test_libraries import BASE, EXT, FULL, make_elf, save_archive
+
+    ctx = tmp_path / "app"
+    shutil.copytree(APPS.parent.parent.parent / "golden" / "multistage" / "python-full-image-psycopg2", ctx,
+                    ignore=shutil.ignore_patterns("expected.*", "case.yaml"))
+    ext = make_elf(["libpq.so.5", "libc.so.6"])
+
+    class Saving(FakeBuilder):
+        def export(self, tag, dest):
+            self.exports.append(tag)
+            layers = [BASE, FULL, {EXT: ext}] if self.kind(tag) == "original" else [BASE, {EXT: ext}]
+            save_archive(dest, layers, oci=True)
+            return None
+
+    same = {"original": HttpResult(200, b"hi"), "rewritten": HttpResult(200, b"hi")}
+    fake = Saving(http=same)
+    code, out, err = verify_with(fake, ctx / "Dockerfile", capsys, port=8000, unsafe_fixes=True)
+    assert code == 1, err
+    assert row(out, "shared libraries") == ["found", "1", "missing", "FAIL"]
+    assert "libpq.so.5" in err and "libpq5" in err and "NOT verified" in err
+    # a rewrite with nothing missing passes the check
+    class Whole(Saving):
+        def export(self, tag, dest):
+            save_archive(dest, [BASE, FULL, {EXT: ext}], oci=True)
+            return None
+
+    code, out, err = verify_with(Whole(http=same), ctx / "Dockerfile", capsys, port=8000, unsafe_fixes=True)
+    assert code == 0, err
+    assert row(out, "shared libraries") == ["-", "all", "found", "ok"]

@@ -22,6 +22,7 @@ import gzip
 import hashlib
 import json
 import posixpath
+import re
 import shutil
 import struct
 import tarfile
@@ -404,6 +405,14 @@ class LibraryCheck:
         if self.original is not None:
             self.original.close()
         shutil.rmtree(self.workdir / "libraries-original", ignore_errors=True)
+
+
+def adds_stage(before: str, after: str) -> bool:
+    """Whether a rewrite adds a stage (a split: the app moves to another image, whose libraries may differ)."""
+    def stages(text: str) -> int:
+        return sum(1 for line in text.splitlines() if re.match(r"\s*FROM\s", line, re.IGNORECASE))
+
+    return stages(after) > stages(before)
 
 
 def lost_libraries(tool: Builder, runtime_tag: str, original_tag: str,

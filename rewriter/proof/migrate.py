@@ -58,6 +58,7 @@ from rewriter.core.edits import Applicability
 from rewriter.engine.pipeline import FileResult, Status, process_file
 from rewriter.proof.buildsecrets import plan_secrets, redact
 from rewriter.proof.containers import Builder, VerifyError
+from rewriter.proof.libraries import adds_stage
 from rewriter.proof.verify import copy_context
 
 if TYPE_CHECKING:
@@ -319,14 +320,6 @@ def _move_of(result: FileResult) -> tuple[str, str]:
     return "?", "?"
 
 
-def _splits(before: str, after: str) -> bool:
-    """Whether a rewrite adds a stage (a split: the app moves to another image)."""
-    def stages(text: str) -> int:
-        return sum(1 for line in text.splitlines() if re.match(r"\s*FROM\s", line, re.IGNORECASE))
-
-    return stages(after) > stages(before)
-
-
 def _unsafe_ids(result: FileResult, order: Sequence[str]) -> list[str]:
     """The codemods whose unsafe fixes the result applied, in pipeline order."""
     used = {f.transform for f in result.fixes if f.applicability == Applicability.UNSAFE}
@@ -441,7 +434,7 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             obs = lab.observe(label, result.new_text, sides, plan.rewritten_flags, opts.env, plan.redactions(),
                               original.ports)
             failed = differences(original, obs, bool(opts.smoke_cmd))
-            if not failed and _splits(result.original, result.new_text):
+            if not failed and adds_stage(result.original, result.new_text):
                 # a split that answers like the original may still lack a library the app loads later
                 # (on the request that imports it): compare the linked libraries of what it carried
                 lost, problem = lab.lost_libraries(original, obs)

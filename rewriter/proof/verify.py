@@ -85,6 +85,7 @@ from rewriter.proof.containers import (
     _decode,
     detect_builder,
 )
+from rewriter.proof.libraries import adds_stage, lost_libraries
 
 TAG_PREFIX = "localhost/dockerfix-verify-"
 ORIGINAL, REWRITTEN = "original", "rewritten"
@@ -517,6 +518,20 @@ def _verify(
                 _scan(tool, side, plan.secrets, needles, tmp)
 
         verdict = compare(orig, new, port=port, secrets=plan.secrets, redactions=redactions)
+        if orig.built and new.built and adds_stage(result.original, result.new_text):
+            # a split that answers like the original may still lack a library the app loads later (on
+            # the request that imports it): the linked libraries of what it carried, as migrate does
+            say("comparing the shared libraries the app's files link against")
+            lost, problem = lost_libraries(tool, new.tag, orig.tag, tmp)
+            if lost:
+                verdict.rows.append(("shared libraries", "found", f"{len(lost)} missing", "FAIL"))
+                verdict.failures.append("the rewritten image lacks shared libraries the app links against")
+                verdict.details.extend(f"{REWRITTEN}: {m.describe()}" for m in lost)
+            else:
+                verdict.rows.append(("shared libraries", "-", "unknown" if problem else "all found",
+                                     "not checked" if problem else "ok"))
+                if problem:
+                    say(f"{name}: the runtime's shared libraries were not checked: {problem}")
         out.write(format_table(verdict.rows))
         out.flush()
         if not new.built:
