@@ -74,7 +74,7 @@ from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import Run
 from rewriter.facts.homestate import root_home_state
 from rewriter.facts.scope import expand
-from rewriter.facts.startuse import context_source
+from rewriter.facts.startuse import context_source, settings_files
 from transforms._base import Codemod
 from transforms._data import first_match, merged
 
@@ -414,8 +414,10 @@ def _add_user(
     volumes = _volumes(stage)
     made_dirs, made_files = _made_paths(ctx, chain, workdir)
     start_parents, start_trees, start_files = _start_writes(ctx, stage, chain, workdir, made_dirs)
-    owned = [d for d in [workdir, *volumes, *start_parents] if d and d != "/"]
-    made_files += start_files
+    databases = _sqlite_databases(ctx, chain, workdir)
+    owned = [d for d in [workdir, *volumes, *start_parents, *(posixpath.dirname(f) for f in databases)]
+             if d and d != "/"]
+    made_files += [*start_files, *databases]
     # folders a build stage made for the app and the final stage copies from it (a split's runtime)
     for inst in stage.instructions:
         source = ctx.facts.copy_source(inst) if inst.keyword == "COPY" else None
@@ -622,6 +624,49 @@ def _made_paths(ctx: Context, chain: list[Stage], workdir: str | None, anywhere:
             if anywhere or under_workdir or path.startswith(_APP_PLACES):
                 (dirs if _base(argv[0]) == "mkdir" else files).append(path)
     return dirs, list(dict.fromkeys(files))
+
+
+#: SQLite database files: opened read-write by default, with a journal made beside them
+_SQLITE = re.compile(r"\.(?:sqlite3?|db)$")
+_DJANGO_SQLITE = re.compile(r"django\.db\.backends\.sqlite3")
+_DJANGO_DEFAULT_DB = re.compile(r"""BASE_DIR\s*/\s*['"]([\w.-]+\.sqlite3)['"]|os\.path\.join\(\s*BASE_DIR\s*,\s*"""
+                                r"""['"]([\w.-]+\.sqlite3)['"]\s*\)""")
+
+
+def _sqlite_databases(ctx: Context, chain: list[Stage], workdir: str | None) -> list[str]:
+    """SQLite databases the image holds for the app: made by a RUN (``sqlite3 FILE``, Django's ``manage.py
+    migrate`` on its default ``BASE_DIR / "db.sqlite3"``) or copied from the build context (``*.db``,
+    ``*.sqlite3``), under the app's WORKDIR or a place apps write. SQLite writes the file and a journal
+    beside it: the user gets the file and its folder."""
+    out: list[str] = []
+
+    def app_place(path: str) -> bool:
+        return bool(workdir and workdir != "/" and path.startswith(workdir.rstrip("/") + "/")) or \
+            path.startswith(_APP_PLACES)
+
+    settings = None
+    for run, argv in _run_commands(ctx, chain):
+        prog = _base(argv[0]) if argv else ""
+        if prog == "sqlite3":
+            target = next((a for a in argv[1:] if not a.startswith("-")), None)
+            path = run.path(target) if target and _SQLITE.search(target) and "$" not in target else None
+            if path and app_place(path):
+                out.append(path)
+        elif "manage.py" in {_base(a) for a in argv} and "migrate" in argv and run.workdir:
+            if settings is None:
+                settings = "\n".join(t for c in ctx.facts.context_copies(chain) for src in c.sources
+                                     for rel in settings_files(ctx, src) if (t := ctx.read_side(rel)))
+            m = _DJANGO_DEFAULT_DB.search(settings) if _DJANGO_SQLITE.search(settings) else None
+            path = run.path(m.group(1) or m.group(2)) if m else None
+            if path and app_place(path):
+                out.append(path)
+    for copy in ctx.facts.context_copies(chain):
+        for src in copy.sources:
+            if _SQLITE.search(src.rstrip("/")) and "*" not in src:
+                dest = posixpath.join(copy.dest, _base(src)) if copy.into_dir else copy.dest
+                if app_place(dest) and ctx.context_file(src.removeprefix("./")) is not None:
+                    out.append(dest)
+    return list(dict.fromkeys(out))
 
 
 def _volumes(stage: Stage) -> list[str]:

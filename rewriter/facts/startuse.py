@@ -187,7 +187,7 @@ def _static_root(ctx: Context, env: dict[str, str]) -> str | None:
             return value
     for copy in ctx.facts.context_copies(ctx.facts.chain(ctx.final_stage)) if ctx.final_stage else ():
         for src in copy.sources:
-            for rel in _settings_files(ctx, src):
+            for rel in settings_files(ctx, src):
                 text = ctx.read_side(rel)
                 m = _STATIC_ROOT.search(text or "")
                 if m:
@@ -195,7 +195,7 @@ def _static_root(ctx: Context, env: dict[str, str]) -> str | None:
     return None
 
 
-def _settings_files(ctx: Context, src: str) -> list[str]:
+def settings_files(ctx: Context, src: str) -> list[str]:
     """Django settings modules under a copied source (``*/settings.py``, ``*/settings/*.py``)."""
     from rewriter.facts.context import inside
 
