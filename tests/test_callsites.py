@@ -171,3 +171,24 @@ def test_the_json_report_lists_every_call_site(tmp_path: Path) -> None:
     assert "Makefile:9 left (the Dockerfile it builds is templated" in sites
     assert any("call site Makefile:9 (makefile) left alone" in n["message"] for n in record["notes"])
     json.dumps(record)
+
+
+def test_bake_json_is_rewritten_only_when_it_writes_back_byte_for_byte(tmp_path: Path) -> None:
+    doc = {"target": {"app": {"args": {"NPM_TOKEN": "${NPM_TOKEN}"}}, "lit": {"context": "lit",
+                                                                             "args": {"NPM_TOKEN": "abc123"}}}}
+    _write(tmp_path, {"Dockerfile": "FROM x\n", "lit/Dockerfile": "FROM x\n",
+                      "docker-bake.json": json.dumps(doc, indent=4) + "\n"})
+    texts, sites = _plan(tmp_path, NPM)
+    app = json.loads(texts["docker-bake.json"])["target"]["app"]
+    assert app == {"args": {}, "secret": ["id=npm_token,env=NPM_TOKEN"]}
+    assert texts["docker-bake.json"].startswith('{\n    "target"')  # its own indentation kept
+    assert [s.status for s in sites] == ["changed"]
+    # a file laid out by hand (two keys on a line) is never reformatted: left, with the reason
+    _write(tmp_path, {"docker-bake.json": '{"target": {"app": {"args": {"NPM_TOKEN": "${NPM_TOKEN}"},\n'
+                                          '  "tags": ["a"]}}}\n'})
+    texts, sites = _plan(tmp_path, NPM)
+    assert texts == {} and [s.status for s in sites] == ["left"] and "reformatted" in sites[0].reason
+    # a literal value in the target that builds another Dockerfile is not ours; in ours, it is left
+    _write(tmp_path, {"docker-bake.json": json.dumps({"target": {"app": {"args": {"NPM_TOKEN": "abc123"}}}}) + "\n"})
+    texts, sites = _plan(tmp_path, NPM)
+    assert texts == {} and "literal value" in sites[0].reason and "abc123" not in sites[0].describe()

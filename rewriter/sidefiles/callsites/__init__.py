@@ -11,7 +11,8 @@ byte, comments, quoting, indentation and CRLF included, stays):
   commands in ``run:`` steps (:mod:`.workflows`);
 * GitLab CI ``script:`` lines, shell scripts, Makefiles and Jenkinsfiles (:mod:`.scripts`,
   :mod:`.shellcmd`);
-* ``docker-bake.hcl`` targets (:mod:`.bake`) and skaffold artifacts (:mod:`.skaffold`).
+* ``docker-bake.hcl`` targets (:mod:`.bake`), ``docker-bake.json`` ones (:mod:`.bakejson`) and skaffold
+  artifacts (:mod:`.skaffold`).
 
 A call site that builds this Dockerfile but cannot be rewritten (templated, a literal secret value,
 outside the build context, which dockerfix never writes) is left alone and listed with the reason
@@ -86,7 +87,8 @@ def git_root(start: Path) -> Path | None:
 NAMES = (
     (".gitlab-ci.yml", "gitlab-ci"), ("Makefile", "makefile"), ("makefile", "makefile"),
     ("GNUmakefile", "makefile"), ("Jenkinsfile", "jenkinsfile"), ("docker-bake.hcl", "bake"),
-    ("docker-bake.override.hcl", "bake"), ("skaffold.yaml", "skaffold"), ("skaffold.yml", "skaffold"),
+    ("docker-bake.override.hcl", "bake"), ("docker-bake.json", "bake-json"),
+    ("docker-bake.override.json", "bake-json"), ("skaffold.yaml", "skaffold"), ("skaffold.yml", "skaffold"),
 )  # fmt: skip
 SCRIPT_FOLDERS = (".", "scripts", "script", "ci", "bin")
 
@@ -134,12 +136,12 @@ def plan(
     ``read`` gives the current text of a file inside the build context; files above it are read
     from disk only to name their call sites.
     """
-    from rewriter.sidefiles.callsites import bake, scripts, skaffold, workflows
+    from rewriter.sidefiles.callsites import bake, bakejson, scripts, skaffold, workflows
 
     handlers = {
         "workflow": workflows.rewrite, "gitlab-ci": scripts.rewrite_gitlab, "makefile": scripts.rewrite_make,
         "script": scripts.rewrite_script, "jenkinsfile": scripts.rewrite_jenkinsfile, "bake": bake.rewrite,
-        "skaffold": skaffold.rewrite,
+        "bake-json": bakejson.rewrite, "skaffold": skaffold.rewrite,
     }  # fmt: skip
     target = Target(dockerfile.resolve())
     base = context_dir.resolve()
