@@ -192,3 +192,30 @@ def test_bake_json_is_rewritten_only_when_it_writes_back_byte_for_byte(tmp_path:
     _write(tmp_path, {"docker-bake.json": json.dumps({"target": {"app": {"args": {"NPM_TOKEN": "abc123"}}}}) + "\n"})
     texts, sites = _plan(tmp_path, NPM)
     assert texts == {} and "literal value" in sites[0].reason and "abc123" not in sites[0].describe()
+
+
+def test_the_build_arg_an_ssh_agent_replaces_goes_from_every_kind_of_call_site(tmp_path: Path) -> None:
+    key = BuildSecret.ssh(replaces="SSH_PRIVATE_KEY")
+    _write(tmp_path, {
+        "Dockerfile": "FROM x\n",
+        "Makefile": 'image:\n\tdocker build \\\n\t\t--build-arg SSH_PRIVATE_KEY="$$(cat id_rsa)" \\\n\t\t-t app .\n',
+        "build.sh": 'docker build --build-arg SSH_PRIVATE_KEY="$(cat ~/.ssh/id_rsa)" --build-arg V=1 .\n',
+        "docker-bake.hcl": ('target "app" {\n  args = {\n    SSH_PRIVATE_KEY = "${SSH_PRIVATE_KEY}"\n'
+                            '    V = "1"\n  }\n}\n'),
+        ".github/workflows/ci.yml": ("on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                     "      - uses: docker/build-push-action@v6\n        with:\n"
+                                     "          context: .\n          build-args: |\n"
+                                     "            SSH_PRIVATE_KEY=${{ secrets.DEPLOY_KEY }}\n"
+                                     "            V=1\n"),
+    })
+    (tmp_path / ".git").mkdir()
+    texts, _sites = _plan(tmp_path, key)
+    assert texts["Makefile"] == "image:\n\tdocker build --ssh default \\\n\t\t-t app .\n"
+    assert texts["build.sh"] == "docker build --ssh default --build-arg V=1 .\n"
+    assert "SSH_PRIVATE_KEY" not in texts["docker-bake.hcl"] and 'ssh = ["default"]' in texts["docker-bake.hcl"]
+    wf = texts[".github/workflows/ci.yml"]
+    assert "SSH_PRIVATE_KEY" not in wf and "ssh: default" in wf and "V=1" in wf
+    _write(tmp_path, {"docker-bake.hcl": "", "docker-bake.json": json.dumps(
+        {"target": {"app": {"args": {"SSH_PRIVATE_KEY": "${SSH_PRIVATE_KEY}"}}}}, indent=2) + "\n"})
+    texts, _sites = _plan(tmp_path, key)
+    assert json.loads(texts["docker-bake.json"])["target"]["app"] == {"args": {}, "ssh": ["default"]}

@@ -20,6 +20,9 @@ class BuildSecret:
     file: str | None = None  #: relative to the build context (compose's ``file``, BuildKit's ``src``)
     environment: str | None = None  #: variable name (compose's ``environment``, BuildKit's ``env``)
     kind: str = "secret"
+    #: an SSH agent that replaces a build argument the key was passed in (``--build-arg SSH_KEY=…``):
+    #: the call sites drop that argument (never its value: it is the key)
+    replaces: str | None = None
 
     def __post_init__(self) -> None:
         """Check the id and the sources of the kind."""
@@ -28,6 +31,8 @@ class BuildSecret:
         if self.kind == "ssh":
             if self.file is not None or self.environment is not None:
                 raise ValueError(f"ssh {self.id!r}: an SSH agent has no file or environment source")
+        elif self.replaces is not None:
+            raise ValueError(f"build secret {self.id!r}: only an SSH agent replaces a build argument")
         elif self.kind == "secret":
             if (self.file is None) == (self.environment is None):
                 raise ValueError(f"build secret {self.id!r}: give exactly one of file and environment")
@@ -35,8 +40,8 @@ class BuildSecret:
             raise ValueError(f"unknown build secret kind {self.kind!r}")
 
     @classmethod
-    def ssh(cls, agent: str = "default") -> BuildSecret:
-        return cls(agent, kind="ssh")
+    def ssh(cls, agent: str = "default", replaces: str | None = None) -> BuildSecret:
+        return cls(agent, kind="ssh", replaces=replaces)
 
     @property
     def flag(self) -> str:

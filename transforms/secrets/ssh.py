@@ -163,7 +163,7 @@ def _ssh_key_rewrite(
         return
     lines = ", ".join(str(r.inst.start_line) for r in mounted)
     # the scripts, workflows, Makefiles, bake and skaffold files that build this Dockerfile pass the agent
-    side = compose_edits(ctx, BuildSecret.ssh(), compose=False)
+    side = compose_edits(ctx, BuildSecret.ssh(replaces=name), compose=False)
     edits += side
     yield from syntax_note(ctx)
     yield from side.notes
@@ -175,5 +175,5 @@ def _ssh_key_rewrite(
         tuple(dedupe(edits)),
         Applicability.UNSAFE,
         decls[0].inst.start_line,
-        build_secrets=(BuildSecret.ssh(),),
+        build_secrets=(BuildSecret.ssh(replaces=name),),
     )

@@ -102,6 +102,13 @@ def _target(text: str, lo: int, hi: int, folder: Path, target: Target,
         if s.kind == "ssh":
             if "ssh" not in raw:
                 items.setdefault("ssh", []).append(s.id)
+            args = attrs.get("args")
+            if s.replaces and args is not None and args.group(3).startswith("{"):  # the key's arg goes
+                a_end = _close(text, args.start(3) + 1, "{", "}")
+                arg = next((x for x in _ATTR.finditer(text, args.start(3), a_end) if x.group(2) == s.replaces), None)
+                if arg is not None and text.find("\n", args.start(3), a_end) >= 0:
+                    nl = text.find("\n", arg.end())
+                    edits.append((arg.start(), nl + 1 if nl >= 0 else arg.end(), ""))
             continue
         if f'"id={s.id},' in raw.get("secret", "") or f'"id={s.id}"' in raw.get("secret", ""):
             continue

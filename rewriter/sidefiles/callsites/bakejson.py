@@ -88,6 +88,8 @@ def _target(spec: dict[str, Any], folder: Path, target: Target, secrets: Sequenc
         if s.kind == "ssh":
             if "ssh" not in spec:
                 add.setdefault("ssh", []).append(s.id)
+            if s.replaces and isinstance(spec.get("args"), dict) and s.replaces in spec["args"]:
+                drop.append(s.replaces)  # the key is no longer passed as a build argument
             continue
         if f"id={s.id}," in have or have.endswith(f"id={s.id}") or f"id={s.id} " in have:
             continue

@@ -224,6 +224,18 @@ def rewrite_commands(
     return edits, found
 
 
+def _drop(text: str, start: int, end: int) -> tuple[int, int, str]:
+    """The edit removing the words ``text[start:end]``: with the blanks before them, or with their whole
+    line when they stand alone on a continued line (``  --build-arg KEY=… \\``)."""
+    line = text.rfind("\n", 0, start) + 1
+    rest = re.match(r"[ \t]*\\\r?\n", text[end:])
+    if not text[line:start].strip() and rest:
+        return line, end + rest.end(), ""
+    while start > 0 and text[start - 1] in " \t":
+        start -= 1
+    return start, end, ""
+
+
 def _command_edits(
     text: str, cmd: Command, ctx: str, secrets: Sequence[BuildSecret], lo: int
 ) -> tuple[list[tuple[int, int, str]], str]:
@@ -235,6 +247,10 @@ def _command_edits(
         if s.kind == "ssh":
             if not cmd.ssh:
                 flags.append(f"--ssh {s.id}")
+            gone = next(((f, e) for f, v, e in cmd.build_args
+                         if v is not None and v.bare.split("=", 1)[0] == s.replaces), None) if s.replaces else None
+            if gone is not None:  # the key is no longer passed: the argument goes (its whole line if alone)
+                replace.append(_drop(text, gone[0].start, gone[1].end))
             continue
         if s.id in cmd.secrets:
             continue

@@ -149,6 +149,14 @@ def _action(text: str, starts: list[int], step: CommentedMap, root: Path, target
         if s.kind == "ssh":
             if "ssh" not in with_:
                 add.setdefault("ssh", []).append(s.id)
+            args = with_.get("build-args")
+            if s.replaces and isinstance(args, str):  # the key is no longer passed as a build-arg
+                a_line = with_.lc.key("build-args")[0]
+                last = _block(rows, a_line, key_col)
+                hits = [i for i in range(a_line, last + 1)
+                        if re.match(rf"\s*(?:build-args\s*:\s*)?[\"']?{re.escape(s.replaces)}=", rows[i])]
+                if len(hits) == 1:
+                    edits.append(_arg_line_removal(rows, starts, text, a_line, last, hits[0]))
             continue
         if s.file is not None:
             have = str(with_.get("secret-files", ""))
@@ -173,13 +181,7 @@ def _action(text: str, starts: list[int], step: CommentedMap, root: Path, target
         if "${{" not in value:
             return "left", f"it passes {name} as a literal value; move that value into a secret first", []
         add.setdefault("secrets", []).append(f"{s.id}={value}")
-        others = [i for i in range(a_line + 1, last + 1) if rows[i].strip() and i != hits[0]
-                  and not rows[i].lstrip().startswith("#")]
-        if hits[0] == a_line or not others:  # the only build-arg: the whole input goes
-            lo, hi = starts[a_line], starts[last + 1] if last + 1 < len(starts) else len(text)
-        else:
-            lo, hi = starts[hits[0]], starts[hits[0] + 1] if hits[0] + 1 < len(starts) else len(text)
-        edits.append((lo, hi, ""))
+        edits.append(_arg_line_removal(rows, starts, text, a_line, last, hits[0]))
     if not add and not edits:
         return "unchanged", "", []
     end_line = _block(rows, w_line, w_col)
@@ -204,3 +206,14 @@ def _action(text: str, starts: list[int], step: CommentedMap, root: Path, target
         prefix = eol if at == len(text) and not text.endswith("\n") else ""
         edits.append((at, at, prefix + "".join(r + eol for r in new_rows)))
     return "changed", "", edits
+
+
+def _arg_line_removal(rows: list[str], starts: list[int], text: str, a_line: int, last: int, hit: int) -> Edit3:
+    """The edit removing the build-args line ``hit`` (the whole ``build-args`` input when it was the only one)."""
+    others = [i for i in range(a_line + 1, last + 1) if rows[i].strip() and i != hit
+              and not rows[i].lstrip().startswith("#")]
+    if hit == a_line or not others:
+        lo, hi = starts[a_line], starts[last + 1] if last + 1 < len(starts) else len(text)
+    else:
+        lo, hi = starts[hit], starts[hit + 1] if hit + 1 < len(starts) else len(text)
+    return (lo, hi, "")
