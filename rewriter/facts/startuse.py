@@ -163,6 +163,13 @@ def _command_writes(argv: list[str], cwd: str | None) -> list[tuple[str, bool, s
     return [(p, d, h, c) for p, d, h, c in found if p is not None]
 
 
+def writes_of(cmd: Command, cwd: str | None) -> list[tuple[str, bool, str]]:
+    """(path, is_dir, how) that one shell command writes, relative paths resolved in ``cwd`` (a RUN's
+    WORKDIR, the start's)."""
+    argv = _program_words(cmd)
+    return [(p, d, h) for p, d, h, _pre in [*_redirect_writes(cmd, cwd), *(_command_writes(argv, cwd) if argv else [])]]
+
+
 def _redirect_writes(cmd: Command, cwd: str | None) -> list[tuple[str, bool, str, bool]]:
     out = []
     for r in cmd.redirects:

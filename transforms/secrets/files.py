@@ -7,6 +7,7 @@ folder the COPY created is kept when a later step may write into it.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -59,8 +60,8 @@ def file_secrets(ctx: Context, stage: Stage, runs: Runs, table: dict) -> Iterato
         srcs = words[:-1] if words and len(words) >= 2 else []
         for src, w_start, w_end in srcs:
             row = file_row(src, table)
-            if row is None and len(srcs) == 1 and not words[-1][0].endswith("/"):
-                row = file_row(words[-1][0], table)  # COPY .npmrc-ci .npmrc
+            if row is None and len(srcs) == 1 and not words[-1][0].endswith("/") and not _TEMPLATE.search(src):
+                row = file_row(words[-1][0], table)  # COPY .npmrc-ci .npmrc (not COPY .env.example .env)
             if row is None:
                 continue
             if words is None:
@@ -86,6 +87,10 @@ def file_secrets(ctx: Context, stage: Stage, runs: Runs, table: dict) -> Iterato
             verified = confirmed is True or not row.get("content")
             yield from _rewrite_file(ctx, stage, runs, table, idx, inst, (src, w_start, w_end), len(srcs),
                                      target, row, verified)
+
+
+#: a template a project ships for its settings (``.env.example``, ``config.sample``): no value in it is a secret
+_TEMPLATE = re.compile(r"[._-](?:example|sample|template|dist|defaults?|tpl)$", re.IGNORECASE)
 
 
 def _target(src: str, dest: str, workdir: str, n_srcs: int, workdirs: set[str]) -> str:
@@ -136,6 +141,11 @@ def _rewrite_file(
             if src_rel.rsplit("/", 1)[-1] in later.raw:
                 blocked = "a heredoc or exec-form RUN uses it"
             continue
+        written = _writer(run, target, workdir)
+        if written:
+            blocked = (f"RUN at line {later.start_line} writes it ({written}), and a secret mount is read-only; "
+                       "the app then reads what the build wrote")
+            break
         uses = bool(programs(run) & used_by) or (is_ssh and uses_ssh(run, table, ctx)) or _opaque(run, table, row)
         removal: list[Edit] = []
         for cmd in run.script.commands:
@@ -221,6 +231,22 @@ _ALWAYS_THERE = {"/", "/root", "/etc", "/tmp", "/usr", "/usr/local", "/usr/local
 
 
 _INTERPRETERS = {"python", "python3", "node", "ruby", "perl", "php", "sh", "bash", "make", "java"}
+
+
+def _writer(run: Run, target: str, workdir: str) -> str | None:
+    """How a RUN writes the file ``target`` (a redirection, ``sed -i``, ``tee``, ``cp``…, Laravel's
+    ``artisan key:generate`` into the ``.env`` beside it), or None."""
+    from rewriter.facts.startuse import writes_of
+
+    for cmd in run.commands:
+        for path, _is_dir, how in writes_of(cmd, workdir):
+            if path == target:
+                return how
+        words = [w.text for w in cmd.words]
+        if "artisan" in {posixpath.basename(w) for w in words} and "key:generate" in words and \
+                target == join_path(workdir, ".env"):
+            return "artisan key:generate"
+    return None
 
 
 def _made_before(stage: Stage, runs: Runs, idx: int, folder: str) -> bool:
