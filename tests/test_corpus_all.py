@@ -155,3 +155,19 @@ def test_secret_variables_leave_the_images(unsafe_results, tmp_path: Path) -> No
 
     before, after = count(tmp_path / "before"), count(tmp_path / "after")
     assert after <= 7 and (after < before or before == 0), (before, after)
+
+
+def test_every_user_the_migration_makes_has_a_home_it_owns(unsafe_results) -> None:
+    """Issue 28: no emitted user has /nonexistent (or no home) as HOME -- `go run`, `mix`, `bundle`, npm
+    write there at start -- and the non-root user is still added to a share of the corpus."""
+    made = 0
+    for rel, (text, r) in unsafe_results.items():
+        before = set(text.splitlines())
+        for line in (r.new_text.splitlines() if r.changed else []):
+            if line in before:
+                continue
+            if "useradd" in line or "adduser" in line:
+                made += 1
+                assert "/nonexistent" not in line and ("--no-create-home" not in line), (rel, line)
+                assert "--create-home" in line or " -h /home/" in line, (rel, line)
+    assert made >= 5
