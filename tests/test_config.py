@@ -432,3 +432,15 @@ def test_merged_overrides_only_given_values() -> None:
     assert merged.ignore == ()  # a command-line select replaces the file's whole selection
     assert merged.uid == 2000 and merged.unsafe_fixes is True
     assert base.select == ("minimal",)  # the original is not modified
+
+
+def test_runtime_packages_are_read_and_checked(tmp_path: Path) -> None:
+    good = tmp_path / ".dockerfix.yaml"
+    good.write_text("runtime-packages:\n  apt: [libyaml-0-2, libpq5]\n  apk: [yaml]\n")
+    cfg = load_file(good)
+    assert cfg is not None and cfg.runtime_packages == {"apt": ("libyaml-0-2", "libpq5"), "apk": ("yaml",)}
+    for bad in ("runtime-packages: [libpq5]\n", "runtime-packages:\n  yum: [x]\n",
+                "runtime-packages:\n  apt: ['libpq5; rm -rf /']\n"):
+        good.write_text(bad)
+        with pytest.raises(ConfigError, match="runtime-packages"):
+            load_file(good)

@@ -261,3 +261,38 @@ def test_migrate_drops_a_split_whose_runtime_lost_a_library(tmp_path: Path) -> N
 
     fine = migrate_file(tmp_path / "Dockerfile", Options(env=dict(os.environ)), lambda: Provided())
     assert "multistage" in fine.kept and fine.status == "migrated"
+
+
+def test_migrate_keeps_the_split_with_the_runtime_installing_what_the_app_links(tmp_path: Path) -> None:
+    """The full image's psycopg2 (built against its libpq, no table entry needed) lands on distroless,
+    which lacks libpq.so.5; migrate learns the package from the original's dpkg database, makes the split
+    again with the runtime installing it (a same-family slim image, since distroless cannot), builds it,
+    and keeps it when the library is there: the split is not dropped."""
+    import os
+
+    from test_migrate import Fake
+
+    from rewriter.proof.migrate import Options, format_outcome, migrate_file
+
+    ext = make_elf(["libpq.so.5", "libc.so.6"])
+
+    class Saving(Fake):
+        def export(self, tag: str, dest: Path) -> str | None:
+            text = self.texts[tag]
+            # the original, or a runtime stage that installs the package: the library is there
+            has = text.count("\nFROM ") == 0 or "libpq5" in text
+            layers = [BASE, FULL, {EXT: ext}] if has else [BASE, {EXT: ext}]
+            save_archive(dest, layers, oci=True)
+            return None
+
+    (tmp_path / "Dockerfile").write_text("FROM python:3.13\nWORKDIR /app\nCOPY requirements.txt .\n"
+                                         "RUN pip install -r requirements.txt\nCOPY . .\nEXPOSE 8000\n"
+                                         "CMD python app.py\n")
+    (tmp_path / "requirements.txt").write_text("pyyaml-like-c-extension\n")  # no native.yaml row knows it
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    o = migrate_file(tmp_path / "Dockerfile", Options(env=dict(os.environ)), lambda: Saving())
+    assert o.status == "migrated" and "multistage" in o.kept, (o.status, o.dropped)
+    assert o.runtime_packages == ["libpq5"] and o.result is not None
+    assert "apt-get install" in o.result.new_text and "libpq5" in o.result.new_text
+    assert "libpq5 (the app's files link their libraries" in format_outcome(o)
+    assert o.record()["runtime_packages"] == ["libpq5"]

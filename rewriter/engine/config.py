@@ -21,6 +21,7 @@ Command-line options override the file. An invalid file is an error naming the f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ class Config:
     context: Path | None = None
     #: additions to the codemods' data tables: {"secrets": {"files": [...]}, "logs": {...}}
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: packages a split's runtime stage installs besides those the tables find, per package manager
+    #: (``{"apt": ["libyaml-0-2"]}``): what ``migrate`` learns from the libraries the app links
+    runtime_packages: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: Path | None = None
 
     def merged(self, **overrides: Any) -> Config:
@@ -69,7 +73,8 @@ def _from_mapping(data: Any, where: Path) -> Config:
         return Config(source=where)
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: the dockerfix settings must be a mapping")
-    known = {"select", "ignore", "unsafe-fixes", "unsafe_fixes", "uid", "gid", "images", "context", "tables"}
+    known = {"select", "ignore", "unsafe-fixes", "unsafe_fixes", "uid", "gid", "images", "context", "tables",
+             "runtime-packages"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown setting {unknown[0]!r}")
@@ -97,6 +102,15 @@ def _from_mapping(data: Any, where: Path) -> Config:
         cfg = replace(cfg, context=folder)
     if "tables" in data:
         cfg = replace(cfg, tables=_tables(data["tables"], where))
+    if "runtime-packages" in data:
+        pkgs = data["runtime-packages"]
+        name = re.compile(r"[a-z0-9][a-z0-9+.-]*")
+        valid = isinstance(pkgs, dict) and all(
+            k in {"apt", "apk"} and isinstance(v, list) and all(isinstance(x, str) and name.fullmatch(x) for x in v)
+            for k, v in pkgs.items())
+        if not valid:
+            raise ConfigError(f"{where}: 'runtime-packages' must map apt/apk to lists of package names")
+        cfg = replace(cfg, runtime_packages={k: tuple(v) for k, v in pkgs.items()})
     if "images" in data:
         images = data["images"]
         valid = isinstance(images, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in images.items())

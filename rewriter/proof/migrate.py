@@ -50,7 +50,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,6 +133,8 @@ class Outcome:
     result: FileResult | None = None  # what is written (None: nothing)
     #: language version moves tried last: {"from", "to", "kept", "evidence"}
     upgrades: list[dict] = field(default_factory=list)
+    #: packages the split's runtime installs because the build showed the app links their libraries
+    runtime_packages: list[str] = field(default_factory=list)
 
     def record(self) -> dict:
         return {
@@ -140,6 +142,7 @@ class Outcome:
             "dropped": self.dropped, "size_before": self.size_before, "size_after": self.size_after,
             "user": self.user, "build_flags": self.build_flags, "builds": self.builds,
             "seconds": round(self.seconds, 1), "upgrades": self.upgrades,
+            "runtime_packages": self.runtime_packages,
         }  # fmt: skip
 
 
@@ -213,6 +216,10 @@ class Lab:
         self.builds = 0
         self.tmp = Path(tempfile.mkdtemp(prefix="dockerfix-migrate-"))
         self.libraries: LibraryCheck | None = None
+        #: of the last library check: the original's packages that had what the rewrite lacks, and
+        #: whether every missing library has one (then installing them is a candidate worth a build)
+        self.missing_packages: list[str] = []
+        self.missing_only = False
         self.t0 = time.monotonic()
 
     def spent(self) -> str | None:
@@ -295,6 +302,8 @@ class Lab:
         if self.libraries is None:
             self.libraries = LibraryCheck(self.tool, original.tag, self.tmp)
         missing, problem = self.libraries.lost(candidate.tag)
+        self.missing_packages = list(dict.fromkeys(m.package for m in missing if m.package))
+        self.missing_only = bool(missing) and all(m.package for m in missing)
         return [m.describe() for m in missing], problem
 
     def cleanup(self) -> None:
@@ -375,8 +384,13 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
     context = resolved.context or path.parent  # a Dockerfile on disk always has one
     order = [t.id for t in chosen]
 
+    learned: dict[str, tuple[str, ...]] = {}  #: runtime packages the builds showed the split needs
+    added_packages: list[str] = []
+
     def rewrite(unsafe_for: Sequence[str] | None, transforms: Sequence = chosen) -> FileResult:
-        return process_file(path, context_dir=context, config=cfg, transforms=transforms, unsafe_fixes=True,
+        config = cfg if not learned else replace(cfg, runtime_packages={
+            k: tuple(dict.fromkeys([*cfg.runtime_packages.get(k, ()), *v])) for k, v in learned.items()})
+        return process_file(path, context_dir=context, config=config, transforms=transforms, unsafe_fixes=True,
                             unsafe_for=unsafe_for)
 
     full = rewrite(None)
@@ -428,6 +442,7 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             key = (result.new_text, tuple(sorted(sides.items())))  # a .dockerignore alone makes another candidate
             if key in tested:
                 return tested[key], None
+            lab.missing_packages, lab.missing_only = [], False
             plan = plan_secrets(result.build_secrets, context=context.absolute(), original_text=result.original,
                                 env=opts.env, user_secrets=opts.secrets)
             say(f"{name}: building and running the rewrite ({label})")
@@ -473,12 +488,28 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             return best if failed else (cand, obs)
 
         failed, obs = attempt(full, "full")
+        packages = lab.missing_packages
+        if failed and packages and lab.missing_only:
+            # the split's runtime lacks libraries the original had from these packages: the runtime
+            # installs them (the same-family slim image when distroless cannot), and the build decides
+            say(f"{name}: the split's runtime lacks {', '.join(packages)}; trying it with the runtime installing them")
+            learned["apt"] = tuple(packages)
+            retry = rewrite(None)
+            # worth a build only when the split is still made, now with the packages in its runtime
+            if retry.new_text != full.new_text and adds_stage(retry.original, retry.new_text) and all(
+                    p in retry.new_text for p in packages):
+                again, obs_again = attempt(retry, "full, runtime packages added")
+                if not again:
+                    full, failed, obs = retry, [], obs_again
+                    added_packages.extend(packages)
+            if failed:
+                learned.clear()
         if not failed:
             kept_ids = _unsafe_ids(full, order)
             full, obs = try_upgrade(kept_ids, (full, obs))
             return Outcome(name, "migrated", "", kept_ids, dropped, original.size,
                            obs.size if obs else None, obs.user if obs else "", list(full.build_flags), lab.builds,
-                           time.monotonic() - t0, full, upgrades)
+                           time.monotonic() - t0, full, upgrades, added_packages)
         say(f"{name}: the full migration does not behave like the original ({'; '.join(failed)}); "
             "adding the codemods back one at a time")
 
@@ -538,6 +569,9 @@ def format_outcome(o: Outcome) -> str:
     rows.append(("kept", ", ".join(o.kept) or "-"))
     for tid, why in o.dropped.items():
         rows.append((f"dropped {tid}", why))
+    if o.runtime_packages:
+        rows.append(("runtime installs", ", ".join(o.runtime_packages)
+                     + " (the app's files link their libraries: found by reading the built images)"))
     for up in o.upgrades:
         rows.append((f"upgrade {up['from']} -> {up['to']}", ("kept: " if up["kept"] else "dropped: ") + up["evidence"]))
     rows.append(("image size", f"{_size(o.size_before)} -> {_size(o.size_after)}"))

@@ -127,5 +127,9 @@ def app_libraries(ctx: Context, stack: str, runs: list[tuple[object, Command]], 
         names = _gem_names(ctx)
     else:
         names = _npm_names(ctx, runs)
-    return [(dep, lib) for dep, row in table.items() if (_normal(dep) if manager == "pip" else dep) in names
-            for lib in row[installer]]
+    found = [(dep, lib) for dep, row in table.items() if (_normal(dep) if manager == "pip" else dep) in names
+             for lib in row[installer]]
+    # packages the configuration (or migrate, from the libraries the app's files link) adds
+    found += [("native code (runtime-packages)", lib) for lib in ctx.config.runtime_packages.get(installer, ())
+              if lib not in {x for _d, x in found}]
+    return found
