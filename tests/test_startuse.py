@@ -84,3 +84,10 @@ def test_collectstatic_writes_static_root(tmp_path: Path, env: str, settings: st
                          "CMD python manage.py collectstatic --noinput && exec gunicorn mysite.wsgi\n", files)
     got = {(w.path, w.precreate) for w in use.writes if w.how.startswith("collectstatic")}  # type: ignore[union-attr]
     assert got == ({(expected, True)} if expected else set())
+
+
+def test_a_shell_command_text_inside_the_start_is_read_too(tmp_path: Path) -> None:
+    use = _use(tmp_path, 'FROM debian:13\nWORKDIR /app\nCMD sh -c "echo $$ > /var/run/app.pid && exec app"\n')
+    assert use is not None
+    assert ("/var/run/app.pid", False, False) in _writes(use)
+    assert "app" in {c.program for c in use.commands}

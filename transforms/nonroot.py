@@ -254,7 +254,8 @@ def _system_write(ctx: Context, stage: Stage, chain: list[Stage]) -> str | None:
         made.append(workdir)  # the app's own folder, even in a system place (WORKDIR /root): the user owns it
     for w in use.writes if use is not None else ():
         path = w.path.rstrip("/")
-        if not (path + "/").startswith(_SYSTEM_PATHS):
+        shared_run = posixpath.dirname(path) in {"/run", "/var/run"}  # a pid file beside the system's
+        if not (path + "/").startswith(_SYSTEM_PATHS) and not shared_run:
             continue
         if any(path == d or path.startswith(d.rstrip("/") + "/") for d in made):
             continue

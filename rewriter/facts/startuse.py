@@ -32,6 +32,7 @@ from rewriter.core.shell import Command, parse_shell
 from rewriter.core.syntax import Stage
 from rewriter.facts.commands import basename, program_index
 from rewriter.facts.scope import join
+from rewriter.facts.start import shell_c
 
 if TYPE_CHECKING:
     from rewriter.facts.context import Context
@@ -305,6 +306,10 @@ def start_use(ctx: Context, stage: Stage) -> StartUse | None:
             if not argv:
                 continue
             commands.append(StartCommand(tuple(argv), where, cwd))
+            inner = shell_c(argv)
+            if inner is not None:  # `sh -c "…"` inside a shell form or a script: its text runs too
+                queue.append((inner, where, depth, cwd))
+                continue
             if basename(argv[0]) == "cd" and cmd.depth == 0:
                 ops = _operands(argv)
                 cwd = _abs(ops[0], cwd) if ops else None
