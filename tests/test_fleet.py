@@ -124,3 +124,11 @@ def test_check_reports_are_not_taken_for_migrate_reports() -> None:
     assert not fleet.is_migrate_report({"version": 1, "tool": "dockerfix", "summary": {}, "files": []})
     assert fleet.is_migrate_report({"files": [], "totals": fleet.totals([])})
     assert fleet.is_migrate_report({"files": [{"file": "a/Dockerfile", "status": "migrated"}]})
+
+
+def test_pr_body_names_the_packages_a_split_runtime_installs() -> None:
+    from rewriter.proof.fleet import pr_body
+
+    body = pr_body([{"file": "Dockerfile", "status": "migrated", "kept": ["multistage"], "dropped": {},
+                     "runtime_packages": ["libyaml-0-2"], "size_before": 600e6, "size_after": 150e6}])
+    assert re.search(r"\| runtime installs `libyaml-0-2` \| kept \| .*link", body)

@@ -221,6 +221,7 @@ def run_migrate(
                             rec.get("size_after"), str(rec.get("user") or ""), list(rec.get("build_flags") or []),
                             0, 0.0, None)
                 o.upgrades = list(rec.get("upgrades") or [])
+                o.runtime_packages = list(rec.get("runtime_packages") or [])
                 o.reason = (o.reason + "; " if o.reason else "") + "from the result cache (nothing changed since)"
                 if entry.written:
                     cached_writes[o.path] = entry.written

@@ -129,6 +129,10 @@ def pr_body(records: Sequence[dict[str, Any]], how: Verification | None = None) 
             state = "kept" if up.get("kept") else "dropped"
             lines.append(f"| upgrade {_cell(up.get('from', '?'))} → {_cell(up.get('to', '?'))} | {state} |"
                          f" {_cell(up.get('evidence', ''))} |")
+        if r.get("runtime_packages"):
+            pkgs = ", ".join(f"`{p}`" for p in r["runtime_packages"])
+            lines.append(f"| runtime installs {pkgs} | kept | the split's runtime lacked libraries the app's files "
+                         "link (read from both built images); with these packages it answers like the original |")
         if not (r.get("kept") or r.get("dropped") or r.get("upgrades")):
             lines.append("| - | - | nothing to change |")
         lines += ["", f"- image size: {_mb(r.get('size_before'))} → {_mb(r.get('size_after'))}"]
