@@ -449,11 +449,12 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             obs = lab.observe(label, result.new_text, sides, plan.rewritten_flags, opts.env, plan.redactions(),
                               original.ports)
             failed = differences(original, obs, bool(opts.smoke_cmd))
-            if not failed and adds_stage(result.original, result.new_text):
+            if obs.built and adds_stage(result.original, result.new_text):
                 # a split that answers like the original may still lack a library the app loads later
-                # (on the request that imports it): compare the linked libraries of what it carried
+                # (on the request that imports it): compare the linked libraries of what it carried. One
+                # that fails anyway is read too: the packages it lacks make the next candidate
                 lost, problem = lab.lost_libraries(original, obs)
-                failed = lost
+                failed = failed + [x for x in lost if x not in failed]
                 if problem:
                     say(f"{name}: the runtime's shared libraries were not checked: {problem}")
             if failed and obs.built is False:
@@ -498,10 +499,12 @@ def migrate_file(path: Path, opts: Options, tool_of: Callable[[], Builder],
             # worth a build only when the split is still made, now with the packages in its runtime
             if retry.new_text != full.new_text and adds_stage(retry.original, retry.new_text) and all(
                     p in retry.new_text for p in packages):
-                again, obs_again = attempt(retry, "full, runtime packages added")
+                again, obs_again = attempt(retry, "full-with-packages")
                 if not again:
                     full, failed, obs = retry, [], obs_again
                     added_packages.extend(packages)
+                else:
+                    say(f"{name}: with {', '.join(packages)} installed it still differs ({'; '.join(again)})")
             if failed:
                 learned.clear()
         if not failed:

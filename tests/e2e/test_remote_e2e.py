@@ -5,7 +5,7 @@ From this host, the engine's containers are not on 127.0.0.1 and their PIDs mean
 host's ``/proc``: a migrate that assumed either would probe nothing or read another process. Each case
 is migrated twice from copies of the same folder, locally and with ``CONTAINER_HOST`` pointing at the
 service; the verdicts (status, codemods kept and dropped) must be the same. One case is a rewrite that
-breaks at start (``sqlite-seeded``: the non-root user cannot write the database a RUN made as root).
+breaks at start (``state-by-setup-script``: the non-root user cannot write the state a build script made).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from e2e_support import E2E, Images, base_images, tail
 
 pytestmark = pytest.mark.e2e
 
-CASES = ("go-service", "sqlite-seeded", "node-express-style")
+CASES = ("go-service", "state-by-setup-script", "node-express-style")
 NETNS = f"dfx-{uuid.uuid4().hex[:6]}"
 HOST_IP, ENGINE_IP, PORT, NAT_SOURCE = "10.231.7.1", "10.231.7.2", 8888, "10.231.7.0/24"
 
@@ -112,7 +112,7 @@ def test_remote_engine_gives_the_local_verdict(name: str, images: Images, remote
     print(f"[remote] {name}: {summary}")
     assert summary["local"] == summary["remote"], f"local:\n{local['_stderr']}\nremote:\n{far['_stderr']}"
     assert far["status"] in {"migrated", "partially migrated"}, far
-    if name == "sqlite-seeded":  # the rewrite that breaks at start is seen remotely too
+    if name == "state-by-setup-script":  # the rewrite that breaks at start is seen remotely too
         assert "nonroot" in far["dropped"], far
 
 
