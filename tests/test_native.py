@@ -5,11 +5,12 @@ golden cases ``python-full-image-psycopg2``, ``ruby-full-image-mysql2`` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from rewriter.engine.config import Config
 from rewriter.engine.pipeline import process_text
 from transforms._data import load
 from transforms.multistage.native import _normal, _requirement_name, app_libraries
@@ -37,6 +38,7 @@ def test_names_are_compared_normalised() -> None:
 @dataclass
 class _Ctx:
     files: dict[str, str]
+    config: Config = field(default_factory=Config)  # no runtime-packages: only the tables speak
 
     def read_side(self, rel: str) -> str | None:
         return self.files.get(rel)

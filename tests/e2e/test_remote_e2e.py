@@ -110,7 +110,8 @@ def test_remote_engine_gives_the_local_verdict(name: str, images: Images, remote
     local, far = verdicts["local"], verdicts["remote"]
     summary = {w: (v["status"], sorted(v["kept"]), sorted(v["dropped"])) for w, v in verdicts.items()}
     print(f"[remote] {name}: {summary}")
-    assert summary["local"] == summary["remote"], f"local:\n{local['_stderr']}\nremote:\n{far['_stderr']}"
+    assert summary["local"] == summary["remote"], (f"local:\n{local['_stderr']}\n{local['dropped']}\n"
+                                                   f"remote:\n{far['_stderr']}\n{far['dropped']}\n{far['reason']}")
     assert far["status"] in {"migrated", "partially migrated"}, far
     if name == "state-by-setup-script":  # the rewrite that breaks at start is seen remotely too
         assert "nonroot" in far["dropped"], far
