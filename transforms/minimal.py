@@ -146,6 +146,8 @@ class _StageFacts:
     npm_omit: str = "--omit=dev"
     #: why the start needs a dev dependency ("the start runs `tsc` (scripts.start), from typescript")
     start_needs_dev: str | None = None
+    #: the stage sets no CMD/ENTRYPOINT (an image to build upon)
+    no_start: bool = False
 
 
 def _cache_mounted(mounts: Iterable[dict[str, str]], *prefixes: str) -> bool:
@@ -285,6 +287,9 @@ def _npm(script: Script, call: _Call, facts: _StageFacts) -> list[_Finding]:
         where = f"the same RUN runs `{step}`" if line == 0 else f"a later step (line {line}) runs `{step}`"
         return [_Finding("npm", what, note=f"{what} in the final stage keeps dev dependencies: {where}, which "
                          "may need them, so --omit=dev was not added; build in an earlier stage")]
+    if facts.no_start:
+        return [_Finding("npm", what, note=f"{what} keeps dev dependencies: the stage sets no CMD or ENTRYPOINT, so "
+                         "it is an image to build upon whose children may run them; --omit=dev was not added")]
     flag = facts.npm_omit
     older = " (npm 6, which this Node image ships, knows --production, not --omit=dev)" if flag != "--omit=dev" else ""
     return [_Finding(
@@ -417,6 +422,9 @@ class MinimalTransform(Codemod):
         base_has_ca = _base_has_ca(ctx, stage)
         npm_omit = _npm_omit_flag(ctx, stage)
         start_needs_dev = _start_needs_dev(ctx, stage)
+        # no CMD/ENTRYPOINT: an image to build upon (or its start is the base image's); the images built FROM
+        # it may run the dev tools (a build, the tests), as nonroot's refusal for such stages says
+        no_start = ctx.start_use(stage) is None
         apt_named: set[str] = set()
         for pos, inst in enumerate(stage.instructions):
             if inst.keyword == "ADD":
@@ -438,6 +446,7 @@ class MinimalTransform(Codemod):
                 base_has_ca=base_has_ca,
                 npm_omit=npm_omit,
                 start_needs_dev=start_needs_dev,
+                no_start=no_start,
             )
             yield from _run(inst, facts)
 
