@@ -268,8 +268,12 @@ def context_source(ctx: Context, chain: list[Stage], target: str, workdir: str) 
                 rel = rel.removeprefix("./")
                 if not rel or "*" in rel:
                     continue
-                found = inside(ctx.context_dir, rel)
-                if (found is not None and found.exists()) or ctx.read_side(rel) is not None:
+                key = f"startuse:in-context:{rel}"  # the build context does not change during a run
+                there = ctx.memo.get(key)
+                if there is None:
+                    found = inside(ctx.context_dir, rel)
+                    there = ctx.memo[key] = bool(found is not None and found.exists()) or ctx.read_side(rel) is not None
+                if there:
                     return rel
     return None
 
