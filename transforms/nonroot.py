@@ -73,7 +73,7 @@ from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context, ImageRef, inside, parse_image
 from rewriter.facts.commands import Run
 from rewriter.facts.homestate import root_home_state
-from rewriter.facts.scope import expand
+from rewriter.facts.scope import env_written, expand
 from rewriter.facts.startuse import context_source, settings_files
 from transforms._base import Codemod
 from transforms._data import first_match, merged
@@ -273,18 +273,12 @@ def _env_into_root(ctx: Context, stage: Stage) -> str | None:
     workdir = ctx.facts.app_workdir(stage) or ""
     if workdir == "/root" or workdir.startswith("/root/"):
         return None
-    raw: dict[str, str] = {}  # as written (``/root/.local/bin:$PATH`` has no known value here)
-    for st in ctx.facts.chain(stage):
-        for inst in st.instructions:
-            if inst.keyword == "ENV":
-                words = inst.arguments.split()
-                if words and "=" not in words[0]:
-                    raw[words[0]] = " ".join(words[1:])
-                else:
-                    raw.update(w.split("=", 1) for w in words if "=" in w)
+    # as written: ``/root/.local/bin:$PATH`` has no known value here
+    raw = {name: value for st in ctx.facts.chain(stage) for inst in st.instructions if inst.keyword == "ENV"
+           for name, value in env_written(inst)}
     env = ctx.facts.final(stage).env
     for name, value in sorted(raw.items()):
-        value = env.get(name) or value.strip("\"'")
+        value = env.get(name) or value
         if name in env and _INTO_ROOT.search(value):
             return (f"ENV {name} points into /root ({value}), root's home, which a non-root user cannot enter; "
                     "install there no more (pip without --user, a virtualenv in /opt) and run again")

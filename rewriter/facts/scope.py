@@ -149,21 +149,26 @@ def _with_values(scope: Scope, **changes: object) -> Scope:
     return Scope(**base)  # type: ignore[arg-type]
 
 
-def env_pairs(inst: Instruction, values: Mapping[str, str | None]) -> list[tuple[str, str | None]]:
-    """The (name, value) pairs an ENV sets, in order, expanded with ``values`` (in BuildKit every pair of
-    one ENV sees the values from before that instruction); the legacy ``ENV NAME value`` form too."""
+def env_written(inst: Instruction) -> list[tuple[str, str]]:
+    """The (name, value) pairs an ENV sets, in order, as written (quotes resolved, variables not
+    expanded); the legacy ``ENV NAME value`` form too."""
     words = inst.words
     if not words:
         return []
     if "=" not in words[0].text:  # legacy form: ENV NAME the rest of the line
-        rest = inst.arguments[len(words[0].text) :].strip()
-        return [(words[0].text, expand(rest, values, inst.escape))]
-    out: list[tuple[str, str | None]] = []
+        return [(words[0].text, inst.arguments[len(words[0].text) :].strip())]
+    out: list[tuple[str, str]] = []
     for w in words:
         name, eq, value = w.text.partition("=")
         if eq:
-            out.append((name, expand(value, values, inst.escape)))
+            out.append((name, value))
     return out
+
+
+def env_pairs(inst: Instruction, values: Mapping[str, str | None]) -> list[tuple[str, str | None]]:
+    """The (name, value) pairs an ENV sets, in order, expanded with ``values`` (in BuildKit every pair of
+    one ENV sees the values from before that instruction); the legacy ``ENV NAME value`` form too."""
+    return [(name, expand(value, values, inst.escape)) for name, value in env_written(inst)]
 
 
 def arg_pairs(inst: Instruction, values: Mapping[str, str | None]) -> list[tuple[str, str | None, bool]]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -164,11 +163,15 @@ def _command_writes(argv: list[str], cwd: str | None) -> list[tuple[str, bool, s
     return [(p, d, h, c) for p, d, h, c in found if p is not None]
 
 
+def _writes(cmd: Command, argv: list[str], cwd: str | None) -> list[tuple[str, bool, str, bool]]:
+    """(path, is_dir, how, precreate) of one command: its redirections and what its program writes."""
+    return [*_redirect_writes(cmd, cwd), *(_command_writes(argv, cwd) if argv else [])]
+
+
 def writes_of(cmd: Command, cwd: str | None) -> list[tuple[str, bool, str]]:
     """(path, is_dir, how) that one shell command writes, relative paths resolved in ``cwd`` (a RUN's
     WORKDIR, the start's)."""
-    argv = _program_words(cmd)
-    return [(p, d, h) for p, d, h, _pre in [*_redirect_writes(cmd, cwd), *(_command_writes(argv, cwd) if argv else [])]]
+    return [(p, d, h) for p, d, h, _pre in _writes(cmd, _program_words(cmd), cwd)]
 
 
 def _redirect_writes(cmd: Command, cwd: str | None) -> list[tuple[str, bool, str, bool]]:
@@ -188,12 +191,12 @@ def _redirect_writes(cmd: Command, cwd: str | None) -> list[tuple[str, bool, str
 _STATIC_ROOT = re.compile(r"""^STATIC_ROOT\s*=\s*(?:os\.environ\.get\([^,]+,\s*)?["'](/[^"'$]+)["']""", re.MULTILINE)
 
 
-def _static_root(ctx: Context, env: dict[str, str]) -> str | None:
+def _static_root(ctx: Context, chain: list[Stage], env: dict[str, str]) -> str | None:
     for name in ("STATIC_ROOT", "DJANGO_STATIC_ROOT"):
         value = env.get(name)
         if value and value.startswith("/") and _literal(value):
             return value
-    for copy in ctx.facts.context_copies(ctx.facts.chain(ctx.final_stage)) if ctx.final_stage else ():
+    for copy in ctx.facts.context_copies(chain):
         for src in copy.sources:
             for rel in settings_files(ctx, src):
                 text = ctx.read_side(rel)
@@ -305,8 +308,7 @@ def start_use(ctx: Context, stage: Stage) -> StartUse | None:
         text, where, depth, cwd = queue.pop(0)
         for cmd in _flatten(parse_shell(text).commands):
             argv = _program_words(cmd)
-            for path, is_dir, how, pre in [*_redirect_writes(cmd, cwd), *(_command_writes(argv, cwd) if argv else [])]:
-                writes.append(Write(path, is_dir, how, where, pre))
+            writes += [Write(path, is_dir, how, where, pre) for path, is_dir, how, pre in _writes(cmd, argv, cwd)]
             if not argv:
                 continue
             commands.append(StartCommand(tuple(argv), where, cwd))
@@ -319,7 +321,7 @@ def start_use(ctx: Context, stage: Stage) -> StartUse | None:
                 cwd = _abs(ops[0], cwd) if ops else None
                 continue
             if _is_collectstatic(argv):
-                root = _static_root(ctx, env)
+                root = _static_root(ctx, chain, env)
                 if root is not None:
                     writes.append(Write(root, True, "collectstatic (STATIC_ROOT)", where, precreate=True))
             if depth >= DEPTH:
@@ -352,7 +354,3 @@ def _flatten(commands: tuple[Command, ...]) -> list[Command]:
 def _is_collectstatic(argv: list[str]) -> bool:
     words = [basename(a) for a in argv]
     return "collectstatic" in words and any(w in {"manage.py", "django-admin"} for w in words)
-
-
-def describe(cmd: StartCommand) -> str:
-    return shlex.join(cmd.argv[:4]) + (" …" if len(cmd.argv) > 4 else "")
