@@ -117,8 +117,8 @@ def abs_at(ctx: Context, inst: Instruction, path: str) -> str:
     remembered (:func:`arg_paths`) so that the runtime's COPY keeps the argument. A variable without a
     value here refuses: which file the runtime needs is decided at build time."""
     raw = path
+    scope = ctx.facts.before(inst)
     if "$" in path:
-        scope = ctx.facts.before(inst)
         resolved = expand(path, scope.values, ctx.tree.escape)
         if resolved is None or "$" in resolved:
             raise Refuse(f"line {inst.start_line} writes {path}, whose variable has no value in the Dockerfile "
@@ -134,10 +134,7 @@ def abs_at(ctx: Context, inst: Instruction, path: str) -> str:
                          f"the Dockerfile: cannot tell where {path} is")
         out, written = join(workdir, path), join(workdir, raw)
     names = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", raw))
-    stage = ctx.facts.scopes.stage_of(inst)
-    declared = {w.text.split("=", 1)[0] for i in (stage.instructions if stage else ()) if i.keyword == "ARG"
-                for w in i.words}
-    if names and names <= declared and not names & set(ctx.facts.before(inst).env):
+    if names and names <= set(scope.args) and not names & set(scope.env):
         _ARG_PATHS.get({})[out] = written  # build arguments only: the runtime re-declares them
     return out
 
