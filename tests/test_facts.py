@@ -7,14 +7,18 @@ each codemod test below fails on the code before the facts layer.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rewriter.core.shell import parse_shell
 from rewriter.core.syntax import parse
 from rewriter.engine.pipeline import process_text
-from rewriter.facts import Context, Facts
+from rewriter.facts import Context, Facts, inside
 from rewriter.facts.commands import package_call, program, runs_unknown_code
 from rewriter.facts.scope import expand
 from transforms import load
@@ -344,3 +348,59 @@ def test_a_stage_from_an_official_image_starts_in_that_images_workdir() -> None:
     assert [ctx.facts.workdir_at(i) for i in copies] == ["/go", "/go", "/go", "/", "/var/www/html"]
     assert ctx.facts.app_workdir(ctx.tree.stages[0]) is None  # the Dockerfile set none itself
     assert Facts(ctx.tree).workdir_at(copies[0]) == "/"  # without the table (no context): the root
+
+
+# --------------------------------------------------------------------------------------------------
+# inside(): the fast walk answers like resolving the whole path (issue 25 made it cheaper)
+
+
+def _inside_by_full_resolution(context_dir: Path, rel: str) -> Path | None:
+    base = context_dir.resolve()
+    target = Path(os.path.realpath(base / rel))  # Path.resolve() raises on a symlink loop (the old code did)
+    if target != base and base not in target.parents:
+        return None
+    return target
+
+
+@pytest.fixture(scope="module")
+def linked_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A context with folders, files, and symlinks that stay inside, leave it, loop and dangle."""
+    root = tmp_path_factory.mktemp("inside")
+    outside = root / "outside"
+    ctx = root / "ctx"
+    (outside / "secret").mkdir(parents=True)
+    (outside / "secret" / "key").write_text("x")
+    (ctx / "app" / "src").mkdir(parents=True)
+    (ctx / "app" / "src" / "main.py").write_text("x")
+    (ctx / "app" / "package.json").write_text("{}")
+    (ctx / "in").symlink_to("app")
+    (ctx / "app" / "up").symlink_to("..")
+    (ctx / "out").symlink_to(outside / "secret")
+    (ctx / "app" / "abs-in").symlink_to(ctx / "app" / "src")
+    (ctx / "loop").symlink_to("loop")
+    (ctx / "dangling").symlink_to("nowhere/at/all")
+    (ctx / "via").symlink_to("in/up/out")
+    return ctx
+
+
+_PARTS = st.sampled_from(["app", "src", "main.py", "package.json", "in", "up", "out", "abs-in", "loop",
+                          "dangling", "via", "key", "missing", "..", ".", ""])
+
+
+@settings(max_examples=400, deadline=None)
+@given(parts=st.lists(_PARTS, max_size=5), absolute=st.booleans())
+def test_inside_answers_like_resolving_the_whole_path(linked_context: Path, parts: list[str],
+                                                      absolute: bool) -> None:
+    rel = "/".join(parts)
+    if absolute:
+        rel = str(linked_context / rel)
+    assert inside(linked_context, rel) == _inside_by_full_resolution(linked_context, rel)
+
+
+def test_inside_refuses_what_leaves_the_context(linked_context: Path) -> None:
+    assert inside(linked_context, "out/key") is None  # through a symlink
+    assert inside(linked_context, "../outside/secret/key") is None
+    assert inside(linked_context, "/etc/passwd") is None
+    assert inside(linked_context, "in/src/main.py") == linked_context.resolve() / "app" / "src" / "main.py"
+    assert inside(None, "app") is None
+    assert inside(linked_context, "loop/x") is not None and not inside(linked_context, "loop/x").exists()

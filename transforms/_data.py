@@ -219,13 +219,36 @@ def image_matches(entry: dict[str, Any], ref: ImageRef) -> bool:
     ``name`` is matched against the full name (``gcr.io/distroless/static``) and, for Docker Hub
     images, the short form (``library/python`` and ``python`` both match ``python``).
     """
-    names = {ref.name, ref.name.removeprefix("docker.io/").removeprefix("library/"),
-             ref.name.removeprefix("docker.io/library/"), ref.name.removeprefix("index.docker.io/library/")}
+    return _matches(entry, _names(ref.name), ref.tag or "latest")
+
+
+def _names(name: str) -> frozenset[str]:
+    return frozenset({name, name.removeprefix("docker.io/").removeprefix("library/"),
+                      name.removeprefix("docker.io/library/"), name.removeprefix("index.docker.io/library/")})
+
+
+def _matches(entry: dict[str, Any], names: frozenset[str], tag: str) -> bool:
     if not any(fnmatch.fnmatchcase(n, entry["name"]) for n in names):
         return False
     tag_pattern = entry.get("tag")
-    return tag_pattern is None or fnmatch.fnmatchcase(ref.tag or "latest", tag_pattern)
+    return tag_pattern is None or fnmatch.fnmatchcase(tag, tag_pattern)
+
+
+#: first_match's answers: (id of the rows, name, tag) -> (the rows, the row). The rows are kept so that
+#: their id cannot be reused by another list while the answer is remembered; tables are never mutated.
+_FIRST: dict[tuple[int, str, str], tuple[list[dict[str, Any]], dict[str, Any] | None]] = {}
 
 
 def first_match(rows: list[dict[str, Any]], ref: ImageRef) -> dict[str, Any] | None:
-    return next((row for row in rows if image_matches(row, ref)), None)
+    """The first row of a table that matches ``ref`` (:func:`image_matches`), remembered for the run."""
+    tag = ref.tag or "latest"
+    key = (id(rows), ref.name, tag)
+    hit = _FIRST.get(key)
+    if hit is not None and hit[0] is rows:
+        return hit[1]
+    names = _names(ref.name)
+    row = next((r for r in rows if _matches(r, names, tag)), None)
+    if len(_FIRST) >= 8192:  # a batch over many repositories meets many images: stay bounded
+        _FIRST.clear()
+    _FIRST[key] = (rows, row)
+    return row

@@ -52,6 +52,9 @@ _OPERATORS = frozenset({"&&", "||", ";", "|", "|&", "&", ";;", ";&", ";;&"})
 _CONTINUATION = re.compile(r"\\\r?\n")
 _TOKEN = re.compile(r"(?:\\\r\n|\\[\s\S]|\S)+")
 _OPENERS = ("$((", "$(", "<(", ">(", "${")
+#: the characters _repair_substitutions acts on (every other one is stepped over)
+_REPAIR_CHARS = frozenset("\\`$<>\"'}()#")
+_REPAIR_NEXT = re.compile(r"[\\`$<>\"'}()#]")
 _SUBSTITUTION_OPENERS = frozenset({"$(", "<(", ">(", "`"})
 _CODE = frozenset({"", "(", "$(", "<(", ">(", "`"})
 _ANSI_STRING = re.compile(r"\$'(?:\\[\s\S]|[^'\\])*'?")
@@ -197,6 +200,8 @@ def _parser() -> Parser:
 
 def _resolve(raw: str, spans: Sequence[tuple[int, int]] = ()) -> tuple[str, bool]:
     """Resolve quotes/escapes in ``raw``; ``spans`` (relative) are copied verbatim. Returns (text, globby)."""
+    if not spans and "'" not in raw and '"' not in raw and "\\" not in raw:
+        return raw, bool(_GLOB.search(raw))  # nothing to resolve (most words): the loop below would copy it
     out: list[str] = []
     unquoted: list[str] = []
     verbatim = dict(spans)
@@ -359,8 +364,13 @@ def _repair_substitutions(text: str) -> str:
     stack: list[tuple[str, int]] = []  # open contexts: (opener, index of the opener)
     i, n, glued = 0, len(text), -1  # glued: just after a substitution closed inside a word
     while i < n:
+        if text[i] not in _REPAIR_CHARS:  # a character no branch below acts on: on to the next one
+            found = _REPAIR_NEXT.search(text, i)
+            if found is None:
+                break
+            i = found.start()
         c, kind = text[i], stack[-1][0] if stack else ""
-        opener = next((o for o in _OPENERS if text.startswith(o, i)), "")
+        opener = next((o for o in _OPENERS if text.startswith(o, i)), "") if c in "$<>" else ""
         if kind == '"' or kind == "${" or kind == "$((":
             opener = opener if opener.startswith("$") else ""
         step = 1
