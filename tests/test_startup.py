@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_tables import resources_serving
+from test_tables import tables_reading_as
 
 import transforms._data as data_module
 
@@ -117,7 +117,7 @@ def test_an_edited_table_is_never_served_stale(fresh_tables: Path, monkeypatch: 
     edited = original.replace("uid: 1654", "uid: app", 1)
     assert edited != original
 
-    monkeypatch.setattr(data_module, "resources", resources_serving(edited))
+    monkeypatch.setattr(data_module, "_table_text", tables_reading_as(edited))
     data_module._raw.cache_clear()
     with pytest.raises(data_module.TableError):
         data_module._raw("users")  # the damaged text is parsed and checked, not the cached good one

@@ -138,28 +138,15 @@ def test_each_configurable_table_has_damages_tested() -> None:
     assert {name for name, _d, _m in DAMAGES} >= set(CONFIGURABLE)
 
 
-def resources_serving(text: str) -> Any:
-    """A stand-in for :mod:`importlib.resources` whose every data file reads as ``text``."""
-
-    class _Files:
-        def joinpath(self, *parts: str) -> _Files:
-            return self
-
-        def read_text(self, encoding: str = "utf-8") -> str:
-            return text
-
-    class _Resources:
-        @staticmethod
-        def files(package: str) -> _Files:
-            return _Files()
-
-    return _Resources
+def tables_reading_as(text: str) -> Any:
+    """A stand-in for the shipped tables' reader: every data file reads as ``text``."""
+    return lambda _name: text
 
 
 def test_loading_a_damaged_file_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """The schema is checked on the way in: what the codemods read from disk, not only validate()."""
     text = (DATA / "users.yaml").read_text(encoding="utf-8").replace("uid: 1654", "uid: app", 1)
-    monkeypatch.setattr(data_module, "resources", resources_serving(text))
+    monkeypatch.setattr(data_module, "_table_text", tables_reading_as(text))
     with pytest.raises(TableError, match=r"^users\.yaml: existing_users\[3\]\.uid: expected an integer"):
         data_module._raw.__wrapped__("users")
 

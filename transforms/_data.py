@@ -13,11 +13,10 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import functools
-import hashlib
 import json
 import os
+import zlib
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,21 @@ __all__ = ["TableError", "check_additions", "checked_date", "first_match", "imag
 
 
 #: bump when the cache's encoding changes
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
+
+#: the shipped tables' folder (a package installed as files, as pip does; see _table_text)
+_DATA = Path(__file__).resolve().parent / "data"
+
+
+def _table_text(name: str) -> str:
+    """The text of ``transforms/data/<name>.yaml``: read from the package folder, or through
+    :mod:`importlib.resources` when the package is not a folder of files (a zip, say)."""
+    try:
+        return (_DATA / f"{name}.yaml").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        from importlib import resources
+
+        return resources.files("transforms").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
 
 
 def cache_folder() -> Path | None:
@@ -79,15 +92,18 @@ def _raw(name: str) -> Any:
     """The parsed YAML text of ``transforms/data/<name>.yaml``, checked against its schema.
 
     Parsing YAML and checking the schema cost more than the rest of a small run, so the checked result
-    is kept as JSON in :func:`cache_folder`, named by a hash of the table's text and of the schema module: an
+    is kept as JSON in :func:`cache_folder`, named by checksums of the table's text and of the schema module: an
     edited table or schema is parsed and checked afresh, never served stale. A cache that cannot be
     read or written is ignored.
     """
-    text = resources.files("transforms").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
+    text = _table_text(name)
     folder = cache_folder()
     cached: Path | None = None
     if folder is not None:
-        key = hashlib.sha256(f"{_CACHE_FORMAT}\0{text}".encode() + b"\0" + _schema_source()).hexdigest()[:32]
+        # a checksum, not a cryptographic hash: it guards against edits, not an adversary, and hashlib
+        # (OpenSSL) would cost every one-file run a few milliseconds to load
+        raw = f"{_CACHE_FORMAT}\0{text}".encode() + b"\0" + _schema_source()
+        key = f"{len(raw):x}-{zlib.crc32(raw):08x}-{zlib.adler32(raw):08x}"
         cached = folder / "tables" / f"{name}-{key}.json"
         try:
             return json.loads(cached.read_text(encoding="utf-8"), object_hook=_decode)

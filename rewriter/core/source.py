@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 MAX_BYTES = 1024 * 1024
@@ -73,6 +72,8 @@ def write_atomic(path: Path, text: str) -> bool:
         if target.exists() and target.read_bytes() == data:
             return False
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
+        import tempfile  # only a run that writes needs it
+
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dockerfix", dir=target.parent)
     except OSError as exc:
         raise SourceError(f"cannot write: {exc.strerror or exc}") from None

@@ -25,7 +25,6 @@ sha256 of the path relative to the root, taken modulo N, is K-1.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -62,6 +61,8 @@ def sort_key(path: str) -> tuple[str, ...]:
 
 def shard_index(key: str, count: int) -> int:
     """The 0-based shard of a file, from the sha256 of its path relative to its root."""
+    import hashlib  # only a sharded run needs it (loading OpenSSL costs a one-file check ~3 ms)
+
     digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
     return int.from_bytes(digest[:8], "big") % count
 
