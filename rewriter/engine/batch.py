@@ -19,6 +19,7 @@ parent if it is killed outright. Workers are forked on Linux (fast start, module
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -49,6 +50,8 @@ class Settings:
     text_report: bool = False  #: text lines for --output
     #: folder the paths of a patch are relative to (None: the current folder)
     patch_base: str | None = None
+    #: reuse and keep results whose inputs did not change (:mod:`rewriter.engine.filecache`)
+    cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,9 +145,64 @@ def _process_job(settings: Settings, job: Job) -> Outcome:
         return _error(job.display, str(exc))
     except UnknownId as exc:
         return _error(job.display, f"{exc.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
-    result = process_file(path, context_dir=resolved.context, config=resolved.config,
-                          transforms=resolved.transforms, display=job.display)
-    return outcome_of(result, settings, dockerfile=path)
+    def run() -> Outcome:
+        result = process_file(path, context_dir=resolved.context, config=resolved.config,
+                              transforms=resolved.transforms, display=job.display)
+        return outcome_of(result, settings, dockerfile=path)
+
+    if not settings.cache:
+        return run()
+    from rewriter.engine import filecache
+
+    store = filecache.folder()
+    if store is None:
+        return run()
+    context = _real(str(resolved.context)) if resolved.context is not None else None
+    key = filecache.key_of(settings, os.path.abspath(job.path), job.display, resolved.config,
+                           [t.id for t in resolved.transforms], context)
+    hit = filecache.lookup(store, key)
+    if hit is not None:
+        try:
+            return _outcome_from(hit)
+        except (KeyError, TypeError, ValueError):  # a damaged entry is a miss
+            pass
+    recorder = filecache.Recorder(ignore=_not_inputs(store))
+    with recorder.active():
+        out = run()
+    # errors are not kept (an internal one may be fixed or the machine's); nor, in fix mode, a result
+    # that writes (the next run reads what it wrote)
+    if out.status != Status.ERROR and not out.record.get("internal_errors") and not out.writes:
+        filecache.store(store, key, recorder, _outcome_to(out))
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _real(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
+@functools.lru_cache(maxsize=4)
+def _not_inputs(store: Path) -> tuple[str, ...]:
+    """Folders whose files the analysis reads but that are not its inputs: dockerfix's code and tables
+    (the key's code digest covers them), the caches, and the Python installation (modules imported on
+    first use)."""
+    import rewriter
+    import transforms
+
+    folders = (Path(rewriter.__file__ or ".").parent, Path(transforms.__file__ or ".").parent, store.parent,
+               *{Path(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})  # Python and its libraries
+    return tuple(os.path.join(os.path.realpath(p), "") for p in folders)
+
+
+def _outcome_to(out: Outcome) -> dict[str, Any]:
+    return {"display": out.display, "status": str(out.status), "error": out.error, "record": out.record,
+            "messages": out.messages, "text": out.text, "diff": out.diff, "writes": [list(w) for w in out.writes]}
+
+
+def _outcome_from(value: dict[str, Any]) -> Outcome:
+    return Outcome(value["display"], Status(value["status"]), value["error"], record=value["record"],
+                   messages=list(value["messages"]), text=value["text"], diff=value["diff"],
+                   writes=[(a, b, c) for a, b, c in value["writes"]])
 
 
 def outcome_of(result: FileResult, settings: Settings, *, dockerfile: Path | None = None) -> Outcome:

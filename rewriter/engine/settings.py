@@ -23,6 +23,7 @@ always has. Whether a ``--context`` folder exists is each command's check.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -98,7 +99,12 @@ _selected = lru_cache(maxsize=64)(_select)
 
 def _find_cached(start: Path) -> Config:
     """:func:`rewriter.engine.config.find_config`, each folder's answer cached (shared by siblings)."""
-    return _config_for(str(start.resolve()))
+    return _config_for(_real_folder(str(start)))
+
+
+@lru_cache(maxsize=4096)
+def _real_folder(folder: str) -> str:
+    return os.path.realpath(folder)
 
 
 @lru_cache(maxsize=4096)

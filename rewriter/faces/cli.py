@@ -132,6 +132,12 @@ SummaryOpt = Annotated[
                  " pull request, to stdout (stderr for diff and 'fix -'). A json/sarif/github report then needs"
                  " --output."),
 ]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option("--no-cache", help="Analyse every file afresh: neither reuse nor keep results (by default a file"
+                 " whose text, configuration and every file its analysis looked at are unchanged since the last run"
+                 " is not analysed again; the cache is in $DOCKERFIX_CACHE_DIR or ~/.cache/dockerfix/results)."),
+]
 
 
 @dataclass
@@ -223,6 +229,7 @@ class _Options:
     extend_exclude: list[str] | None = None
     shard: str | None = None
     summary: bool = False
+    no_cache: bool = False
 
 
 def _run(mode: Mode, o: _Options) -> int:
@@ -331,6 +338,7 @@ def _process(mode: Mode, o: _Options, shard: tuple[int, int] | None, tally: _Tal
         messages=not o.quiet and o.report_format == "text",
         text_report=o.report_format == "text" and o.output is not None,
         patch_base=o.paths[0] if single_root else None,
+        cache=not o.no_cache,
     )
     found = discover(files, exclude=o.exclude, extend_exclude=o.extend_exclude or ())
     targets = found.targets if shard is None else in_shard(found.targets, *shard)
@@ -464,9 +472,10 @@ def _file_command(mode: Mode, doc: str) -> Callable[..., None]:
         extend_exclude: ExtendExcludeOpt = None,
         shard: ShardOpt = None,
         summary: SummaryOpt = False,
+        no_cache: NoCacheOpt = False,
     ) -> None:
         options = _Options(paths, select, ignore, unsafe_fixes, context, quiet, stdin_filename, report_format,
-                           output, jobs, exclude, extend_exclude, shard, summary)
+                           output, jobs, exclude, extend_exclude, shard, summary, no_cache)
         raise typer.Exit(_run(mode, options))
 
     command.__doc__ = doc
