@@ -39,10 +39,9 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def new_run() -> None:
     """What a new process would start with: the caches that live for one run are emptied."""
-    filecache.folder.cache_clear()
-    filecache._run_part.cache_clear()
-    filecache._MADE.clear()
+    filecache.new_run()
     settings._config_for.cache_clear()
+    settings._resolved_in.cache_clear()
     settings._real_folder.cache_clear()
     batch._real.cache_clear()
 
@@ -267,10 +266,13 @@ def test_a_recorded_answer_that_changes_invalidates(tmp_path: Path) -> None:
     reads = [[op, p, fp] for (op, p), fp in recorder.seen.items()]
     assert filecache.still_valid(reads)
     (tmp_path / "absent").write_text("now here")
+    filecache.new_run()
     assert not filecache.still_valid(reads)
     (tmp_path / "absent").unlink()
+    filecache.new_run()
     assert filecache.still_valid(reads)
     f.write_text('{"a": 1}')
+    filecache.new_run()
     assert not filecache.still_valid(reads)
 
 

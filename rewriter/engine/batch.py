@@ -132,48 +132,99 @@ def process_job(settings: Settings, job: Job) -> Outcome:
 
 
 def _process_job(settings: Settings, job: Job) -> Outcome:
-    from rewriter.engine.config import ConfigError
     from rewriter.engine.pipeline import process_file
-    from rewriter.engine.settings import Overrides, UnknownId, resolve
 
+    resolved = _resolve(settings, job)
+    if isinstance(resolved, Outcome):
+        return resolved
     path = Path(job.path)
-    overrides = Overrides(settings.select, settings.ignore, settings.unsafe_fixes,
-                          Path(settings.context) if settings.context is not None else None)
-    try:  # each folder's configuration is cached for the run; an error is not: each file reports it
-        resolved = resolve(path, overrides, cached=True)
-    except ConfigError as exc:
-        return _error(job.display, str(exc))
-    except UnknownId as exc:
-        return _error(job.display, f"{exc.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
+
     def run() -> Outcome:
         result = process_file(path, context_dir=resolved.context, config=resolved.config,
                               transforms=resolved.transforms, display=job.display)
         return outcome_of(result, settings, dockerfile=path)
 
-    if not settings.cache:
+    key = _cache_key(settings, job, resolved)
+    if key is None:
         return run()
     from rewriter.engine import filecache
 
-    store = filecache.folder()
-    if store is None:
-        return run()
-    context = _real(str(resolved.context)) if resolved.context is not None else None
-    key = filecache.key_of(settings, os.path.abspath(job.path), job.display, resolved.config,
-                           [t.id for t in resolved.transforms], context)
-    hit = filecache.lookup(store, key)
+    store, text = key
+    hit = _kept(store, text)
     if hit is not None:
-        try:
-            return _outcome_from(hit)
-        except (KeyError, TypeError, ValueError):  # a damaged entry is a miss
-            pass
+        return hit
     recorder = filecache.Recorder(ignore=_not_inputs(store))
     with recorder.active():
         out = run()
     # errors are not kept (an internal one may be fixed or the machine's); nor, in fix mode, a result
     # that writes (the next run reads what it wrote)
     if out.status != Status.ERROR and not out.record.get("internal_errors") and not out.writes:
-        filecache.store(store, key, recorder, _outcome_to(out))
+        filecache.store(store, text, recorder, _outcome_to(out))
     return out
+
+
+def _resolve(settings: Settings, job: Job) -> Any:
+    """The file's settings (:class:`rewriter.engine.settings.Settings`), or the error outcome."""
+    from rewriter.engine.config import ConfigError
+    from rewriter.engine.settings import Overrides, UnknownId, resolve
+
+    overrides = Overrides(settings.select, settings.ignore, settings.unsafe_fixes,
+                          Path(settings.context) if settings.context is not None else None)
+    try:  # each folder's configuration is cached for the run; an error is not: each file reports it
+        return resolve(Path(job.path), overrides, cached=True)
+    except ConfigError as exc:
+        return _error(job.display, str(exc))
+    except UnknownId as exc:
+        return _error(job.display, f"{exc.source}: unknown transform id {exc.args[0]!r} (see `dockerfix list`)")
+
+
+def _cache_key(settings: Settings, job: Job, resolved: Any) -> tuple[Path, str] | None:
+    """Where the file's result is kept and under which key (None: the run keeps no results)."""
+    if not settings.cache:
+        return None
+    from rewriter.engine import filecache
+
+    store = filecache.folder()
+    if store is None:
+        return None
+    known = _SHARED.get(id(resolved))
+    if known is None or known[0] is not resolved or known[1] != settings:
+        context = _real(str(resolved.context)) if resolved.context is not None else None
+        shared = repr((settings, resolved.config, [t.id for t in resolved.transforms], context))
+        if len(_SHARED) > 4096:
+            _SHARED.clear()
+        known = _SHARED[id(resolved)] = (resolved, settings, shared)
+    return store, filecache.key_of(known[2], os.path.abspath(job.path), job.display)
+
+
+#: what the files of one folder share in their keys: id(resolved settings) -> (them, run settings, text);
+#: the resolved settings are kept so that their id is not reused while the text is remembered
+_SHARED: dict[int, tuple[Any, Settings, str]] = {}
+
+
+def _kept(store: Path, key: str) -> Outcome | None:
+    from rewriter.engine import filecache
+
+    hit = filecache.lookup(store, key)
+    if hit is None:
+        return None
+    try:
+        return _outcome_from(hit)
+    except (KeyError, TypeError, ValueError):  # a damaged entry is a miss
+        return None
+
+
+def kept_outcome(settings: Settings, job: Job) -> Outcome | None:
+    """The outcome kept for ``job`` by an earlier run, when nothing it depends on changed; None when
+    there is none (this never analyses, and never raises)."""
+    try:
+        resolved = _resolve(settings, job)
+        if isinstance(resolved, Outcome):
+            return None
+        key = _cache_key(settings, job, resolved)
+        return None if key is None else _kept(*key)
+    except Exception:  # the worker will analyse it, and report what goes wrong
+        return None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -379,14 +430,26 @@ def run_batch(
     *,
     workers: int = 1,
     worker: Worker = process_chunk,
+    look: bool = True,
 ) -> None:
     """Process ``jobs`` and call ``on_outcome`` for each, in order.
+
+    With workers and the result cache (``settings.cache``), the parent first ``look``s for the results
+    kept for the files (:func:`kept_outcome`) and sends only the others to the workers.
 
     Exceptions from ``on_outcome`` (including :class:`Interrupted`) stop the run: work not yet
     started is cancelled and the pool is shut down before the exception propagates.
     """
     if not jobs:
         return
+    if look and settings.cache and workers > 1 and len(jobs) >= MIN_PARALLEL and worker is process_chunk \
+            and _has_entries():
+        # a re-run: the results kept are served here (~0.1 ms a file, less than sending a file to a
+        # worker and its outcome back); only the others go to the workers, and all come out in order
+        kept = [kept_outcome(settings, job) for job in jobs]
+        if any(o is not None for o in kept):
+            _merged(jobs, kept, settings, on_outcome, workers, worker)
+            return
     if workers <= 1 or len(jobs) < MIN_PARALLEL:
         size = chunk_size(len(jobs), 1)
         for i in range(0, len(jobs), size):
@@ -396,6 +459,41 @@ def run_batch(
     size = chunk_size(len(jobs), workers)
     chunks: deque[list[Job]] = deque(list(jobs[i : i + size]) for i in range(0, len(jobs), size))
     _Pool(settings, on_outcome, min(workers, len(chunks)), worker).run(chunks)
+
+
+def _has_entries() -> bool:
+    from rewriter.engine import filecache
+
+    store = filecache.folder()
+    return store is not None and store.is_dir()
+
+
+def _merged(jobs: Sequence[Job], kept: list[Outcome | None], settings: Settings,
+            on_outcome: Callable[[Outcome], None], workers: int, worker: Worker) -> None:
+    """Deliver the kept outcomes and those of the other jobs (run as a batch) in job order."""
+    todo = [i for i, o in enumerate(kept) if o is None]
+    done = 0  # the kept outcomes before this index are delivered
+
+    def upto(index: int) -> None:
+        nonlocal done
+        while done < index:
+            outcome = kept[done]
+            if outcome is not None:
+                on_outcome(outcome)
+            done += 1
+
+    position = iter(todo)
+
+    def deliver(outcome: Outcome) -> None:
+        nonlocal done
+        index = next(position)
+        upto(index)
+        on_outcome(outcome)
+        done = index + 1
+
+    if todo:  # the parent has looked: the workers analyse (their own look finds nothing, cheaply)
+        run_batch([jobs[i] for i in todo], settings, deliver, workers=workers, worker=worker, look=False)
+    upto(len(jobs))
 
 
 class _Pool:

@@ -199,6 +199,7 @@ class _Walker:
         self.excludes = excludes
         self.out = out
         self.found: list[Target] = []
+        self.reals: list[str] = []  #: the real path of each found file, in the same order
         self.seen_files: set[str] = set()
         self.walked: set[str] = set()
         self.links: deque[tuple[str, str, list[_Ignore]]] = deque()
@@ -282,6 +283,7 @@ class _Walker:
             return
         self.seen_files.add(real)
         self.found.append(Target(self.root / rel, self.display(rel), rel, self.root))
+        self.reals.append(real)
 
 
 def discover(
@@ -294,23 +296,24 @@ def discover(
     # the default patterns are known to compile: pathspec is loaded only when a folder is walked
     excludes = None if exclude is None and not extend_exclude else compile_excludes(exclude, extend_exclude)
     out = Discovery()
-    found: list[Target] = []
+    found: list[tuple[Target, str | None]] = []  #: (target, its real path when the walk knows it)
     for raw in paths:
         p = Path(raw)
         if p.is_dir() and not is_dockerfile_name(p.name):
             if excludes is None:
                 excludes = compile_excludes(exclude, extend_exclude)
-            targets = _Walker(p, raw, excludes, out).run()
+            walker = _Walker(p, raw, excludes, out)
+            targets = walker.run()
             if not targets:
                 out.empty.append(raw)
-            found.extend(targets)
+            found.extend(zip(targets, walker.reals, strict=True))
         else:
             key = Path(os.path.normpath(raw)).as_posix()
-            found.append(Target(p, raw, key, None))
+            found.append((Target(p, raw, key, None), None))
     seen: set[str] = set()
-    for target in found:  # the same real file named twice (or found twice) is processed once
+    for target, known in found:  # the same real file named twice (or found twice) is processed once
         try:
-            real = os.path.realpath(target.path) if target.path.exists() else str(target.path)
+            real = known or (os.path.realpath(target.path) if target.path.exists() else str(target.path))
         except OSError:
             real = str(target.path)
         if real in seen:

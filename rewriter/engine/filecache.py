@@ -215,8 +215,33 @@ class Recorder:
 
 
 def still_valid(reads: list[list[Any]]) -> bool:
-    """Does every recorded call answer as it did?"""
-    return all(_fingerprint(op, path) == fp for op, path, fp in reads)
+    """Does every recorded call answer as it did? Each call's answer is asked once per run: the files
+    of one folder share most of them (its listing, its absent ``.dockerignore``), and the build
+    context does not change while a run reads it (the assumption the configuration cache makes)."""
+    answers = _ANSWERS
+    if len(answers) > 200_000:
+        answers.clear()
+    for op, path, fp in reads:
+        key = (op, path)
+        now = answers.get(key, _UNASKED)
+        if now is _UNASKED:
+            now = answers[key] = _fingerprint(op, path)
+        if now != fp:
+            return False
+    return True
+
+
+_UNASKED = object()
+#: the answers asked for by still_valid in this run (emptied by new_run)
+_ANSWERS: dict[tuple[str, str], Fingerprint] = {}
+
+
+def new_run() -> None:
+    """Forget what this process learned about the files (a process serving several runs calls it)."""
+    _ANSWERS.clear()
+    _run_part.cache_clear()
+    folder.cache_clear()
+    _MADE.clear()
 
 
 # --------------------------------------------------------------------------------------------------

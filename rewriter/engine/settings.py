@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -70,6 +70,20 @@ def resolve(path: Path | None, overrides: Overrides, *, cached: bool = False) ->
     the process: for a batch run, whose configuration files do not change while it runs (an error is
     never cached, so every file reports it). Raises ``ConfigError`` or :class:`UnknownId`.
     """
+    if cached and path is not None:
+        key = replace(overrides, select=None if overrides.select is None else tuple(overrides.select),
+                      ignore=None if overrides.ignore is None else tuple(overrides.ignore))  # hashable
+        return _resolved_in(str(path.parent), key)
+    return _resolve(path, overrides, cached)
+
+
+@lru_cache(maxsize=1024)
+def _resolved_in(folder: str, overrides: Overrides) -> Settings:
+    """The settings of a batch's files in one folder: the same for each of them."""
+    return _resolve(Path(folder, "Dockerfile"), overrides, True)
+
+
+def _resolve(path: Path | None, overrides: Overrides, cached: bool) -> Settings:
     find: Callable[[Path], Config] = _find_cached if cached else find_config
     cfg = Config() if path is None else find(path.parent)
     cfg = cfg.merged(

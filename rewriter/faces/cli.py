@@ -340,6 +340,10 @@ def _process(mode: Mode, o: _Options, shard: tuple[int, int] | None, tally: _Tal
         patch_base=o.paths[0] if single_root else None,
         cache=not o.no_cache,
     )
+    if settings.cache:  # a run starts with no answers about the files (several runs may share a process)
+        from rewriter.engine.filecache import new_run
+
+        new_run()
     found = discover(files, exclude=o.exclude, extend_exclude=o.extend_exclude or ())
     targets = found.targets if shard is None else in_shard(found.targets, *shard)
     tally.total = len(targets) + o.paths.count("-")

@@ -58,11 +58,10 @@ def inside(context_dir: Path | None, rel: str) -> Path | None:
     if context_dir is None:
         return None
     base = _real_folder(os.fspath(context_dir))
-    if rel.startswith("/"):  # an absolute path: only when it names the context or a path in it
-        rel = os.path.relpath(os.path.realpath(rel), base)
-        if rel == ".." or rel.startswith("../"):
-            return None
     path = base
+    if rel.startswith("/"):  # an absolute path (rare): resolved whole, kept when it lands in the context
+        path = os.path.realpath(Path(rel))
+        rel = ""
     for part in rel.split("/"):
         if part in ("", "."):
             continue
