@@ -305,3 +305,38 @@ def test_the_command_line_keeps_results_unless_told_not_to(tmp_path: Path) -> No
     again = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert off.returncode == first.returncode == again.returncode == 1
     assert off.stderr == first.stderr == again.stderr and "[signals]" in again.stderr
+
+
+def test_a_rerun_mixing_kept_and_new_results_delivers_them_in_order(cache: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from rewriter.engine.batch import run_batch
+
+    texts = ["FROM debian:12\nCMD tail -f /var/log/app.log\n", "FROM scratch\nCOPY a /a\nUSER 1:1\n",
+             "FROM python:3.12\nCMD python app.py\n"]
+    jobs = []
+    for i in range(12):
+        folder = tmp_path / f"r{i:02d}"
+        folder.mkdir()
+        (folder / "Dockerfile").write_text(texts[i % 3])
+        jobs.append(Job(str(folder / "Dockerfile"), f"r{i:02d}/Dockerfile"))
+    age(tmp_path)
+
+    def run(s: Settings) -> list[dict]:
+        out: list[dict] = []
+        run_batch(jobs, s, lambda o: out.append(batch._outcome_to(o)), workers=2)
+        return out
+
+    run(DIFF)
+    assert len(list(cache.rglob("*.json"))) == 12
+    for i in (1, 5, 6, 11):  # these four are analysed again, the other eight come from the cache
+        (tmp_path / f"r{i:02d}" / "Dockerfile").write_text(texts[(i + 1) % 3])
+        age(tmp_path / f"r{i:02d}", 30)
+    new_run()
+    served = []
+    real_merged = batch._merged
+    monkeypatch.setattr(batch, "_merged", lambda *a, **k: served.append(a[1]) or real_merged(*a, **k))
+    mixed = run(DIFF)
+    assert [o is not None for o in served[0]] == [i not in (1, 5, 6, 11) for i in range(12)]
+    new_run()
+    assert mixed == run(Settings(**{**DIFF.__dict__, "cache": False}))
+    assert [o["display"] for o in mixed] == [j.display for j in jobs]
