@@ -24,8 +24,8 @@ the same clock tick could go unseen) makes the result uncacheable, as git does f
 with errors or internal errors are never stored; in ``fix`` mode only results that write nothing are.
 
 Entries live in the user's cache folder (``$DOCKERFIX_CACHE_DIR`` or ``$XDG_CACHE_HOME``/``~/.cache``
-+ ``dockerfix/results``), one per file path and settings (a new result replaces the old one), written
-atomically; an unreadable entry is a miss; an entry not rewritten for 30 days is removed (:func:`prune`).
++ ``dockerfix/results``), one per file path and settings (a new result replaces the old one); an
+unreadable or half-written entry is a miss; an entry not rewritten for 30 days is removed (:func:`prune`).
 ``--no-cache`` (or ``DOCKERFIX_CACHE_DIR=""``) turns it off.
 The recorder replaces the ``os`` functions for the duration of one analysis in one process: batch
 workers and the command line are single-threaded; the language server does not use the cache.
@@ -278,10 +278,11 @@ def store(base: Path, key: str, recorder: Recorder, value: dict[str, Any]) -> No
             os.makedirs(parent, exist_ok=True)
             _MADE.add(parent)
             prune(parent)
-        tmp = f"{parent}/.{os.getpid()}.tmp"
-        with _REAL_OPEN(tmp, "w", encoding="utf-8") as fh:  # dumps, not dump: the C encoder
-            fh.write(json.dumps({"key": key, "reads": reads, "value": value}, separators=(",", ":")))
-        os.replace(tmp, path)
+        # written in place, in one write: a reader that meets it half-written (or two writers mixed)
+        # reads invalid JSON, which is a miss; a rename would cost a second file per entry
+        data = json.dumps({"key": key, "reads": reads, "value": value}, separators=(",", ":"))  # the C encoder
+        with _REAL_OPEN(path, "w", encoding="utf-8") as fh:
+            fh.write(data)
     except (OSError, TypeError, ValueError):
         pass
 
