@@ -277,7 +277,8 @@ def store(base: Path, key: str, recorder: Recorder, value: dict[str, Any]) -> No
         if parent not in _MADE:
             os.makedirs(parent, exist_ok=True)
             _MADE.add(parent)
-            prune(parent)
+            if zlib.crc32(f"{parent}\0{os.getpid()}".encode()) % 16 == 0:  # a sixteenth of the time
+                prune(parent)
         # written in place, in one write: a reader that meets it half-written (or two writers mixed)
         # reads invalid JSON, which is a miss; a rename would cost a second file per entry
         data = json.dumps({"key": key, "reads": reads, "value": value}, separators=(",", ":"))  # the C encoder
@@ -295,8 +296,9 @@ MAX_AGE_SECONDS = 30 * 86400
 
 
 def prune(entries: str, now: float | None = None) -> int:
-    """Remove the entries of one of the 256 entry folders older than :data:`MAX_AGE_SECONDS`; each
-    process prunes the folders it writes to, once. Returns how many it removed."""
+    """Remove the entries of one of the 256 entry folders older than :data:`MAX_AGE_SECONDS`. A process
+    prunes about one in sixteen of the folders it writes to, once (a folder's listing costs a stat of
+    each entry). Returns how many it removed."""
     limit = (time.time() if now is None else now) - MAX_AGE_SECONDS
     removed = 0
     try:
