@@ -309,7 +309,7 @@ def test_the_command_line_keeps_results_unless_told_not_to(tmp_path: Path) -> No
 
 def test_a_rerun_mixing_kept_and_new_results_delivers_them_in_order(cache: Path, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from rewriter.engine.batch import run_batch
+    from rewriter.engine.batch import _Pool, run_batch
 
     texts = ["FROM debian:12\nCMD tail -f /var/log/app.log\n", "FROM scratch\nCOPY a /a\nUSER 1:1\n",
              "FROM python:3.12\nCMD python app.py\n"]
@@ -320,23 +320,28 @@ def test_a_rerun_mixing_kept_and_new_results_delivers_them_in_order(cache: Path,
         (folder / "Dockerfile").write_text(texts[i % 3])
         jobs.append(Job(str(folder / "Dockerfile"), f"r{i:02d}/Dockerfile"))
     age(tmp_path)
+    pools: list[int] = []
+    real_run = _Pool.run
+
+    def counted(self: _Pool, chunks: object) -> None:
+        pools.append(sum(map(len, chunks)))  # type: ignore[call-overload]
+        real_run(self, chunks)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_Pool, "run", counted)
 
     def run(s: Settings) -> list[dict]:
         out: list[dict] = []
+        new_run()
         run_batch(jobs, s, lambda o: out.append(batch._outcome_to(o)), workers=2)
         return out
 
-    run(DIFF)
-    assert len(list(cache.rglob("*.json"))) == 12
-    for i in (1, 5, 6, 11):  # these four are analysed again, the other eight come from the cache
+    first = run(DIFF)
+    assert len(list(cache.rglob("*.json"))) == 12 and pools == [12]
+    assert run(DIFF) == first and pools == [12], "all kept: the parent serves them, no worker starts"
+    for i in (3, 5, 6, 11):  # these four are analysed again; the parent serves the three before the first
         (tmp_path / f"r{i:02d}" / "Dockerfile").write_text(texts[(i + 1) % 3])
         age(tmp_path / f"r{i:02d}", 30)
-    new_run()
-    served = []
-    real_merged = batch._merged
-    monkeypatch.setattr(batch, "_merged", lambda *a, **k: served.append(a[1]) or real_merged(*a, **k))
     mixed = run(DIFF)
-    assert [o is not None for o in served[0]] == [i not in (1, 5, 6, 11) for i in range(12)]
-    new_run()
+    assert pools == [12, 9]
     assert mixed == run(Settings(**{**DIFF.__dict__, "cache": False}))
     assert [o["display"] for o in mixed] == [j.display for j in jobs]

@@ -430,25 +430,30 @@ def run_batch(
     *,
     workers: int = 1,
     worker: Worker = process_chunk,
-    look: bool = True,
 ) -> None:
     """Process ``jobs`` and call ``on_outcome`` for each, in order.
 
-    With workers and the result cache (``settings.cache``), the parent first ``look``s for the results
-    kept for the files (:func:`kept_outcome`) and sends only the others to the workers.
+    With workers and the result cache (``settings.cache``), the parent first looks for the results
+    kept for the files (:func:`kept_outcome`), serving them up to the first file that must be analysed.
 
     Exceptions from ``on_outcome`` (including :class:`Interrupted`) stop the run: work not yet
     started is cancelled and the pool is shut down before the exception propagates.
     """
     if not jobs:
         return
-    if look and settings.cache and workers > 1 and len(jobs) >= MIN_PARALLEL and worker is process_chunk \
-            and _has_entries():
-        # a re-run: the results kept are served here (~0.1 ms a file, less than sending a file to a
-        # worker and its outcome back); only the others go to the workers, and all come out in order
-        kept = [kept_outcome(settings, job) for job in jobs]
-        if any(o is not None for o in kept):
-            _merged(jobs, kept, settings, on_outcome, workers, worker)
+    if settings.cache and workers > 1 and len(jobs) >= MIN_PARALLEL and worker is process_chunk:
+        # a re-run: the parent serves the results kept for the files, in order, up to the first one
+        # that must be analysed (~0.1 ms a file, less than sending it to a worker and its outcome back,
+        # and nothing is held); that file and those after it go to the workers, which look too
+        served = 0
+        for job in jobs:
+            outcome = kept_outcome(settings, job)
+            if outcome is None:
+                break
+            on_outcome(outcome)
+            served += 1
+        jobs = jobs[served:]
+        if not jobs:
             return
     if workers <= 1 or len(jobs) < MIN_PARALLEL:
         size = chunk_size(len(jobs), 1)
@@ -459,41 +464,6 @@ def run_batch(
     size = chunk_size(len(jobs), workers)
     chunks: deque[list[Job]] = deque(list(jobs[i : i + size]) for i in range(0, len(jobs), size))
     _Pool(settings, on_outcome, min(workers, len(chunks)), worker).run(chunks)
-
-
-def _has_entries() -> bool:
-    from rewriter.engine import filecache
-
-    store = filecache.folder()
-    return store is not None and store.is_dir()
-
-
-def _merged(jobs: Sequence[Job], kept: list[Outcome | None], settings: Settings,
-            on_outcome: Callable[[Outcome], None], workers: int, worker: Worker) -> None:
-    """Deliver the kept outcomes and those of the other jobs (run as a batch) in job order."""
-    todo = [i for i, o in enumerate(kept) if o is None]
-    done = 0  # the kept outcomes before this index are delivered
-
-    def upto(index: int) -> None:
-        nonlocal done
-        while done < index:
-            outcome = kept[done]
-            if outcome is not None:
-                on_outcome(outcome)
-            done += 1
-
-    position = iter(todo)
-
-    def deliver(outcome: Outcome) -> None:
-        nonlocal done
-        index = next(position)
-        upto(index)
-        on_outcome(outcome)
-        done = index + 1
-
-    if todo:  # the parent has looked: the workers analyse (their own look finds nothing, cheaply)
-        run_batch([jobs[i] for i in todo], settings, deliver, workers=workers, worker=worker, look=False)
-    upto(len(jobs))
 
 
 class _Pool:

@@ -219,7 +219,7 @@ def still_valid(reads: list[list[Any]]) -> bool:
     of one folder share most of them (its listing, its absent ``.dockerignore``), and the build
     context does not change while a run reads it (the assumption the configuration cache makes)."""
     answers = _ANSWERS
-    if len(answers) > 200_000:
+    if len(answers) > 20_000:  # a few MB at most
         answers.clear()
     for op, path, fp in reads:
         key = (op, path)
