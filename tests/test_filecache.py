@@ -345,3 +345,44 @@ def test_a_rerun_mixing_kept_and_new_results_delivers_them_in_order(cache: Path,
     assert pools == [12, 9]
     assert mixed == run(Settings(**{**DIFF.__dict__, "cache": False}))
     assert [o["display"] for o in mixed] == [j.display for j in jobs]
+
+
+def test_a_context_shared_by_a_runs_files_is_walked_once_and_still_invalidates_each(
+        cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rewriter.core import runmemo
+    from rewriter.sidefiles import dockerignore
+
+    repo = tmp_path / "repo"
+    (repo / "services").mkdir(parents=True)
+    (repo / ".dockerfix.yaml").write_text(f"context: {repo}\n")
+    (repo / "config").mkdir()
+    (repo / "config" / "logback.xml").write_text("<configuration/>")
+    jobs = []
+    for name in ("api", "web", "worker"):
+        (repo / "services" / f"{name}.Dockerfile").write_text(
+            f"FROM python:3.12\nWORKDIR /app\nCOPY . .\nCMD python {name}.py\n")
+        jobs.append(Job(str(repo / "services" / f"{name}.Dockerfile"), f"{name}.Dockerfile"))
+    age(repo)
+    walks = []
+    real_walk = dockerignore._walk
+    monkeypatch.setattr(dockerignore, "_walk", lambda *a: walks.append(a[0]) or real_walk(*a))
+
+    def run(s: Settings = DIFF) -> list[dict]:
+        new_run()
+        with runmemo.run():
+            return [outcome(j, s) for j in jobs]
+
+    first = run()
+    assert len(walks) == 2, "a walk for each codemod that walks (secrets, logs), not one for each file"
+    walks.clear()
+    fresh = [outcome(j, Settings(**{**DIFF.__dict__, "cache": False})) for j in jobs]  # no run: no memo
+    assert first == fresh and len(walks) == 2 * len(jobs)
+    assert runmemo.memo("context-files") is None
+
+    (repo / ".npmrc").write_text("//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n")  # now in the context
+    age(repo / ".npmrc", 30)
+    walks.clear()
+    again = run()
+    assert walks, "each file's kept result named the shared walk's listings: all three are analysed again"
+    assert again == [outcome(j, Settings(**{**DIFF.__dict__, "cache": False})) for j in jobs]
+    assert all(".npmrc" in o["diff"] for o in again) and not any(".npmrc" in o["diff"] for o in first)

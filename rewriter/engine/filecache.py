@@ -10,7 +10,7 @@ and every reader go) while one file is analysed, and the entry keeps what each r
 
 - ``stat``/``lstat``: the file type, size, modification time (ns) and inode, or "absent" (of a
   folder: its type and inode; its content is its listing's);
-- a folder listing: its sorted names;
+- a folder listing: its sorted names, folders marked;
 - a file opened for reading: its ``stat`` at the time.
 
 An entry is used only when every recorded call answers the same again (a changed, added or removed
@@ -46,6 +46,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from rewriter.core import runmemo
 
 #: bump when an entry's meaning changes
 FORMAT = 1
@@ -120,14 +122,17 @@ def _fingerprint(op: str, path: str) -> Fingerprint:
             return _stat_print(_REAL["stat"](path))
         if op == "lstat":
             return _stat_print(_REAL["lstat"](path))
-        if op == "list":
-            return _checksum("\0".join(sorted(_REAL["listdir"](path))))
+        if op == "list":  # the names, and which are folders (a file replaced by a folder changes it)
+            with _REAL["scandir"](path) as it:
+                names = sorted(e.name + ("/" if e.is_dir(follow_symlinks=False) else "") for e in it)
+            return _checksum("\0".join(names))
     except OSError as exc:
         return f"error {exc.errno}"
     raise ValueError(op)
 
 
-_REAL: dict[str, Callable[..., Any]] = {"stat": os.stat, "lstat": os.lstat, "listdir": os.listdir}
+_REAL: dict[str, Callable[..., Any]] = {"stat": os.stat, "lstat": os.lstat, "listdir": os.listdir,
+                                        "scandir": os.scandir}
 
 
 class Recorder:
@@ -156,19 +161,35 @@ class Recorder:
         """``real(path, ...)``, its answer recorded (the answer itself, not a second call)."""
         text = self._path(path)
         if text is None or (op, text) in self.seen:
+            if text is not None and runmemo.captures:
+                _captured(op, text, self.seen[(op, text)])
             return real(path, *args, **kw)
         try:
             result = real(path, *args, **kw)
         except OSError as exc:
-            self.seen[(op, text)] = f"error {exc.errno}"
+            self._seen(op, text, f"error {exc.errno}")
             raise
-        self.seen[(op, text)] = _stat_print(result)
+        self._seen(op, text, _stat_print(result))
         return result
 
     def _note(self, op: str, path: Any) -> None:
         text = self._path(path)
-        if text is not None and (op, text) not in self.seen:
-            self.seen[(op, text)] = _fingerprint(op, text)
+        if text is None:
+            return
+        if (op, text) not in self.seen:
+            self._seen(op, text, _fingerprint(op, text))
+        elif runmemo.captures:
+            _captured(op, text, self.seen[(op, text)])
+
+    def _seen(self, op: str, path: str, fp: Fingerprint) -> None:
+        self.seen[(op, path)] = fp
+        if runmemo.captures:
+            _captured(op, path, fp)
+
+    def _replay(self, reads: list[runmemo.Read]) -> None:
+        """Calls a run's memo entry made for an earlier file, as if this file's analysis made them."""
+        for op, path, fp in reads:
+            self.seen.setdefault((op, path), fp)
 
     @contextmanager
     def active(self) -> Iterator[Recorder]:
@@ -202,9 +223,11 @@ class Recorder:
 
         os.stat, os.lstat, os.listdir, os.scandir = stat_, lstat_, listdir_, scandir_  # type: ignore[assignment]
         io.open = builtins.open = open_  # type: ignore[assignment]
+        runmemo.recorders.append(self._replay)
         try:
             yield self
         finally:
+            runmemo.recorders.remove(self._replay)
             os.stat, os.lstat, os.listdir, os.scandir = real_stat, real_lstat, real_listdir, real_scandir
             io.open = builtins.open = real_open
 
@@ -212,6 +235,11 @@ class Recorder:
         """Was an input modified so recently that a write in the same clock tick could go unseen?"""
         limit = (self.started - RACY_SECONDS) * 1e9
         return any(isinstance(fp, list) and fp[2] > limit for fp in self.seen.values())
+
+
+def _captured(op: str, path: str, fp: Fingerprint) -> None:
+    for reads in runmemo.captures:
+        reads.append((op, path, fp))
 
 
 def still_valid(reads: list[list[Any]]) -> bool:

@@ -385,7 +385,9 @@ def _process(mode: Mode, o: _Options, shard: tuple[int, int] | None, tally: _Tal
 
     job_list = [Job(str(t.path), t.display) for t in targets]
     show = not o.quiet and len(job_list) > 1 and sys.stderr.isatty()
-    with _progress(len(job_list), show) as advance:
+    from rewriter.core import runmemo
+
+    with _progress(len(job_list), show) as advance, runmemo.run():  # work shared by the run's files
         run_batch(job_list, settings, lambda o: handle(o, advance), workers=o.jobs or default_workers())
 
 

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rewriter.core import runmemo
+
 __all__ = [
     "BLOCK_COMMENT",
     "PRUNED_DIRS",
@@ -154,6 +156,26 @@ def find_files(
     :data:`PRUNED_DIRS`, descends at most ``max_depth`` directory levels below the root (0 = the
     root's own files only) and stops quietly after examining ``max_files`` files.
     """
+    memo = runmemo.memo("context-files")
+    if memo is None:
+        return [rel for rel in _walk(context_dir, max_depth, max_files) if wanted(rel)]
+    key = (os.path.realpath(context_dir), max_depth, max_files)
+    entry = memo.get(key)
+    if entry is None or (runmemo.recording() and not entry[2]):
+        # the walk of a build context that several Dockerfiles of the run share is done once; what it
+        # listed is given to the result cache of each file that uses it (rewriter.core.runmemo)
+        with runmemo.capturing() as reads:
+            files = _walk(context_dir, max_depth, max_files)
+        if len(memo) >= 64:
+            memo.clear()
+        entry = memo[key] = (files, reads, runmemo.recording())
+    else:
+        runmemo.replay(entry[1])
+    return [rel for rel in entry[0] if wanted(rel)]
+
+
+def _walk(context_dir: Path, max_depth: int, max_files: int) -> list[str]:
+    """The first ``max_files`` regular files of the walk :func:`find_files` describes."""
     found: list[str] = []
     seen = 0
     # breadth-first by level, like os.walk top-down; DirEntry types come from the directory read itself
@@ -181,8 +203,7 @@ def find_files(
             if seen >= max_files:
                 return found
             seen += 1
-            if wanted(rel):
-                found.append(rel)
+            found.append(rel)
         pending[:0] = subfolders  # depth-first into sorted subfolders, as os.walk top-down does
     return found
 
