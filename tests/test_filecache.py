@@ -386,3 +386,24 @@ def test_a_context_shared_by_a_runs_files_is_walked_once_and_still_invalidates_e
     assert walks, "each file's kept result named the shared walk's listings: all three are analysed again"
     assert again == [outcome(j, Settings(**{**DIFF.__dict__, "cache": False})) for j in jobs]
     assert all(".npmrc" in o["diff"] for o in again) and not any(".npmrc" in o["diff"] for o in first)
+
+
+def test_a_result_served_from_the_cache_imports_no_codemod(tmp_path: Path) -> None:
+    import subprocess
+
+    from test_startup import PROBE as probe  # check FILE, then the modules loaded, on stderr
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12\nRUN pip install flask\nCMD python app.py\n")
+    age(tmp_path / "app")
+    env = {**os.environ, "DOCKERFIX_CACHE_DIR": str(tmp_path / "cache")}
+
+    def modules() -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "app" / "Dockerfile")], cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=False)
+        return json.loads(proc.stderr.strip().splitlines()[-1])
+
+    first = modules()
+    codemods = ("transforms.multistage", "transforms.nonroot", "transforms.secrets", "tree_sitter")
+    assert all(m in first for m in codemods)  # the analysis loads them: the check below is not vacuous
+    again = modules()
+    assert [m for m in codemods if m in again] == []

@@ -62,10 +62,15 @@ def load(tid: str) -> Transform:
 def selected(select: Iterable[str] | None, ignore: Iterable[str] = ()) -> list[Transform]:
     """The transforms to run, in registry order; unknown ids raise :class:`UnknownTransform`. Without
     ``select`` every codemod but the opt-in ones (:data:`OPT_IN`) runs."""
+    return [load(t) for t in selected_ids(select, ignore)]
+
+
+def selected_ids(select: Iterable[str] | None, ignore: Iterable[str] = ()) -> list[str]:
+    """The ids :func:`selected` gives, without importing a codemod."""
     known = ids()
     chosen = list(select) if select else [t for t in known if t not in OPT_IN]
     skip = set(ignore)
     for tid in [*chosen, *skip]:
         if tid not in known:
             raise UnknownTransform(tid)
-    return [load(t) for t in known if t in chosen and t not in skip]
+    return [t for t in known if t in chosen and t not in skip]

@@ -190,7 +190,7 @@ def _cache_key(settings: Settings, job: Job, resolved: Any) -> tuple[Path, str] 
     known = _SHARED.get(id(resolved))
     if known is None or known[0] is not resolved or known[1] != settings:
         context = _real(str(resolved.context)) if resolved.context is not None else None
-        shared = repr((settings, resolved.config, [t.id for t in resolved.transforms], context))
+        shared = repr((settings, resolved.config, resolved.ids, context))
         if len(_SHARED) > 4096:
             _SHARED.clear()
         known = _SHARED[id(resolved)] = (resolved, settings, shared)

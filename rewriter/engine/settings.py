@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rewriter.engine.config import Config, config_in, find_config
-from transforms import Transform, UnknownTransform, selected
+from transforms import Transform, UnknownTransform, load, selected_ids
 
 
 class UnknownId(UnknownTransform):
@@ -58,9 +58,15 @@ class Settings:
     """What one Dockerfile is processed with."""
 
     config: Config
-    transforms: tuple[Transform, ...]
+    #: the ids of the codemods to run, in run order (checked: each names one)
+    ids: tuple[str, ...]
     #: the build context (``None``: no file on disk and no ``--context``)
     context: Path | None
+
+    @property
+    def transforms(self) -> tuple[Transform, ...]:
+        """The codemods, imported on first use (a result served from the cache needs only their ids)."""
+        return tuple(load(t) for t in self.ids)
 
 
 def resolve(path: Path | None, overrides: Overrides, *, cached: bool = False) -> Settings:
@@ -92,7 +98,7 @@ def _resolve(path: Path | None, overrides: Overrides, cached: bool) -> Settings:
         unsafe_fixes=True if overrides.unsafe_fixes else None,
     )
     try:
-        chosen = (_selected if cached else _select)(cfg.select, tuple(cfg.ignore))
+        chosen = tuple(selected_ids(cfg.select, tuple(cfg.ignore)))
     except UnknownTransform as exc:
         raise UnknownId(exc.args[0], cfg.source) from None
     if overrides.context is not None:
@@ -102,13 +108,6 @@ def _resolve(path: Path | None, overrides: Overrides, cached: bool) -> Settings:
     else:
         context = None if path is None else path.parent
     return Settings(cfg, chosen, context)
-
-
-def _select(select: tuple[str, ...] | None, ignore: tuple[str, ...]) -> tuple[Transform, ...]:
-    return tuple(selected(select, ignore))
-
-
-_selected = lru_cache(maxsize=64)(_select)
 
 
 def _find_cached(start: Path) -> Config:
