@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from rewriter.core.source import real_folder
 from rewriter.engine import batch, filecache, settings
 from rewriter.engine.batch import Job, Settings, process_job
 
@@ -42,8 +43,7 @@ def new_run() -> None:
     filecache.new_run()
     settings._config_for.cache_clear()
     settings._resolved_in.cache_clear()
-    settings._real_folder.cache_clear()
-    batch._real.cache_clear()
+    real_folder.cache_clear()
 
 
 def age(folder: Path, seconds: float = 60.0) -> None:

@@ -15,11 +15,11 @@ import fnmatch
 import functools
 import json
 import os
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from rewriter.core.source import checksum
 from rewriter.facts import ImageRef
 from transforms._schema import (
     CONFIGURABLE,
@@ -100,10 +100,7 @@ def _raw(name: str) -> Any:
     folder = cache_folder()
     cached: Path | None = None
     if folder is not None:
-        # a checksum, not a cryptographic hash: it guards against edits, not an adversary, and hashlib
-        # (OpenSSL) would cost every one-file run a few milliseconds to load
-        raw = f"{_CACHE_FORMAT}\0{text}".encode() + b"\0" + _schema_source()
-        key = f"{len(raw):x}-{zlib.crc32(raw):08x}-{zlib.adler32(raw):08x}"
+        key = checksum(f"{_CACHE_FORMAT}\0{text}".encode() + b"\0" + _schema_source())
         cached = folder / "tables" / f"{name}-{key}.json"
         try:
             return json.loads(cached.read_text(encoding="utf-8"), object_hook=_decode)

@@ -10,11 +10,26 @@ fsync, then ``os.replace``; the file mode is kept, and nothing is written when n
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import stat
+import zlib
 from pathlib import Path
 
 MAX_BYTES = 1024 * 1024
+
+
+@functools.lru_cache(maxsize=4096)
+def real_folder(folder: str) -> str:
+    """A folder's real path, asked once per process (a build context or a configuration's folder does
+    not move while dockerfix reads it)."""
+    return os.path.realpath(folder)
+
+
+def checksum(data: bytes) -> str:
+    """Length, CRC-32 and Adler-32 of ``data``: a cache key that notices edits (not an adversary), without
+    loading OpenSSL (``hashlib`` costs a one-file run a few milliseconds)."""
+    return f"{len(data):x}-{zlib.crc32(data):08x}-{zlib.adler32(data):08x}"
 
 
 class SourceError(Exception):

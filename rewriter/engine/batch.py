@@ -187,19 +187,7 @@ def _cache_key(settings: Settings, job: Job, resolved: Any) -> tuple[Path, str] 
     store = filecache.folder()
     if store is None:
         return None
-    known = _SHARED.get(id(resolved))
-    if known is None or known[0] is not resolved or known[1] != settings:
-        context = _real(str(resolved.context)) if resolved.context is not None else None
-        shared = repr((settings, resolved.config, resolved.ids, context))
-        if len(_SHARED) > 4096:
-            _SHARED.clear()
-        known = _SHARED[id(resolved)] = (resolved, settings, shared)
-    return store, filecache.key_of(known[2], os.path.abspath(job.path), job.display)
-
-
-#: what the files of one folder share in their keys: id(resolved settings) -> (them, run settings, text);
-#: the resolved settings are kept so that their id is not reused while the text is remembered
-_SHARED: dict[int, tuple[Any, Settings, str]] = {}
+    return store, filecache.key_of(settings, resolved.identity, os.path.abspath(job.path), job.display)
 
 
 def _kept(store: Path, key: str) -> Outcome | None:
@@ -225,11 +213,6 @@ def kept_outcome(settings: Settings, job: Job) -> Outcome | None:
         return None if key is None else _kept(*key)
     except Exception:  # the worker will analyse it, and report what goes wrong
         return None
-
-
-@functools.lru_cache(maxsize=1024)
-def _real(folder: str) -> str:
-    return os.path.realpath(folder)
 
 
 @functools.lru_cache(maxsize=4)

@@ -198,8 +198,7 @@ class _Walker:
         self.root_real = os.path.realpath(root)
         self.excludes = excludes
         self.out = out
-        self.found: list[Target] = []
-        self.reals: list[str] = []  #: the real path of each found file, in the same order
+        self.found: list[tuple[Target, str]] = []  #: each file found, with its real path
         self.seen_files: set[str] = set()
         self.walked: set[str] = set()
         self.links: deque[tuple[str, str, list[_Ignore]]] = deque()
@@ -212,7 +211,7 @@ class _Walker:
     def skip(self, rel: str, ignores: Sequence[_Ignore]) -> bool:
         return bool(self.excludes.match_file(rel)) or _ignored(ignores, rel)
 
-    def run(self) -> list[Target]:
+    def run(self) -> list[tuple[Target, str]]:
         self.walk("", self.root_real, _ancestor_ignores(self.root_real))
         while self.links:
             rel, path, ignores = self.links.popleft()
@@ -282,8 +281,7 @@ class _Walker:
         if real in self.seen_files:
             return
         self.seen_files.add(real)
-        self.found.append(Target(self.root / rel, self.display(rel), rel, self.root))
-        self.reals.append(real)
+        self.found.append((Target(self.root / rel, self.display(rel), rel, self.root), real))
 
 
 def discover(
@@ -302,11 +300,10 @@ def discover(
         if p.is_dir() and not is_dockerfile_name(p.name):
             if excludes is None:
                 excludes = compile_excludes(exclude, extend_exclude)
-            walker = _Walker(p, raw, excludes, out)
-            targets = walker.run()
+            targets = _Walker(p, raw, excludes, out).run()
             if not targets:
                 out.empty.append(raw)
-            found.extend(zip(targets, walker.reals, strict=True))
+            found.extend(targets)
         else:
             key = Path(os.path.normpath(raw)).as_posix()
             found.append((Target(p, raw, key, None), None))

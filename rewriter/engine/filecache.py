@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from rewriter.core import runmemo
+from rewriter.core.source import checksum
 
 #: bump when an entry's meaning changes
 FORMAT = 1
@@ -66,29 +67,23 @@ def folder() -> Path | None:
     return None if base is None else base / "results"
 
 
+@functools.lru_cache(maxsize=1)
 def _code_digest() -> str:
     """The code and data this run uses: every module and table file of dockerfix, by size and mtime."""
-    global _CODE
-    if _CODE is None:
-        parts = [sys.version]
-        for package in ("rewriter", "transforms"):
-            root = Path(sys.modules[package].__file__ or ".").parent
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-                for name in sorted(filenames):
-                    if name.endswith((".py", ".yaml", ".json")):
-                        st = os.stat(os.path.join(dirpath, name))
-                        parts.append(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns}")
-        _CODE = _checksum("\n".join(parts))
-    return _CODE
-
-
-_CODE: str | None = None
+    parts = [sys.version]
+    for package in ("rewriter", "transforms"):
+        root = Path(sys.modules[package].__file__ or ".").parent
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                if name.endswith((".py", ".yaml", ".json")):
+                    st = os.stat(os.path.join(dirpath, name))
+                    parts.append(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns}")
+    return _checksum("\n".join(parts))
 
 
 def _checksum(text: str) -> str:
-    raw = text.encode("utf-8", "surrogateescape")
-    return f"{len(raw):x}{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}"
+    return checksum(text.encode("utf-8", "surrogateescape"))
 
 
 def key_of(*parts: object) -> str:

@@ -23,12 +23,13 @@ always has. Whether a ``--context`` folder exists is each command's check.
 
 from __future__ import annotations
 
-import os
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from rewriter.core.source import real_folder
 from rewriter.engine.config import Config, config_in, find_config
 from transforms import Transform, UnknownTransform, load, selected_ids
 
@@ -62,6 +63,14 @@ class Settings:
     ids: tuple[str, ...]
     #: the build context (``None``: no file on disk and no ``--context``)
     context: Path | None
+
+    @functools.cached_property
+    def identity(self) -> str:
+        """What decides a file's result besides the file and the run's options, as text (a key of the
+        result cache): the configuration, the codemods and the real build context. Made once for the
+        files of a folder, which share their settings in a batch."""
+        context = real_folder(str(self.context)) if self.context is not None else None
+        return repr((self.config, self.ids, context))
 
     @property
     def transforms(self) -> tuple[Transform, ...]:
@@ -112,12 +121,7 @@ def _resolve(path: Path | None, overrides: Overrides, cached: bool) -> Settings:
 
 def _find_cached(start: Path) -> Config:
     """:func:`rewriter.engine.config.find_config`, each folder's answer cached (shared by siblings)."""
-    return _config_for(_real_folder(str(start)))
-
-
-@lru_cache(maxsize=4096)
-def _real_folder(folder: str) -> str:
-    return os.path.realpath(folder)
+    return _config_for(real_folder(str(start)))
 
 
 @lru_cache(maxsize=4096)

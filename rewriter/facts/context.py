@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rewriter.core.source import real_folder
 from rewriter.core.syntax import Dockerfile, Instruction, Stage
 from rewriter.engine.config import Config
 from rewriter.facts.model import Facts
@@ -57,7 +58,7 @@ def inside(context_dir: Path | None, rel: str) -> Path | None:
     """
     if context_dir is None:
         return None
-    base = _real_folder(os.fspath(context_dir))
+    base = real_folder(os.fspath(context_dir))
     path = base
     if rel.startswith("/"):  # an absolute path (rare): resolved whole, kept when it lands in the context
         path = os.path.realpath(Path(rel))
@@ -79,12 +80,6 @@ def inside(context_dir: Path | None, rel: str) -> Path | None:
     if path != base and not path.startswith(base if base.endswith("/") else base + "/"):
         return None
     return Path(path)
-
-
-@functools.lru_cache(maxsize=256)
-def _real_folder(folder: str) -> str:
-    """A folder's real path, once per run (the build context does not move during one)."""
-    return os.path.realpath(folder)
 
 
 def parse_image(ref: str) -> ImageRef:

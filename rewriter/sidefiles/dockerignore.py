@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rewriter.core import runmemo
+from rewriter.core.source import real_folder
 
 __all__ = [
     "BLOCK_COMMENT",
@@ -159,7 +160,7 @@ def find_files(
     memo = runmemo.memo("context-files")
     if memo is None:
         return [rel for rel in _walk(context_dir, max_depth, max_files) if wanted(rel)]
-    key = (os.path.realpath(context_dir), max_depth, max_files)
+    key = (real_folder(os.fspath(context_dir)), max_depth, max_files)
     entry = memo.get(key)
     if entry is None or (runmemo.recording() and not entry[2]):
         # the walk of a build context that several Dockerfiles of the run share is done once; what it
