@@ -238,10 +238,13 @@ def _captured(op: str, path: str, fp: Fingerprint) -> None:
 
 
 def still_valid(reads: list[list[Any]]) -> bool:
-    """Does every recorded call answer as it did? Each call's answer is asked once per run: the files
-    of one folder share most of them (its listing, its absent ``.dockerignore``), and the build
-    context does not change while a run reads it (the assumption the configuration cache makes)."""
-    answers = _ANSWERS
+    """Does every recorded call answer as it did? Within a command-line run (:mod:`rewriter.core.runmemo`)
+    each call's answer is asked once: the files of one folder share most of them (its listing, its
+    absent ``.dockerignore``), and the build context does not change while a run reads it (the
+    assumption the configuration cache makes). Outside a run every answer is asked afresh."""
+    answers = runmemo.memo("cache-answers")
+    if answers is None:
+        return all(_fingerprint(op, path) == fp for op, path, fp in reads)
     if len(answers) > 20_000:  # a few MB at most
         answers.clear()
     for op, path, fp in reads:
@@ -255,13 +258,11 @@ def still_valid(reads: list[list[Any]]) -> bool:
 
 
 _UNASKED = object()
-#: the answers asked for by still_valid in this run (emptied by new_run)
-_ANSWERS: dict[tuple[str, str], Fingerprint] = {}
 
 
 def new_run() -> None:
-    """Forget what this process learned about the files (a process serving several runs calls it)."""
-    _ANSWERS.clear()
+    """Forget what this process read once for a run: the environment, the working folder, the cache
+    folder (a process serving several runs calls it)."""
     _run_part.cache_clear()
     folder.cache_clear()
     _MADE.clear()
