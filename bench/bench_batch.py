@@ -208,7 +208,7 @@ def _table_cache() -> Path:
     """The folder of the parsed-table cache, filled by one run."""
     subprocess.run([str(BIN / "dockerfix"), "check", "--quiet", "--no-cache", "-"], input=b"FROM scratch\n",
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    from transforms._data import cache_folder
+    from rewriter.core.source import cache_folder
 
     folder = cache_folder()
     if folder is None:

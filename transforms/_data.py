@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rewriter.core.source import checksum
+from rewriter.core.source import cache_folder, checksum
 from rewriter.facts import ImageRef
 from transforms._schema import (
     CONFIGURABLE,
@@ -51,17 +51,6 @@ def _table_text(name: str) -> str:
         from importlib import resources
 
         return resources.files("transforms").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
-
-
-def cache_folder() -> Path | None:
-    """Where parsed tables are kept between runs: ``$DOCKERFIX_CACHE_DIR``, else the user's cache
-    folder (``$XDG_CACHE_HOME`` or ``~/.cache``) + ``dockerfix``; ``None`` when caching is off
-    (``DOCKERFIX_CACHE_DIR`` set to the empty string)."""
-    explicit = os.environ.get("DOCKERFIX_CACHE_DIR")
-    if explicit is not None:
-        return Path(explicit) if explicit else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "dockerfix"
 
 
 def _encode(value: Any) -> Any:

@@ -32,6 +32,17 @@ def checksum(data: bytes) -> str:
     return f"{len(data):x}-{zlib.crc32(data):08x}-{zlib.adler32(data):08x}"
 
 
+def cache_folder() -> Path | None:
+    """dockerfix's cache folder (parsed tables, kept results, compiled class code):
+    ``$DOCKERFIX_CACHE_DIR``, else the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``) +
+    ``dockerfix``; ``None`` when caching is off (``DOCKERFIX_CACHE_DIR`` set to the empty string)."""
+    explicit = os.environ.get("DOCKERFIX_CACHE_DIR")
+    if explicit is not None:
+        return Path(explicit) if explicit else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dockerfix"
+
+
 class SourceError(Exception):
     """A file cannot be read or written; the message names the problem (the caller names the file)."""
 

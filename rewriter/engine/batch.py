@@ -30,6 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from rewriter.core import classcode
 from rewriter.core.diff import unified_diff
 from rewriter.engine.pipeline import FileResult, Status
 
@@ -292,7 +293,9 @@ def _error(name: str, message: str) -> Outcome:
 
 def process_chunk(settings: Settings, jobs: Sequence[Job]) -> list[Outcome]:
     """A worker's unit of work: the outcomes of ``jobs``, in order."""
-    return [process_job(settings, job) for job in jobs]
+    outcomes = [process_job(settings, job) for job in jobs]
+    classcode.save()  # a forked worker ends without atexit: keep the code of the classes it imported
+    return outcomes
 
 
 def _worker_init(parent: int) -> None:

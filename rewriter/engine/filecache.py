@@ -61,7 +61,7 @@ Fingerprint = Any  # JSON-able: a list, a string, or None
 @functools.lru_cache(maxsize=1)
 def folder() -> Path | None:
     """Where results are kept (None: caching is off); read once per process."""
-    from transforms._data import cache_folder
+    from rewriter.core.source import cache_folder
 
     base = cache_folder()
     return None if base is None else base / "results"

@@ -38,7 +38,7 @@ _FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILIN
 
 
 def default_folder() -> Path | None:
-    from transforms._data import cache_folder
+    from rewriter.core.source import cache_folder
 
     base = cache_folder()
     return None if base is None else base / "migrate"
