@@ -1,21 +1,26 @@
-"""dockerfix core: lossless Dockerfile syntax tree, shell analysis, fix engine, diffs, CLI."""
+"""dockerfix core: lossless Dockerfile syntax tree, shell analysis, fix engine, diffs, CLI.
 
-from rewriter.core import classcode as _classcode
+The syntax tree's names are re-exported on first use (importing the package creates no class, so the
+command line can install :mod:`rewriter.core.classcode` before the first dataclass is made).
+"""
 
-_classcode.install()  # before the first dataclass: their generated methods' code is kept between runs
+from __future__ import annotations
 
-from rewriter.core.syntax import (  # noqa: E402 (after install: syntax makes dataclasses)
-    Blank,
-    Comment,
-    Directive,
-    Dockerfile,
-    DockerfileSyntaxError,
-    Flag,
-    Heredoc,
-    Instruction,
-    Stage,
-    parse,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rewriter.core.syntax import (
+        Blank,
+        Comment,
+        Directive,
+        Dockerfile,
+        DockerfileSyntaxError,
+        Flag,
+        Heredoc,
+        Instruction,
+        Stage,
+        parse,
+    )
 
 __all__ = [
     "Blank",
@@ -29,3 +34,11 @@ __all__ = [
     "Stage",
     "parse",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from rewriter.core import syntax
+
+        return getattr(syntax, name)
+    raise AttributeError(f"module 'rewriter' has no attribute {name!r}")

@@ -126,6 +126,16 @@ def test_caching_off_leaves_dataclasses_alone(tmp_path: Path) -> None:
     assert not off["hooked"] and off["kept"] == 0
 
 
+def test_a_library_user_of_the_syntax_tree_gets_no_hook_and_no_file(tmp_path: Path) -> None:
+    """Only the command line installs it: a program importing rewriter keeps its dataclasses as they are."""
+    probe = ("import dataclasses, rewriter\nfrom rewriter import parse\nparse('FROM scratch\\n')\n"
+             "print('exec' in vars(dataclasses))")
+    env = {**os.environ, "DOCKERFIX_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    assert not (tmp_path / "code").exists()
+
+
 def test_a_worker_keeps_what_it_compiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A forked worker ends without atexit: the end of each chunk saves."""
     from rewriter.engine.batch import Settings, process_chunk

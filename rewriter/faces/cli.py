@@ -10,7 +10,12 @@ processes (:mod:`rewriter.engine.batch`) and come out sorted by path; writes hap
 process, one file at a time and atomically.
 """
 
+# ruff: noqa: E402 (the imports follow classcode.install(), which must come first)
 from __future__ import annotations
+
+from rewriter.core import classcode
+
+classcode.install()  # the command line's process (and its forked workers): before the first dataclass
 
 import contextlib
 import json
