@@ -414,3 +414,26 @@ def test_plain_tokens_round_trip_with_exact_offsets(tokens: list[str], sep: str)
     assert list(cmd.argv) == tokens
     assert [text[w.start : w.end] for w in cmd.words] == tokens
     assert split_words(text) == tokens
+
+
+_PIECES = [*"ab $`{}()<>|&;'\"\\\n\t*?[]=~#,.-0", "$(", "${x}", "<(", ">(", "{a,b}", "{1..3}", "$((1+2))", "`ls`",
+           "<<EOF\nx\nEOF\n", "\\\n", "# c\n", "\u00e9"]
+SHELLISH = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(SHELLISH)
+def test_a_word_with_nothing_to_expand_is_read_without_walking_its_nodes(text: str) -> None:
+    """The fast path (a word holding none of ``$ ` { <( >(``) gives the words the full walk gives."""
+    import re
+
+    import rewriter.core.shell as shell
+
+    fast = parse_shell.__wrapped__(text)  # type: ignore[attr-defined]
+    saved = shell._MAY_EXPAND
+    shell._MAY_EXPAND = re.compile("")  # matches every word: each one walked
+    try:
+        walked = parse_shell.__wrapped__(text)  # type: ignore[attr-defined]
+    finally:
+        shell._MAY_EXPAND = saved
+    assert fast == walked

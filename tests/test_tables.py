@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 import transforms._data as data_module
@@ -325,3 +327,15 @@ def test_loading_does_not_change_the_shipped_values() -> None:
                                        "distroless": True}
     assert table["node"]["20"]["eol"] == "2026-04-30" and table["java"]["11"]["eol"] == "2027-10-31"
     assert copy.deepcopy(table) == table
+
+
+_GLOBBY = "aAbZ_*?[]!-.\\/"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(_GLOBBY, max_size=8), st.lists(st.text(_GLOBBY, max_size=6), max_size=5))
+def test_matches_any_is_fnmatchcase_over_the_patterns(name: str, patterns: list[str]) -> None:
+    """The patterns joined into one regular expression answer as fnmatchcase does one by one."""
+    import fnmatch
+
+    assert data_module.matches_any(name, patterns) == any(fnmatch.fnmatchcase(name, p) for p in patterns)

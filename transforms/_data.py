@@ -15,7 +15,8 @@ import fnmatch
 import functools
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,8 @@ from transforms._schema import (
     format_path,
 )
 
-__all__ = ["TableError", "check_additions", "checked_date", "first_match", "image_matches", "load", "merged",
-           "validate"]
+__all__ = ["TableError", "check_additions", "checked_date", "first_match", "image_matches", "load", "matches_any",
+           "merged", "validate"]
 
 
 #: bump when the cache's encoding changes
@@ -222,6 +223,18 @@ def image_matches(entry: dict[str, Any], ref: ImageRef) -> bool:
     images, the short form (``library/python`` and ``python`` both match ``python``).
     """
     return _matches(entry, _names(ref.name), ref.tag or "latest")
+
+
+@functools.lru_cache(maxsize=512)
+def _any_of(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    # fnmatch.translate gives "(?s:...)\Z" (atomic groups, no named ones): the alternatives join safely
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns) or "(?!)").match
+
+
+def matches_any(name: str, patterns: Iterable[str]) -> bool:
+    """``any(fnmatch.fnmatchcase(name, p) for p in patterns)``, with the patterns compiled once into one
+    regular expression (the secret-variable and log tables hold dozens, asked for every word)."""
+    return _any_of(tuple(patterns))(name) is not None
 
 
 def _names(name: str) -> frozenset[str]:

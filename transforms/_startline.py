@@ -16,10 +16,9 @@ Keeping the shell (``["/bin/sh", "-c", "exec TEXT"]``) changes neither: that rew
 
 from __future__ import annotations
 
-import fnmatch
-
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context
+from transforms._data import matches_any
 
 #: init programs that run their arguments unchanged (only their own options before them)
 _INITS = frozenset({"tini", "tini-static", "dumb-init", "catatonit"})
@@ -49,7 +48,7 @@ def form_change_risk(ctx: Context, stage: Stage, inst: Instruction, argv: list[s
     if row is None or not argv:
         return None
     program = argv[0].rsplit("/", 1)[-1]
-    acts = any(fnmatch.fnmatchcase(program, p) for p in row.get("programs") or []) or (
+    acts = matches_any(program, row.get("programs") or []) or (
         bool(row.get("options")) and argv[0].startswith("-"))
     if not acts:
         return None

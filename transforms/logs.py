@@ -39,7 +39,6 @@ Fix safety
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import posixpath
 import re
@@ -54,7 +53,7 @@ from rewriter.facts import Context, parse_image
 from rewriter.facts.start import exec_argv, shell_c
 from transforms import _logconfig
 from transforms._base import Codemod
-from transforms._data import first_match, merged
+from transforms._data import first_match, matches_any, merged
 from transforms._startline import form_change_risk
 
 ID = "logs"
@@ -485,7 +484,7 @@ def _env_paths(ctx: Context, stage: Stage, table: dict) -> Iterator[Fix]:
         values = ctx.facts.scopes.after(inst).env  # the values it sets, expanded (facts layer)
         for w in inst.words:  # the words: where an edit goes
             name, eq, _value = w.text.partition("=")
-            if not eq or not any(fnmatch.fnmatchcase(name.upper(), p) for p in table["env_names"]):
+            if not eq or not matches_any(name.upper(), table["env_names"]):
                 continue
             v = values.get(name) or ""
             if not _is_log_path(v) or _is_console(v, table):
@@ -518,7 +517,7 @@ def _framework_env(ctx: Context, stage: Stage, table: dict) -> Iterator[Fix]:
     base = parse_image(ctx.resolved_base(stage))
     wanted: dict[str, str] = {}
     for row in table["unbuffered"] + table["framework_env"]:
-        image_hit = any(fnmatch.fnmatchcase(base.short_name, p) for p in row.get("images", []))
+        image_hit = matches_any(base.short_name, row.get("images", []))
         if words & set(row["markers"]) or (env & set(row["markers"])) or image_hit:
             wanted.update({k: v for k, v in row["env"].items() if k not in env})
     if not wanted:

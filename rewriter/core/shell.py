@@ -59,6 +59,9 @@ _SUBSTITUTION_OPENERS = frozenset({"$(", "<(", ">(", "`"})
 _CODE = frozenset({"", "(", "$(", "<(", ">(", "`"})
 _ANSI_STRING = re.compile(r"\$'(?:\\[\s\S]|[^'\\])*'?")
 _GLOB = re.compile(r"[*?]|\[.+\]|(?:^|[=:])~|\{[^{}]*(?:,|\.\.)[^{}]*\}")
+#: what every expansion, substitution and brace expression node's text holds (the stand-ins the parser
+#: is given keep these characters: ``$()`` becomes ``$___``, blanked text becomes spaces)
+_MAY_EXPAND = re.compile(r"[$`{]|[<>]\(")
 _UNSAFE = re.compile("[\ud800-\udfff\U00010000-\U0010ffff]")
 _ANSI = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f",
          "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}  # fmt: skip
@@ -587,6 +590,10 @@ class _Builder:
         return [self.word(g[0][0], g[-1][1], [n for _, _, n in g if n is not None]) for g in groups]
 
     def word(self, start: int, end: int, nodes: list[Node]) -> Word:
+        raw = self.text[start:end]
+        if not _MAY_EXPAND.search(raw):  # no expansion, substitution or brace node can be inside: no walk
+            text, globby = _resolve(raw)
+            return Word(text, raw, start, end, not globby)
         spans: list[tuple[int, int]] = []
         stack = list(nodes)
         while stack:

@@ -6,7 +6,6 @@ file is removed before its layer ends; a variable written into an SSH key file i
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ from rewriter.core.edits import Applicability, Edit, Fix, Note
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import Context
 from rewriter.facts.commands import Run, runs_unknown_code
+from transforms._data import matches_any
 from transforms.secrets.declarations import PERSISTING, Decl, declarations, references, remove_decl, written_to_file
 from transforms.secrets.shared import (
     ID,
@@ -32,9 +32,9 @@ from transforms.secrets.ssh import KEY_FILE, expand_home, ssh_key_variable
 
 def _secret_name(name: str, table: dict) -> bool:
     up = name.upper()
-    if any(fnmatch.fnmatchcase(up, p) for p in table["variable_exceptions"]):
+    if matches_any(up, table["variable_exceptions"]):
         return False
-    return any(fnmatch.fnmatchcase(up, p) for p in table["variable_patterns"])
+    return matches_any(up, table["variable_patterns"])
 
 
 def variable_secrets(ctx: Context, stage: Stage, runs: Runs, table: dict) -> Iterator[Fix | Note]:
