@@ -145,3 +145,16 @@ def test_a_worker_keeps_what_it_compiled(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setitem(classcode._state, "dirty", True)
     process_chunk(Settings(mode="check"), [])
     assert target.is_file() and not classcode._state["dirty"]
+
+
+def test_the_kept_code_is_the_users_own_file(tmp_path: Path) -> None:
+    """Written 0600; a file that group or others may write is not loaded (then replaced), as Jinja's
+    bytecode cache does: code in a shared folder must not become another user's code."""
+    first = _probe(str(tmp_path))
+    (kept,) = (tmp_path / "code").glob("dataclasses-*.marshal")
+    assert kept.stat().st_mode & 0o777 == 0o600
+    kept.chmod(0o666)
+    loosened = _probe(str(tmp_path))
+    assert loosened["compiled"], "a file others may write was loaded"
+    assert kept.stat().st_mode & 0o777 == 0o600 and loosened["kept"] == first["kept"]
+    assert not _probe(str(tmp_path))["compiled"]

@@ -15,8 +15,14 @@ stale. A file that cannot be read or written is ignored (each text is then compi
 
 Scope: the hook covers every dataclass created in the process after :func:`install`, ours and
 libraries' alike; it is the builtin's behaviour with one compile saved. It is not installed when
-caching is off (``DOCKERFIX_CACHE_DIR=""``). Trust: the file is code, like a ``__pycache__`` ``.pyc``
-in a folder only its user can write; a damaged file fails to load and is replaced.
+caching is off (``DOCKERFIX_CACHE_DIR=""``), and only by the command line (:mod:`rewriter.faces.cli`):
+a program importing ``rewriter`` as a library keeps its dataclasses as they are.
+
+Trust: the file is code, like a ``__pycache__`` ``.pyc``. It is written readable and writable by its
+user only (0600), and read only when it is this user's and neither group nor others may write it
+(another user's or a loosened file is ignored, then replaced); a symbolic link is not followed. Do not
+share ``code/`` between machines or jobs (a CI cache should hold ``results/`` only). A damaged file
+fails to load and is replaced.
 """
 
 from __future__ import annotations
@@ -60,6 +66,20 @@ def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None
     builtins.exec(source, globals, locals)
 
 
+def _read_own(path: Path) -> bytes:
+    """The file's bytes, only when this user wrote it and nobody else can (Jinja's bytecode cache rule):
+    another user's file, or one that group or others may write, is ignored and later replaced."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        st = os.fstat(fd)
+        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+            raise PermissionError("not this user's own file")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            return f.read()
+    finally:
+        os.close(fd)
+
+
 def install() -> None:
     """Load the kept code and hook ``dataclasses`` (once per process; a no-op when caching is off)."""
     if _state["file"] is not None:
@@ -71,7 +91,7 @@ def install() -> None:
 
     path = _file(folder)
     try:
-        loaded = marshal.loads(path.read_bytes())
+        loaded = marshal.loads(_read_own(path))
         if isinstance(loaded, dict):
             _codes.update((k, v) for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType))
     except (OSError, ValueError, EOFError, TypeError):
@@ -88,9 +108,11 @@ def save() -> None:
         return
     keep = _codes if len(_codes) <= MAX_ENTRIES else {k: _codes[k] for k in _used}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps(keep))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(marshal.dumps(keep))
         os.replace(tmp, path)
         _state["dirty"] = False
     except (OSError, ValueError):
