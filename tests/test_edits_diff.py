@@ -543,3 +543,65 @@ def test_build_secret_is_one_value_from_flag_to_record() -> None:
         BuildSecret("x")  # a secret needs exactly one source
     with _pytest.raises(ValueError):
         BuildSecret("x", file="f", kind="ssh")
+
+
+# --------------------------------------------------------------------------- linear bookkeeping
+
+
+def _reference_original_line(tracked: Tracked, line: int) -> int:
+    """Tracked.original_line as it was written first: a walk over the text and the segments per call."""
+    if line <= 0:
+        return line
+    text = tracked.text
+    pos = 0
+    for _ in range(line - 1):
+        nxt = text.find("\n", pos)
+        if nxt < 0:
+            break
+        pos = nxt + 1
+    off = last_end = 0
+    where = None
+    for o, t in tracked._segs:
+        if off <= pos < off + len(t):
+            where = o + (pos - off) if o >= 0 else last_end
+            break
+        if o >= 0:
+            last_end = o + len(t)
+        off += len(t)
+    if where is None:
+        where = len(tracked.original) if pos >= off else last_end
+    return tracked.original.count("\n", 0, where) + 1
+
+
+@HYPOTHESIS
+@given(tracked_rounds())
+def test_original_line_answers_as_the_walk_over_the_segments(
+        case: tuple[str, list[list[tuple[int, int, str]]]]) -> None:
+    """The line index kept between edits gives what a fresh walk gives, after every round."""
+    original, rounds = case
+    tracked = Tracked(original)
+    for spans in rounds:
+        tracked.apply([Edit(s, e, c) for s, e, c in spans])
+        lines = tracked.text.count("\n") + 2
+        for line in range(lines + 1):
+            assert tracked.original_line(line) == _reference_original_line(tracked, line), line
+
+
+_SPAN = st.tuples(st.sampled_from([None, "run.sh"]), st.integers(0, 12), st.integers(0, 4), st.sampled_from(["", "x"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(_SPAN, min_size=1, max_size=3), max_size=8))
+def test_select_round_chooses_as_comparing_every_pair(raw: list[list[tuple[str | None, int, int, str]]]) -> None:
+    """The sorted index of chosen edits defers exactly the fixes a comparison with every chosen fix defers."""
+    from rewriter.core.edits import _fix_overlaps, _self_overlapping
+
+    fixes = [Fix(f"t{i}", "m", tuple(Edit(s, s + n, c, path=p) for p, s, n, c in edits)) for i, edits in enumerate(raw)]
+    chosen: list[Fix] = []
+    deferred: list[Fix] = []
+    for fix in sorted(fixes, key=lambda f: (f.start, f.transform, f.message)):
+        if any(_fix_overlaps(fix, c) for c in chosen) or _self_overlapping(fix):
+            deferred.append(fix)
+        else:
+            chosen.append(fix)
+    assert select_round(fixes) == (chosen, deferred)

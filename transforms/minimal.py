@@ -59,8 +59,9 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rewriter.core.edits import Applicability, Edit, Fix, Note
 from rewriter.core.shell import Command, Script, parse_shell
@@ -426,6 +427,8 @@ class MinimalTransform(Codemod):
         # it may run the dev tools (a build, the tests), as nonroot's refusal for such stages says
         no_start = ctx.start_use(stage) is None
         apt_named: set[str] = set()
+        apt_later = _apt_needed_later(stage, scripts)
+        npm_later = _npm_runs_later(stage, scripts)
         for pos, inst in enumerate(stage.instructions):
             if inst.keyword == "ADD":
                 yield from _add(inst)
@@ -440,8 +443,8 @@ class MinimalTransform(Codemod):
                 env=_known_env(ctx, inst),
                 mounts=tuple(inst.mounts),
                 lockfile=lockfile,
-                apt_needed_later=_apt_needed_later(stage, scripts, pos),
-                npm_runs_later=_npm_runs_later(stage, scripts, pos),
+                apt_needed_later=apt_later[pos],
+                npm_runs_later=npm_later[pos],
                 apt_named=frozenset(apt_named),
                 base_has_ca=base_has_ca,
                 npm_omit=npm_omit,
@@ -506,29 +509,56 @@ def _heredoc_scripts(head: Script) -> list[Script]:
     return out
 
 
-def _apt_needed_later(stage: Stage, scripts: list[list[Script]], pos: int) -> int | None:
-    """Line of the first later RUN that uses the apt lists before refreshing them, if any."""
-    for inst, runs in zip(stage.instructions[pos + 1 :], scripts[pos + 1 :], strict=True):
-        if inst.keyword != "RUN":
-            continue
-        for script in runs:
-            for call in _calls(script):
-                if call.family == "apt" and call.subcommand == "update":
-                    return None
-                if (call.family == "apt" and call.subcommand in _APT_CONSUMERS) or call.program == "apt-cache":
-                    return inst.start_line
-            if any(runs_unknown_code(cmd) for cmd in script.commands):
-                return inst.start_line  # a script may install with apt without updating: it is not seen
-    return None
+#: a later instruction that says nothing either way: look further
+_ON = object()
 
 
-def _npm_runs_later(stage: Stage, scripts: list[list[Script]], pos: int) -> tuple[str, int] | None:
-    for inst, runs in zip(stage.instructions[pos + 1 :], scripts[pos + 1 :], strict=True):
-        for script in runs:
-            step = next(filter(None, map(_npm_script_step, script.commands)), None)
-            if step is not None:
-                return step, inst.start_line
-    return None
+def _first_later(stage: Stage, scripts: list[list[Script]], verdict: Callable[[Instruction, list[Script]], Any]
+                 ) -> list[Any]:
+    """For each position of the stage, the verdict of the first instruction after it that gives one (not
+    :data:`_ON`), else None: one pass from the end, so a stage of n instructions costs n, not n²."""
+    out: list[Any] = [None] * len(stage.instructions)
+    found: Any = None
+    for pos in range(len(stage.instructions) - 1, -1, -1):
+        out[pos] = found
+        here = verdict(stage.instructions[pos], scripts[pos])
+        if here is not _ON:
+            found = here
+    return out
+
+
+def _apt_verdict(inst: Instruction, runs: list[Script]) -> Any:
+    """None: the RUN refreshes the apt lists first; its line: it uses them (or runs code that may);
+    :data:`_ON`: neither."""
+    if inst.keyword != "RUN":
+        return _ON
+    for script in runs:
+        for call in _calls(script):
+            if call.family == "apt" and call.subcommand == "update":
+                return None
+            if (call.family == "apt" and call.subcommand in _APT_CONSUMERS) or call.program == "apt-cache":
+                return inst.start_line
+        if any(runs_unknown_code(cmd) for cmd in script.commands):
+            return inst.start_line  # a script may install with apt without updating: it is not seen
+    return _ON
+
+
+def _apt_needed_later(stage: Stage, scripts: list[list[Script]]) -> list[int | None]:
+    """For each position: the line of the first later RUN that uses the apt lists before refreshing them."""
+    return _first_later(stage, scripts, _apt_verdict)
+
+
+def _npm_verdict(inst: Instruction, runs: list[Script]) -> Any:
+    for script in runs:
+        step = next(filter(None, map(_npm_script_step, script.commands)), None)
+        if step is not None:
+            return step, inst.start_line
+    return _ON
+
+
+def _npm_runs_later(stage: Stage, scripts: list[list[Script]]) -> list[tuple[str, int] | None]:
+    """For each position: the first later step that may need dev dependencies (``npm run build``...), and its line."""
+    return _first_later(stage, scripts, _npm_verdict)
 
 
 #: Node majors whose images ship npm 6, where dev dependencies are left out with --production
