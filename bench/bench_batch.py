@@ -14,6 +14,9 @@
 
 (d) ``dockerfix check`` on a one-line file against hadolint on it: the start-up cost.
 
+(e) One generated Dockerfile of 100 and of 1,000 RUN lines, analysed in process: the cost should grow
+    with the size (~10x); a step comparing every RUN or fix with every other shows as ~20x and more.
+
 Targets (issue 25): (a) dockerfix at most 1/10 of hadolint's wall time; (b) at least 5,000 files/s
 with ``--jobs 2``, peak memory of the main process under 60 MB; (d) 120 ms wall.
 
@@ -305,11 +308,39 @@ def bench_editor(corpus: Path, rounds: int) -> list[dict[str, object]]:
     return out
 
 
+def _generated(runs: int) -> str:
+    """A generated Dockerfile of ``runs`` RUN lines (a COPY every tenth), as some build systems write."""
+    lines = ["FROM python:3.12-slim", "ENV APP_HOME=/app PIP_NO_CACHE_DIR=1", "WORKDIR /app"]
+    for i in range(runs):
+        lines.append(f"RUN echo {i} > /tmp/step{i} && apt-get update && apt-get install -y pkg{i}")
+        if i % 10 == 0:
+            lines.append(f"COPY part{i} /app/part{i}")
+    return "\n".join(lines) + '\nCMD ["python", "app.py"]\n'
+
+
+def bench_large(rounds: int) -> dict[str, float]:
+    """The analysis of one generated Dockerfile of 100 and of 1,000 RUN lines, in process (the best of
+    ``rounds``): ten times the lines should cost about ten times as much. A step that compares every RUN
+    with every later one, or every fix with every other, shows as a ratio near 100."""
+    from rewriter.engine.pipeline import process_text
+
+    out: dict[str, float] = {}
+    for runs in (100, 1000):
+        text = _generated(runs)
+        best = float("inf")
+        for _ in range(max(rounds, 5)):
+            t0 = time.perf_counter()
+            process_text(text)
+            best = min(best, time.perf_counter() - t0)
+        out[f"runs_{runs}_s"] = best
+    return out
+
+
 #: a ratio may grow by this much over the committed baseline before --check fails
 TOLERANCE = 1.30
 
 
-def ratios(a: dict, b: list[dict[str, float]], s: dict) -> dict[str, float]:
+def ratios(a: dict, b: list[dict[str, float]], s: dict, large: dict[str, float] | None = None) -> dict[str, float]:
     """Machine-independent measures (the lower the better): dockerfix's wall time over hadolint's in the
     same run, and for the replicated batch the seconds per 1,000 files over hadolint's corpus time."""
     out: dict[str, float] = {}
@@ -322,6 +353,8 @@ def ratios(a: dict, b: list[dict[str, float]], s: dict) -> dict[str, float]:
             out[f"batch_{int(r['files'])}{kind}_s_per_1000_vs_hadolint_corpus"] = per_k / a["hadolint"]["wall_s"]
     # hadolint and a bare interpreter start in a few ms, too few to divide by: see REFERENCE
     out["one_file_check_vs_reference_start"] = s["dockerfix"]["wall_s"] / s["reference"]["wall_s"]
+    if large:
+        out["large_file_1000_vs_100_runs"] = large["runs_1000_s"] / large["runs_100_s"]
     return out
 
 
@@ -391,12 +424,16 @@ def main() -> None:
     for r in ed:
         print(f"    {r['file'][:60]:60} {r['lines']:4} lines: first {r['first_ms']:.0f} ms,"
               f" after a one-line edit {r['after_edit_ms']:.0f} ms")
-    now = ratios(a, b, st)
+    lg = bench_large(args.rounds)
+    print("\n(e) one generated Dockerfile, analysed in process (best of the rounds; linear: ~10x)")
+    print(f"    100 RUN lines: {lg['runs_100_s'] * 1000:.0f} ms; 1,000 RUN lines: {lg['runs_1000_s'] * 1000:.0f} ms"
+          f" ({lg['runs_1000_s'] / lg['runs_100_s']:.1f}x)")
+    now = ratios(a, b, st, lg)
     print("\nratios (lower is better):")
     for k, v in now.items():
         print(f"    {k}: {v:.3f}")
     if args.json:
-        args.json.write_text(json.dumps({"vs_hadolint": a, "scale": b, "startup": st, "ratios": now,
+        args.json.write_text(json.dumps({"vs_hadolint": a, "scale": b, "startup": st, "large": lg, "ratios": now,
                                          "load_before": load}, indent=2))
     if args.write_baseline:
         args.write_baseline.write_text(json.dumps({"machine": f"{os.cpu_count()} cores, {sys.platform}",
