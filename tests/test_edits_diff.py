@@ -594,13 +594,16 @@ _SPAN = st.tuples(st.sampled_from([None, "run.sh"]), st.integers(0, 12), st.inte
 @given(st.lists(st.lists(_SPAN, min_size=1, max_size=3), max_size=8))
 def test_select_round_chooses_as_comparing_every_pair(raw: list[list[tuple[str | None, int, int, str]]]) -> None:
     """The sorted index of chosen edits defers exactly the fixes a comparison with every chosen fix defers."""
-    from rewriter.core.edits import _fix_overlaps, _self_overlapping
+    from rewriter.core.edits import _overlaps, _self_overlapping
+
+    def pairwise(a: Fix, b: Fix) -> bool:  # what select_round did before its index: every edit with every edit
+        return any(_overlaps(x, y) for x in a.edits for y in b.edits)
 
     fixes = [Fix(f"t{i}", "m", tuple(Edit(s, s + n, c, path=p) for p, s, n, c in edits)) for i, edits in enumerate(raw)]
     chosen: list[Fix] = []
     deferred: list[Fix] = []
     for fix in sorted(fixes, key=lambda f: (f.start, f.transform, f.message)):
-        if any(_fix_overlaps(fix, c) for c in chosen) or _self_overlapping(fix):
+        if any(pairwise(fix, c) for c in chosen) or _self_overlapping(fix):
             deferred.append(fix)
         else:
             chosen.append(fix)

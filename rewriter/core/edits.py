@@ -263,10 +263,6 @@ class Tracked:
         return out
 
 
-def _fix_overlaps(a: Fix, b: Fix) -> bool:
-    return any(_overlaps(x, y) for x in a.edits for y in b.edits)
-
-
 def _exclusive_gate(fixes: Sequence[Fix], order: dict[str, int]) -> tuple[list[Fix], list[Fix]]:
     """Fixes of transforms before the first one with an exclusive fix; or that exclusive fix alone."""
     rank = {f.transform: order.get(f.transform, len(order)) for f in fixes}
