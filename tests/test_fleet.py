@@ -16,7 +16,7 @@ from test_migrate import Fake, write_app
 from typer.testing import CliRunner
 
 from rewriter.engine.discover import discover, in_shard
-from rewriter.faces.cli import app as cli_app
+from rewriter.faces.app import app as cli_app
 from rewriter.faces.migrate_cli import run_migrate
 from rewriter.proof import fleet
 

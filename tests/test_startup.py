@@ -19,8 +19,9 @@ import transforms._data as data_module
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: off the hot path of ``check`` on a file that needs none of them
-HEAVY = ("ruamel", "tree_sitter", "tree_sitter_bash", "rich", "pygls", "lsprotocol", "unidiff", "packaging", "pydantic",
+#: off the hot path of ``check`` on a file that needs none of them (the CLI framework included: the
+#: common command lines are read by rewriter.faces.fastargs)
+HEAVY = ("typer", "click", "subprocess", "ruamel", "tree_sitter", "tree_sitter_bash", "rich", "pygls", "lsprotocol", "unidiff", "packaging", "pydantic",
          "pathspec", "multiprocessing", "concurrent.futures", "tomllib",
          "rewriter.proof", "rewriter.faces.lsp", "rewriter.faces.suggest", "rewriter.sidefiles.callsites")
 
@@ -65,7 +66,7 @@ def test_toml_is_read_when_the_project_has_a_pyproject_config(tmp_path: Path) ->
 
 
 def test_a_run_builds_only_the_command_it_invokes() -> None:
-    from rewriter.faces import cli
+    from rewriter.faces import app as cli
 
     one = cli._only_invoked(["dockerfix", "check", "Dockerfile"])
     assert [cli._command_name(c) for c in one.registered_commands] == ["check"]

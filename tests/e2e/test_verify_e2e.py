@@ -224,14 +224,14 @@ def test_app_that_needs_root_does_not_verify(store: Images, tmp_path: Path) -> N
 
 
 def _registered() -> bool:
-    from rewriter.faces.cli import app
+    from rewriter.faces.app import app
 
     return any(c.name == "verify" or getattr(c.callback, "__name__", "") == "verify" for c in app.registered_commands)
 
 
 def test_cli_verify(store: Images, tmp_path: Path) -> None:
     if not _registered():
-        pytest.skip("`dockerfix verify` is not registered in rewriter/faces/cli.py yet")
+        pytest.skip("`dockerfix verify` is not registered in rewriter/faces/app.py yet")
     store.require(*base_images(APPS / "py-web" / "Dockerfile"))
     ctx = copy_app("py-web", tmp_path)
     env = {**store.env, "PYTHONPATH": str(ROOT) + os.pathsep + store.env.get("PYTHONPATH", "")}
