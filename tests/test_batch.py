@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from linters import dockerfix_command
 
 from rewriter.engine.batch import Job, Outcome, Settings, process_chunk, run_batch, stale_write
@@ -468,3 +470,27 @@ def test_interrupt_leaves_every_file_old_or_new_and_says_what_was_done(
     assert f"{count - fixed} file(s) not processed" in summary[0]
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".dockerfix")]  # no temporary files left
     assert out == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(count=st.integers(1, 20_000), workers=st.integers(2, 16))
+def test_chunks_shrink_towards_single_files_at_the_end(count: int, workers: int) -> None:
+    from rewriter.engine.batch import chunk_sizes
+
+    sizes = chunk_sizes(count, workers)
+    assert sum(sizes) == count and all(1 <= s <= 32 for s in sizes)
+    assert sizes == sorted(sizes, reverse=True)
+    left = count
+    for size in sizes:  # a quarter of a worker's share of what is left: the last chunks are single files
+        assert size == max(1, min(32, left // (workers * 4)))
+        left -= size
+    assert sizes[-min(count, workers * 4):] == [1] * min(count, workers * 4)
+    if count >= 32 * 4 * workers:
+        assert sizes[0] == 32  # few hand-overs while much is left
+
+
+def test_a_pool_run_delivers_guided_chunks_in_order(tmp_path: Path) -> None:
+    jobs = [Job(str(tmp_path / f"{i:03d}.Dockerfile"), f"{i:03d}") for i in range(60)]
+    seen: list[str] = []
+    run_batch(jobs, Settings(mode="check"), lambda o: seen.append(o.display), workers=2)
+    assert seen == [j.display for j in jobs]
