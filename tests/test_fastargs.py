@@ -52,7 +52,7 @@ def test_the_tables_name_exactly_the_options_typer_declares() -> None:
         declared: dict[str, str] = {}
         for param in command.params:
             if param.param_type_name == "argument":
-                assert param.name == "paths" and param.multiple or param.nargs == -1
+                assert param.name == "paths" and param.nargs == -1
                 continue
             if param.name == "help":
                 continue

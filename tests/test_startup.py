@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: off the hot path of ``check`` on a file that needs none of them (the CLI framework included: the
 #: common command lines are read by rewriter.faces.fastargs)
-HEAVY = ("typer", "click", "subprocess", "ruamel", "tree_sitter", "tree_sitter_bash", "rich", "pygls", "lsprotocol", "unidiff", "packaging", "pydantic",
+HEAVY = ("typer", "click", "subprocess",
+         "ruamel", "tree_sitter", "tree_sitter_bash", "rich", "pygls", "lsprotocol", "unidiff", "packaging", "pydantic",
          "pathspec", "multiprocessing", "concurrent.futures", "tomllib",
          "rewriter.proof", "rewriter.faces.lsp", "rewriter.faces.suggest", "rewriter.sidefiles.callsites")
 
@@ -133,3 +135,35 @@ def test_a_damaged_cache_file_is_ignored_and_caching_can_be_turned_off(
     assert data_module._raw("logs") == good
     monkeypatch.setenv("DOCKERFIX_CACHE_DIR", "")
     assert data_module.cache_folder() is None
+
+
+SECRET_COPY = ('FROM node:20\nWORKDIR /app\nCOPY .npmrc package.json ./\nRUN npm ci\nCOPY . .\n'
+               'CMD ["node", "app.js"]\n')
+
+
+def _secret_project(tmp_path: Path) -> None:
+    (tmp_path / ".npmrc").write_text("//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n")
+    (tmp_path / "package.json").write_text('{"name": "app"}\n')
+
+
+def test_a_secret_fix_loads_no_yaml_library_without_a_compose_or_ci_file(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _secret_project(tmp_path)
+    _modules(tmp_path, "FROM scratch\n", cache)  # the tables are cached
+    modules, _ = _modules(tmp_path, SECRET_COPY, cache)
+    assert "transforms.secrets.files" in modules and "rewriter.sidefiles.callsites" in modules  # it did run
+    assert not [m for m in modules if m.startswith(("ruamel", "rewriter.sidefiles.compose"))]
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n    build: .\n")
+    modules, _ = _modules(tmp_path, SECRET_COPY, cache)
+    assert "rewriter.sidefiles.compose" in modules and "ruamel.yaml" in modules  # and is loaded when needed
+
+
+def test_every_kind_of_call_site_file_has_a_rewriter() -> None:
+    from rewriter.sidefiles import callsites
+
+    source = Path(callsites.__file__).read_text(encoding="utf-8")
+    kinds = {kind for _name, kind in callsites.NAMES} | set(re.findall(r'add\([^,]+, "([a-z-]+)"', source))
+    assert {"workflow", "script", "makefile", "skaffold"} <= kinds
+    assert kinds == set(callsites.HANDLERS)
+    for kind in kinds:
+        assert callable(callsites._handler(kind))

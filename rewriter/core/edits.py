@@ -412,3 +412,27 @@ def apply_fixes(
     result.texts = {k: t.text for k, t in tracked.items()}
     result.net_edits = {k: t.net_edits() for k, t in tracked.items()}
     return result
+
+
+def narrow_edit(old: str, new: str, path: str) -> Edit | None:
+    """One :class:`~rewriter.core.edits.Edit` turning ``old`` into ``new``, spanning whole lines, or None if equal.
+
+    The common prefix and suffix are left out; the span is widened to line boundaries so the
+    diff shows whole lines.
+    """
+    if old == new:
+        return None
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    start = old.rfind("\n", 0, prefix) + 1
+    end = len(old) - suffix
+    if end > 0 and old[end - 1] != "\n":
+        nl = old.find("\n", end)
+        end = len(old) if nl < 0 else nl + 1
+    tail = len(old) - end
+    return Edit(start, end, new[start : len(new) - tail], path)

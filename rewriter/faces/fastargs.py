@@ -13,8 +13,8 @@ Accepted, and nothing else (:func:`parse` answers ``None`` and typer parses the 
 * then, in any order, paths (an argument that does not start with ``-``, or exactly ``-``, the
   standard input) -- at least one;
 * the flags in :data:`FLAGS`, and the options in :data:`VALUES` and :data:`REPEATED` as
-  ``--option VALUE`` or ``--option=VALUE`` (a short one as ``-j VALUE``), with a value that is not empty and does not start
-  with ``-``; ``--jobs``/``-j`` takes digits only, and at least 1.
+  ``--option VALUE`` or ``--option=VALUE`` (a short one as ``-j VALUE``), with a value that is not
+  empty and does not start with ``-``; ``--jobs``/``-j`` takes digits only, and at least 1.
 
 So ``--help``, ``--``, bundled short flags (``-qj2``), a missing or odd value, an unknown option and
 a shell-completion request all meet typer, with its help, its error messages and exit codes.

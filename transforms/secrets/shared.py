@@ -117,8 +117,8 @@ def compose_edits(ctx: Context, secret: BuildSecret, *, compose: bool = True) ->
     call sites left alone (templated, a literal value, above the build context) and ``sites`` lists
     every call site found, changed or left. ``compose=False`` (an SSH agent, which compose files do not
     take) leaves the compose files alone."""
+    from rewriter.core.edits import narrow_edit
     from rewriter.sidefiles.callsites import plan
-    from rewriter.sidefiles.compose import ComposeEditError, add_build_secrets, find_services, narrow_edit
 
     edits = _SideEdits()
     if ctx.context_dir is None:
@@ -126,6 +126,9 @@ def compose_edits(ctx: Context, secret: BuildSecret, *, compose: bool = True) ->
     dockerfile = ctx.dockerfile or ctx.context_dir / (ctx.path.name if ctx.path else "Dockerfile")
     services: dict[str, list[str]] = {}
     if compose and any((ctx.context_dir / n).is_file() for n in COMPOSE_NAMES):
+        # the YAML library is loaded when there is a compose file to read (issue 25: start-up)
+        from rewriter.sidefiles.compose import ComposeEditError, add_build_secrets, find_services
+
         for ref in find_services(ctx.context_dir, dockerfile):
             services.setdefault(ref.file, []).append(ref.service)
     for file, names in services.items():

@@ -136,13 +136,6 @@ def plan(
     ``read`` gives the current text of a file inside the build context; files above it are read
     from disk only to name their call sites.
     """
-    from rewriter.sidefiles.callsites import bake, bakejson, scripts, skaffold, workflows
-
-    handlers = {
-        "workflow": workflows.rewrite, "gitlab-ci": scripts.rewrite_gitlab, "makefile": scripts.rewrite_make,
-        "script": scripts.rewrite_script, "jenkinsfile": scripts.rewrite_jenkinsfile, "bake": bake.rewrite,
-        "bake-json": bakejson.rewrite, "skaffold": skaffold.rewrite,
-    }  # fmt: skip
     target = Target(dockerfile.resolve())
     base = context_dir.resolve()
     texts: dict[str, str] = {}
@@ -157,7 +150,7 @@ def plan(
         if old is None:
             continue
         try:
-            new, found = handlers[kind](old, path=path, level=level, target=target, secrets=secrets)
+            new, found = _handler(kind)(old, path=path, level=level, target=target, secrets=secrets)
         except Exception as exc:  # a file we cannot read as its kind: leave it, and say so
             sites.append(Site(rel, 1, kind, "left", f"it could not be read as a {kind} file ({type(exc).__name__})"))
             continue
@@ -172,6 +165,23 @@ def plan(
         if new != old:
             texts[rel] = new
     return texts, sites
+
+
+#: the rewriter of each kind of call-site file: (module in this package, function), imported when a
+#: file of that kind is found (most repositories have few kinds; the YAML ones load ruamel.yaml)
+HANDLERS = {
+    "workflow": ("workflows", "rewrite"), "gitlab-ci": ("scripts", "rewrite_gitlab"),
+    "makefile": ("scripts", "rewrite_make"), "script": ("scripts", "rewrite_script"),
+    "jenkinsfile": ("scripts", "rewrite_jenkinsfile"), "bake": ("bake", "rewrite"),
+    "bake-json": ("bakejson", "rewrite"), "skaffold": ("skaffold", "rewrite"),
+}  # fmt: skip
+
+
+def _handler(kind: str) -> Callable[..., tuple[str, list[tuple[int, str, str]]]]:
+    import importlib
+
+    module, name = HANDLERS[kind]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 def _unresolved(reason: str) -> bool:
