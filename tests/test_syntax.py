@@ -7,6 +7,7 @@ tests that show its wrong answers are non-strict xfails, so nothing depends on i
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 
@@ -17,7 +18,7 @@ from dockerfile_parse import DockerfileParser
 from hypothesis import HealthCheck, assume, given, settings
 from strategies import BOM, dockerfiles
 
-from rewriter.core.syntax import Blank, Comment, Directive, DockerfileSyntaxError, Instruction, parse
+from rewriter.core.syntax import Blank, Comment, Directive, Dockerfile, DockerfileSyntaxError, Instruction, parse
 
 
 def spans(tree) -> list[tuple[str, int, int]]:
@@ -628,3 +629,37 @@ def test_buildkit_whitespace_rules_for_flags_json_and_heredocs(source: str) -> N
     """Flags are split on ASCII whitespace, JSON is found after any Unicode space, heredoc words
     are split like BuildKit's shell lexer; spans, flags and JSON form all agree with BuildKit."""
     assert_matches_buildkit(parse(source), dockerfile.parse_string(source))
+
+
+# --- the per-instruction analysis memo (issue 25) -------------------------------------------------
+
+
+def _fields(tree: Dockerfile) -> list[tuple[object, ...]]:
+    return [(type(n).__name__, *(getattr(n, f.name) for f in dataclasses.fields(n))) for n in tree.nodes]
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=dockerfiles())
+def test_a_kept_instruction_analysis_equals_a_fresh_one(text: str) -> None:
+    from rewriter.core import syntax as syntax_module
+
+    try:
+        kept = syntax_module.parse.__wrapped__(text)  # analyses served from the memo where it has them
+        syntax_module._analysis.cache_clear()
+        fresh = syntax_module.parse.__wrapped__(text)
+    except DockerfileSyntaxError:
+        return
+    assert _fields(kept) == _fields(fresh)
+
+
+def test_the_same_instruction_at_two_places_keeps_its_own_lines_and_errors() -> None:
+    run = "RUN apt-get update \\\n    && apt-get install -y curl\n"
+    tree = parse(f"FROM debian:12\n{run}# x\n\n{run}")
+    first, second = tree.instructions[1], tree.instructions[2]
+    assert first.raw == second.raw and first.flags is second.flags  # one analysis, shared (immutable)
+    assert (first.start_line, first.end_line) == (2, 3) and (second.start_line, second.end_line) == (6, 7)
+    assert second.start == len(f"FROM debian:12\n{run}# x\n\n")
+    for line in (2, 7, 2):  # an instruction made alone (an edit's new text) names its own line
+        with pytest.raises(DockerfileSyntaxError) as err:
+            Instruction("RUN <<EOF\necho hi\n", 0, line)
+        assert err.value.line == line and "unterminated heredoc <<EOF" in str(err.value)

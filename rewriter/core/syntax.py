@@ -521,31 +521,52 @@ def _read_bodies(
     return docs, used, None
 
 
+class _UnterminatedHeredoc(Exception):
+    """Raised by :func:`_analysis` (which has no line number); :func:`_analyse` names the line."""
+
+
 def _analyse(inst: Instruction) -> None:
+    try:
+        (keyword, line_count, logical, flags, arguments, args_start, args_end, exec_args, heredocs, cmap,
+         head_end) = _analysis(inst.raw, inst.escape)
+    except _UnterminatedHeredoc as exc:
+        raise DockerfileSyntaxError(f"unterminated heredoc <<{exc.args[0]}", inst.start_line) from None
     set_ = object.__setattr__
-    lines = split_lines(inst.raw)
-    logical, cmap, head_end = _logical_line(lines, inst.escape)
-    keyword, flags, i, arguments, exec_args = _parse_head(logical, cmap, inst.raw)
-    args_start = cmap[i] if i < len(cmap) else (cmap[-1] + 1 if cmap else 0)
-    args_end = cmap[i + len(arguments) - 1] + 1 if arguments else args_start
-    heredocs: list[Heredoc] = []
-    if _opens_heredocs(keyword, arguments, exec_args, logical):
-        head_lines = len(split_lines(inst.raw[:head_end]))
-        heredocs, _used, missing = _read_bodies(lines[head_lines:], _heredoc_specs(logical, i), head_end)
-        if missing is not None:
-            raise DockerfileSyntaxError(f"unterminated heredoc <<{missing}", inst.start_line)
     set_(inst, "keyword", keyword)
-    set_(inst, "end_line", inst.start_line + max(len(lines), 1) - 1)
+    set_(inst, "end_line", inst.start_line + line_count - 1)
     set_(inst, "logical", logical)
-    set_(inst, "flags", tuple(flags))
+    set_(inst, "flags", flags)
     set_(inst, "arguments", arguments)
     set_(inst, "args_start", args_start)
     set_(inst, "args_end", args_end)
     set_(inst, "is_json", exec_args is not None)
     set_(inst, "exec_args", exec_args)
-    set_(inst, "heredocs", tuple(heredocs))
-    set_(inst, "_map", tuple(cmap))
+    set_(inst, "heredocs", heredocs)
+    set_(inst, "_map", cmap)
     set_(inst, "_head_end", head_end)
+
+
+@functools.lru_cache(maxsize=4096)
+def _analysis(raw: str, escape: str) -> tuple[Any, ...]:
+    """What an instruction's text says (every offset relative to ``raw``), by its text and escape only.
+
+    Kept per (text, escape): a file is parsed again after each round of fixes and each output before
+    it is written, and most of its instructions are unchanged, so only the changed ones are analysed
+    again (the values are immutable: tuples, strings and frozen flags and heredocs).
+    """
+    lines = split_lines(raw)
+    logical, cmap, head_end = _logical_line(lines, escape)
+    keyword, flags, i, arguments, exec_args = _parse_head(logical, cmap, raw)
+    args_start = cmap[i] if i < len(cmap) else (cmap[-1] + 1 if cmap else 0)
+    args_end = cmap[i + len(arguments) - 1] + 1 if arguments else args_start
+    heredocs: list[Heredoc] = []
+    if _opens_heredocs(keyword, arguments, exec_args, logical):
+        head_lines = len(split_lines(raw[:head_end]))
+        heredocs, _used, missing = _read_bodies(lines[head_lines:], _heredoc_specs(logical, i), head_end)
+        if missing is not None:
+            raise _UnterminatedHeredoc(missing)
+    return (keyword, max(len(lines), 1), logical, tuple(flags), arguments, args_start, args_end, exec_args,
+            tuple(heredocs), tuple(cmap), head_end)
 
 
 def _unquote(value: str) -> str:
