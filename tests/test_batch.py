@@ -304,7 +304,16 @@ def _crashing_worker(settings: Settings, jobs: Sequence[Job]) -> list[Outcome]:
     return process_chunk(settings, jobs)
 
 
-def test_run_batch_uses_worker_processes_and_keeps_the_order() -> None:
+@pytest.fixture(params=["fork pool", "ProcessPoolExecutor"])
+def pool_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both pools: the forked one (Linux) and the executor other platforms use."""
+    import rewriter.engine.batch as batch_module
+
+    monkeypatch.setattr(batch_module, "FORK_POOL", request.param == "fork pool")
+    return request.param
+
+
+def test_run_batch_uses_worker_processes_and_keeps_the_order(pool_kind: str) -> None:
     jobs = [Job(f"/nowhere/f{i:02d}", f"f{i:02d}") for i in range(200)]
     seen: list[Outcome] = []
     run_batch(jobs, Settings(mode="check"), seen.append, workers=4, worker=_pid_worker)
@@ -313,7 +322,7 @@ def test_run_batch_uses_worker_processes_and_keeps_the_order() -> None:
     assert str(os.getpid()) not in pids and len(pids) > 1
 
 
-def test_a_worker_that_dies_costs_only_its_file(tmp_path: Path) -> None:
+def test_a_worker_that_dies_costs_only_its_file(tmp_path: Path, pool_kind: str) -> None:
     jobs = []
     for i in range(30):
         write(tmp_path / f"f{i}" / "Dockerfile", PENDING)
@@ -489,7 +498,7 @@ def test_chunks_shrink_towards_single_files_at_the_end(count: int, workers: int)
         assert sizes[0] == 32  # few hand-overs while much is left
 
 
-def test_a_pool_run_delivers_guided_chunks_in_order(tmp_path: Path) -> None:
+def test_a_pool_run_delivers_guided_chunks_in_order(tmp_path: Path, pool_kind: str) -> None:
     jobs = [Job(str(tmp_path / f"{i:03d}.Dockerfile"), f"{i:03d}") for i in range(60)]
     seen: list[str] = []
     run_batch(jobs, Settings(mode="check"), lambda o: seen.append(o.display), workers=2)

@@ -309,6 +309,7 @@ def test_the_command_line_keeps_results_unless_told_not_to(tmp_path: Path) -> No
 
 def test_a_rerun_mixing_kept_and_new_results_delivers_them_in_order(cache: Path, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from rewriter.engine import forkpool
     from rewriter.engine.batch import _Pool, run_batch
 
     texts = ["FROM debian:12\nCMD tail -f /var/log/app.log\n", "FROM scratch\nCOPY a /a\nUSER 1:1\n",
@@ -320,14 +321,19 @@ def test_a_rerun_mixing_kept_and_new_results_delivers_them_in_order(cache: Path,
         (folder / "Dockerfile").write_text(texts[i % 3])
         jobs.append(Job(str(folder / "Dockerfile"), f"r{i:02d}/Dockerfile"))
     age(tmp_path)
-    pools: list[int] = []
-    real_run = _Pool.run
+    pools: list[int] = []  # the jobs each pool start was given (the forked pool's, or the executor's)
+    real_run, real_ordered = _Pool.run, forkpool.run_ordered
 
     def counted(self: _Pool, chunks: object) -> None:
         pools.append(sum(map(len, chunks)))  # type: ignore[call-overload]
         real_run(self, chunks)  # type: ignore[arg-type]
 
+    def counted_ordered(count: int, *args: object, **kw: object) -> None:
+        pools.append(count)
+        real_ordered(count, *args, **kw)  # type: ignore[arg-type]
+
     monkeypatch.setattr(_Pool, "run", counted)
+    monkeypatch.setattr(forkpool, "run_ordered", counted_ordered)
 
     def run(s: Settings) -> list[dict]:
         out: list[dict] = []

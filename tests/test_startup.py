@@ -167,3 +167,17 @@ def test_every_kind_of_call_site_file_has_a_rewriter() -> None:
     assert kinds == set(callsites.HANDLERS)
     for kind in kinds:
         assert callable(callsites._handler(kind))
+
+
+def test_a_batch_run_forks_its_workers_without_loading_multiprocessing(tmp_path: Path) -> None:
+    for i in range(12):  # enough files for worker processes
+        (tmp_path / f"s{i:02d}").mkdir()
+        (tmp_path / f"s{i:02d}" / "Dockerfile").write_text("FROM debian:12\nCMD tail -f /var/log/app.log\n")
+    env = {**os.environ, "DOCKERFIX_CACHE_DIR": str(tmp_path / "cache")}
+    probe = PROBE.replace('"check", *sys.argv[1:]', '"check", "--jobs", "2", "--no-cache", *sys.argv[1:]')
+    proc = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    modules = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert "12 file(s) would be rewritten" in proc.stderr
+    assert "rewriter.engine.forkpool" in modules
+    assert not [m for m in modules if m.startswith(("multiprocessing", "concurrent.futures", "subprocess"))]

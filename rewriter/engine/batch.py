@@ -3,12 +3,14 @@
 :func:`process_chunk` is what a worker runs: for each :class:`Job` it finds the configuration,
 runs :func:`rewriter.engine.pipeline.process_file` and returns a compact :class:`Outcome` (report record,
 message lines, the diff in diff mode, the texts to write in fix mode); it never raises.
-:func:`run_batch` hands chunks of jobs to a ``ProcessPoolExecutor`` (or runs them in-process for
-a few jobs or ``workers == 1``), keeps a bounded number of chunks in flight, and passes outcomes to
-a callback strictly in job order, so output is the same whatever ``workers`` is. Writing is the
-callback's business (the parent process, in order). A worker that dies (a crash in a native
-library) breaks the pool: the jobs in flight are retried one at a time in a new pool, and the one
-that kills its worker again gets an error outcome; the other files are still processed.
+:func:`run_batch` hands chunks of jobs (:func:`chunk_sizes`: large first, single files at the end) to
+worker processes -- forked and fed over pipes on Linux (:mod:`rewriter.engine.forkpool`), a
+``ProcessPoolExecutor`` elsewhere -- or runs them in-process for a few jobs or ``workers == 1``,
+keeps a bounded number of chunks in flight, and passes outcomes to a callback strictly in job order,
+so output is the same whatever ``workers`` is. Writing is the callback's business (the parent
+process, in order). A worker that dies (a crash in a native library) costs only the file that killed
+it: the chunk it was on is retried file by file, and the file that kills its worker again gets an
+error outcome; the other files are still processed.
 
 :class:`StopSignals` turns SIGINT and SIGTERM into :class:`Interrupted` in the parent, and can
 defer them while one file's writes are in progress. Workers ignore SIGINT (a terminal sends it to
@@ -464,12 +466,26 @@ def run_batch(
             for outcome in worker(settings, jobs[i : i + size]):
                 on_outcome(outcome)
         return
+    sizes = chunk_sizes(len(jobs), workers)
+    if FORK_POOL:
+        from rewriter.engine.forkpool import run_ordered
+
+        run_ordered(len(jobs), sizes, lambda s, e: worker(settings, jobs[s:e]), on_outcome, workers=workers,
+                    died=lambda i: _error(jobs[i].display, "internal error: the worker process died on this file"),
+                    initializer=functools.partial(_worker_init, os.getpid()))
+        return
     chunks: deque[list[Job]] = deque()
     start = 0
-    for size in chunk_sizes(len(jobs), workers):
+    for size in sizes:
         chunks.append(list(jobs[start : start + size]))
         start += size
     _Pool(settings, on_outcome, min(workers, len(chunks)), worker).run(chunks)
+
+
+#: worker processes forked and fed over pipes (:mod:`rewriter.engine.forkpool`) on Linux; elsewhere
+#: (macOS, where forking a process that loaded system frameworks is unsafe, and Windows) a
+#: ``ProcessPoolExecutor`` with the platform's start method
+FORK_POOL = sys.platform == "linux"
 
 
 class _Pool:
