@@ -13,7 +13,7 @@ How it works:
   when the function raised, ``(start, "error", text)``; at the end of its task pipe it exits with
   ``os._exit`` (never returning into the parent's stack);
 * the parent sends at most :data:`DEPTH` tasks to a worker, so a worker never waits for its next one,
-  and reads whichever worker answers first (``select``);
+  and reads whichever worker answers first (``poll``);
 * a worker that ends before answering (a crash in a native library) died on the first task it had
   not answered: that task is the culprit (its other tasks had not started and go back to the queue);
   a worker that failed outside any task (it could not start) exits with :data:`NOT_A_TASK` and
@@ -227,8 +227,10 @@ def run_ordered(
             # every worker is watched, busy or not: one that died before its first task (or while a task
             # was being sent) ends its result pipe too
             listening = {w.results: w for w in pool.workers}
-            ready, _w, _x = select.select(list(listening), [], [])
-            for fd in ready:
+            poller = select.poll()  # poll, not select: no limit on the descriptors' numbers
+            for fd in listening:
+                poller.register(fd, select.POLLIN)
+            for fd, _event in poller.poll():  # readable, or the writer's end closed (POLLHUP)
                 worker = listening[fd]
                 message = _read_message(fd)
                 if message is None:  # it died, on the first task it had not answered (if any)
