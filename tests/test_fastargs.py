@@ -65,7 +65,7 @@ def test_the_tables_name_exactly_the_options_typer_declares() -> None:
         assert ours == declared, name
 
 
-PATHS = st.sampled_from(["Dockerfile", "-", "app/Dockerfile", "x=y", "Dockerfile.prod", "./a b"])
+PATHS = st.sampled_from(["Dockerfile", "-", "app/Dockerfile", "x=y", "Dockerfile.prod", "./a b", "", "é/Dockerfile"])
 GOOD_VALUES = st.sampled_from(["a,b", "secrets", "json", "text", "1", "2", "07", "1/2", "ctx", "out.json",
                                "a=b", "**/vendor/"])
 ODD_VALUES = st.sampled_from(["0", "+3", " 3", "", "-", "--quiet", "-q"])
