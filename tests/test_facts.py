@@ -151,6 +151,24 @@ def test_context_copies_take_each_stage_own_workdir() -> None:
     assert dests == ["/web/pkg.json", "/main.py"]  # not /web/main.py: the second stage is unrelated
 
 
+def test_context_copies_are_kept_per_stage_and_equal_a_fresh_reading() -> None:
+    f = _facts("""\
+        FROM node:22 AS web
+        WORKDIR /web
+        COPY package.json pkg.json
+        COPY --from=other /x /y
+        FROM web
+        COPY a b ./
+        FROM python:3.13
+        COPY app.py main.py
+        """)
+    stages = f.tree.stages
+    first = list(f.context_copies(stages))
+    assert list(f.context_copies(stages)) == first  # a generator each time, never an exhausted one
+    assert [c.dest for c in f.context_copies(stages[1:2])] == ["/web"]  # the stage's own, WORKDIR inherited
+    assert first == [c for st in stages for c in f._stage_context_copies(st)]
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -172,6 +190,18 @@ def test_package_calls() -> None:
     assert apk is not None and apk.option("--virtual") == ".build-deps" and apk.packages == ["musl-dev", "gcc"]
     pip = package_call(parse_shell("python3 -m pip install -r requirements.txt flask").commands[0])
     assert pip is not None and pip.family == "pip" and pip.packages == ["flask"]
+
+
+def test_package_calls_of_a_script_are_kept_and_equal_a_fresh_reading() -> None:
+    from rewriter.facts import commands
+
+    script = parse_shell("apt-get update && echo hi && sudo apt-get install -y curl | tee log; pip install x")
+    calls = commands.package_calls(script)
+    assert [(c.index, c.family, c.subcommand) for c in calls] == [(0, "apt", "update"), (2, "apt", "install"),
+                                                                 (4, "pip", "install")]
+    assert commands.package_calls(script) is calls  # kept: every round and codemod asks again
+    other = parse_shell.__wrapped__(script.text)  # an equal script, another object: answered on its own
+    assert commands.package_calls(other) == calls and commands.package_calls(other)[0].cmd is other.commands[0]
 
 
 @pytest.mark.parametrize(

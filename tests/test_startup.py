@@ -96,6 +96,25 @@ def test_shell_parsing_is_loaded_when_a_file_has_a_run_line(tmp_path: Path) -> N
     modules, _ = _modules(tmp_path, "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n",
                           tmp_path / "cache")
     assert "tree_sitter" in modules  # the lazy import is real: the check above is not vacuous
+    # the grammar is loaded from its compiled binding: the package's __init__ would import
+    # importlib.resources, and with it tempfile, shutil, bz2, lzma and random, in every batch worker
+    assert "tree_sitter_bash._binding" in modules
+    assert not [m for m in modules if m in {"tree_sitter_bash", "tempfile", "importlib.resources"}]
+
+
+def test_the_grammar_falls_back_to_the_package_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installation where the binding cannot be found on its own still gets the grammar."""
+    from importlib.machinery import PathFinder
+
+    import tree_sitter_bash  # noqa: F401  (imported ahead: the finder is broken below)
+    from tree_sitter import Language, Parser
+
+    from rewriter.core import shell
+
+    monkeypatch.delitem(sys.modules, "tree_sitter_bash._binding")
+    monkeypatch.setattr(PathFinder, "find_spec", classmethod(lambda cls, name, path=None, target=None: None))
+    tree = Parser(Language(shell._bash_language())).parse(b"apt-get update && apt-get install -y curl")
+    assert tree.root_node.type == "program" and not tree.root_node.has_error
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 from corpus_files import CorpusFile, corpus_params, read_text
 from dockerfile_parse import DockerfileParser
 from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from strategies import BOM, dockerfiles
 
 from rewriter.core.syntax import Blank, Comment, Directive, Dockerfile, DockerfileSyntaxError, Instruction, parse
@@ -645,11 +646,36 @@ def test_a_kept_instruction_analysis_equals_a_fresh_one(text: str) -> None:
 
     try:
         kept = syntax_module.parse.__wrapped__(text)  # analyses served from the memo where it has them
+        kept_answers = _answers(kept)  # words, argv, shell view: computed once per text, shared
         syntax_module._analysis.cache_clear()
         fresh = syntax_module.parse.__wrapped__(text)
     except DockerfileSyntaxError:
         return
     assert _fields(kept) == _fields(fresh)
+    assert kept_answers == _answers(fresh)
+
+
+def _answers(tree: Dockerfile) -> list[tuple[object, ...]]:
+    return [(i.words, i.argv, i.shell_text() if not i.is_json else None) for i in tree.instructions]
+
+
+def test_instructions_with_the_same_text_share_their_answers_but_not_their_positions() -> None:
+    run = "RUN apt-get update \\\n    && apt-get install -y 'curl'\n"
+    tree = parse(f"FROM debian:12\n{run}{run}")
+    first, second = tree.instructions[1], tree.instructions[2]
+    assert first.words is second.words and first.argv is second.argv  # computed once
+    assert first.argv[-1] == "curl" and second.start == first.end
+    assert first.shell_text() == second.shell_text()  # offsets relative to each one's own raw
+
+
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(st.sampled_from(["", "a", "A", "b", "0", "1", "2", "build", "BUILD"]), min_size=1, max_size=5),
+       ref=st.sampled_from(["a", "A", "b", "0", "1", "2", "3", "build", "Build", "", "x"]))
+def test_a_stage_reference_names_the_first_stage_it_matches(names: list[str], ref: str) -> None:
+    text = "".join(f"FROM scratch AS {n}\n" if n else "FROM scratch\n" for n in names)
+    tree = parse(text)
+    expected = next((s for s in tree.stages if (s.name and s.name.lower() == ref.lower()) or str(s.index) == ref), None)
+    assert tree.stage_named(ref) is expected
 
 
 def test_the_same_instruction_at_two_places_keeps_its_own_lines_and_errors() -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -195,10 +196,37 @@ class Script:
 
 @functools.cache
 def _parser() -> Parser:
-    import tree_sitter_bash
     from tree_sitter import Language, Parser
 
-    return Parser(Language(tree_sitter_bash.language()))
+    return Parser(Language(_bash_language()))
+
+
+def _bash_language() -> object:
+    """``tree_sitter_bash.language()``, loaded from the package's compiled binding alone.
+
+    The package's ``__init__`` imports :mod:`importlib.resources` for a query file we never read,
+    and with it ``tempfile``, ``shutil``, ``bz2``, ``lzma`` and ``random`` (~5 ms, in every batch
+    worker). Anything unexpected in how the package is installed falls back to the plain import.
+    """
+    name = "tree_sitter_bash._binding"
+    binding = sys.modules.get(name)
+    if binding is None:
+        try:
+            import importlib.util
+            from importlib.machinery import PathFinder
+
+            package = PathFinder.find_spec("tree_sitter_bash")
+            spec = PathFinder.find_spec(name, package.submodule_search_locations) if package else None
+            if spec is None or spec.loader is None:
+                raise ImportError(name)
+            binding = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(binding)
+            sys.modules[name] = binding  # a later ``import tree_sitter_bash`` uses this one
+        except Exception:
+            import tree_sitter_bash
+
+            return tree_sitter_bash.language()
+    return binding.language()
 
 
 def _resolve(raw: str, spans: Sequence[tuple[int, int]] = ()) -> tuple[str, bool]:

@@ -297,20 +297,26 @@ class Instruction(_Node):
         return self.raw_offset(len(self.keyword) - 1) + 1
 
     # -- questions
-    @functools.cached_property
+    @property
     def words(self) -> tuple[Word, ...]:
         """Argument words after the flags, split on unquoted whitespace (quotes kept)."""
-        return tuple(
-            Word(t, self.raw_offset(s), self.raw_offset(e - 1) + 1)
-            for t, s, e in _split_words(self.logical, self._args_logical_start())
-        )
+        kept = self._derived
+        if kept.words is None:
+            kept.words = tuple(
+                Word(t, self.raw_offset(s), self.raw_offset(e - 1) + 1)
+                for t, s, e in _split_words(self.logical, self._args_logical_start())
+            )
+        return kept.words
 
-    @functools.cached_property
+    @property
     def argv(self) -> tuple[str, ...]:
         """The arguments as the builder sees them: exec-form list, or words with quotes removed."""
         if self.exec_args is not None:
             return self.exec_args
-        return tuple(_shell_unquote(w.text)[0] for w in self.words)
+        kept = self._derived
+        if kept.argv is None:
+            kept.argv = tuple(_shell_unquote(w.text)[0] for w in self.words)
+        return kept.argv
 
     def _args_logical_start(self) -> int:
         for i, off in enumerate(self._map):
@@ -343,11 +349,10 @@ class Instruction(_Node):
         continuation become spaces, the continuation escape becomes a backslash right before the
         newline, CR before LF becomes a space).
         """
-        return self._shell_view, self.args_start
-
-    @functools.cached_property
-    def _shell_view(self) -> str:
-        return _shell_view(self)
+        kept = self._derived
+        if kept.shell_view is None:
+            kept.shell_view = _shell_view(self)
+        return kept.shell_view, self.args_start
 
 
 def _split_words(text: str, start: int, space: str = _ASCII_SPACE) -> Iterator[tuple[str, int, int]]:
@@ -521,6 +526,20 @@ def _read_bodies(
     return docs, used, None
 
 
+class _Derived:
+    """Answers computed from an instruction's text on first use (``words``, ``argv``, the shell view),
+    shared by every instruction with the same text and escape, as their analysis is (:func:`_analysis`).
+    Each value depends on the text alone (offsets are relative to ``raw``), is immutable, and is
+    written once."""
+
+    __slots__ = ("argv", "shell_view", "words")
+
+    def __init__(self) -> None:
+        self.words: tuple[Word, ...] | None = None
+        self.argv: tuple[str, ...] | None = None
+        self.shell_view: str | None = None
+
+
 class _UnterminatedHeredoc(Exception):
     """Raised by :func:`_analysis` (which has no line number); :func:`_analyse` names the line."""
 
@@ -528,7 +547,7 @@ class _UnterminatedHeredoc(Exception):
 def _analyse(inst: Instruction) -> None:
     try:
         (keyword, line_count, logical, flags, arguments, args_start, args_end, exec_args, heredocs, cmap,
-         head_end) = _analysis(inst.raw, inst.escape)
+         head_end, derived) = _analysis(inst.raw, inst.escape)
     except _UnterminatedHeredoc as exc:
         raise DockerfileSyntaxError(f"unterminated heredoc <<{exc.args[0]}", inst.start_line) from None
     set_ = object.__setattr__
@@ -544,6 +563,7 @@ def _analyse(inst: Instruction) -> None:
     set_(inst, "heredocs", heredocs)
     set_(inst, "_map", cmap)
     set_(inst, "_head_end", head_end)
+    set_(inst, "_derived", derived)  # not a field: shared, compared and printed through what it answers
 
 
 @functools.lru_cache(maxsize=4096)
@@ -566,7 +586,7 @@ def _analysis(raw: str, escape: str) -> tuple[Any, ...]:
         if missing is not None:
             raise _UnterminatedHeredoc(missing)
     return (keyword, max(len(lines), 1), logical, tuple(flags), arguments, args_start, args_end, exec_args,
-            tuple(heredocs), tuple(cmap), head_end)
+            tuple(heredocs), tuple(cmap), head_end, _Derived())
 
 
 def _unquote(value: str) -> str:
@@ -701,11 +721,21 @@ class Dockerfile:
         return stages[-1] if stages else None
 
     def stage_named(self, ref: str) -> Stage | None:
-        """The stage a ``--from``/``FROM`` reference names (by name or index), if any."""
+        """The stage a ``--from``/``FROM`` reference names (by name or index), if any: the first stage
+        whose name is ``ref`` (case aside) or whose index ``ref`` spells."""
+        by_name, by_index = self._stage_refs
+        named, numbered = by_name.get(ref.lower()), by_index.get(ref)
+        if named is None or numbered is None:
+            return numbered if named is None else named
+        return named if named.index < numbered.index else numbered
+
+    @functools.cached_property
+    def _stage_refs(self) -> tuple[dict[str, Stage], dict[str, Stage]]:
+        by_name: dict[str, Stage] = {}
         for st in self.stages:
-            if (st.name and st.name.lower() == ref.lower()) or str(st.index) == ref:
-                return st
-        return None
+            if st.name:
+                by_name.setdefault(st.name.lower(), st)
+        return by_name, {str(st.index): st for st in self.stages}
 
     def node_at_line(self, line: int) -> Node | None:
         for n in self.nodes:
@@ -771,7 +801,7 @@ def parse(source: str) -> Dockerfile:
     while idx < n:
         line = lines[idx]
         lineno = idx + 1
-        body = _lstrip(_strip_newline(line))
+        body = line.rstrip("\r\n").lstrip(_SPACE)  # _lstrip(_strip_newline(line)), inlined: every line
         if not directives_done:
             m = _DIRECTIVE_RE.match(body)
             if m and m.group(1).lower() in DIRECTIVE_NAMES:
@@ -788,21 +818,22 @@ def parse(source: str) -> Dockerfile:
                 idx += 1
                 continue
             directives_done = True
-        if _is_comment(line):
+        if body.startswith("#"):  # _is_comment(line)
             nodes.append(Comment(line, pos + len(bom), lineno))
-        elif _is_empty(line):
+        elif not body:  # _is_empty(line)
             nodes.append(Blank(line, pos + len(bom), lineno))
         else:
             # the instruction's own lines: first line, then continuation lines
             j = idx
-            _, ended = _continuation_split(_lstrip(_strip_newline(line)), escape)
+            _, ended = _continuation_split(body, escape)
             j += 1
             while not ended and j < n:
-                nxt = lines[j]
+                nxt = lines[j].rstrip("\r\n")
                 j += 1
-                if _is_comment(nxt) or _is_empty(nxt):
+                rest = nxt.lstrip(_SPACE)
+                if not rest or rest[0] == "#":  # a blank or comment line inside the continuation
                     continue
-                _, ended = _continuation_split(_strip_newline(nxt), escape)
+                _, ended = _continuation_split(nxt, escape)
             head = lines[idx:j]
             raw = "".join(head)
             if "<<" in raw:  # may open heredocs: their bodies belong to the instruction

@@ -215,14 +215,22 @@ def package_call(cmd: Command, index: int = 0) -> PackageCall | None:
     return PackageCall(cmd, index, tool, family, prog, words[s] if s is not None else None, tuple(words[start:]))
 
 
-def package_calls(script: Script) -> list[PackageCall]:
-    """The package-manager commands of a script, in order."""
-    out = []
-    for i, cmd in enumerate(script.commands):
-        call = package_call(cmd, i)
-        if call is not None:
-            out.append(call)
+def package_calls(script: Script) -> tuple[PackageCall, ...]:
+    """The package-manager commands of a script, in order.
+
+    Kept per script (by identity: :func:`~rewriter.core.shell.parse_shell` hands out one ``Script``
+    per text), as every round and codemod asks about the same RUNs; the answer is immutable."""
+    kept = _PACKAGE_CALLS.get(id(script))
+    if kept is not None and kept[0] is script:
+        return kept[1]
+    out = tuple(call for i, cmd in enumerate(script.commands) if (call := package_call(cmd, i)) is not None)
+    if len(_PACKAGE_CALLS) >= 4096:
+        _PACKAGE_CALLS.clear()
+    _PACKAGE_CALLS[id(script)] = (script, out)  # the script is held, so its id is not reused meanwhile
     return out
+
+
+_PACKAGE_CALLS: dict[int, tuple[Script, tuple[PackageCall, ...]]] = {}
 
 
 def runs_unknown_code(cmd: Command) -> bool:

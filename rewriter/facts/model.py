@@ -28,6 +28,7 @@ class Facts:
     def __init__(self, tree: Dockerfile, base_workdir: Callable[[str], str | None] | None = None) -> None:
         self.tree = tree
         self.base_workdir = base_workdir
+        self._context_copies: dict[int, tuple[ContextCopy, ...]] = {}  # by stage index
 
     @functools.cached_property
     def scopes(self) -> Scopes:
@@ -89,15 +90,21 @@ class Facts:
         ``--from``, no heredoc, no variable in a path, a known WORKDIR), in order, with the WORKDIR
         in force at each applied."""
         for st in stages:
-            for inst in st.instructions:
-                if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
-                    continue
-                words = list(inst.argv)
-                if len(words) < 2 or any("$" in w for w in words):
-                    continue
-                workdir = self.workdir_at(inst)
-                srcs, dest = tuple(words[:-1]), words[-1]
-                if workdir is None and not dest.startswith("/"):
-                    continue
-                into_dir = dest.endswith("/") or len(srcs) > 1 or dest in {".", "./"}
-                yield ContextCopy(inst, srcs, join(workdir or "/", dest), into_dir)
+            found = self._context_copies.get(st.index)
+            if found is None:
+                found = self._context_copies[st.index] = tuple(self._stage_context_copies(st))
+            yield from found
+
+    def _stage_context_copies(self, stage: Stage) -> Iterator[ContextCopy]:
+        for inst in stage.instructions:
+            if inst.keyword not in {"COPY", "ADD"} or inst.flag("from") or inst.heredocs:
+                continue
+            words = list(inst.argv)
+            if len(words) < 2 or any("$" in w for w in words):
+                continue
+            workdir = self.workdir_at(inst)
+            srcs, dest = tuple(words[:-1]), words[-1]
+            if workdir is None and not dest.startswith("/"):
+                continue
+            into_dir = dest.endswith("/") or len(srcs) > 1 or dest in {".", "./"}
+            yield ContextCopy(inst, srcs, join(workdir or "/", dest), into_dir)

@@ -191,6 +191,7 @@ class Scopes:
         self._before: dict[int, Scope] = {}
         self._stage_of: dict[int, Stage] = {}
         self._final: dict[int, Scope] = {}
+        self._parent: dict[int, Stage | None] = {}  # by stage index
         globals_: dict[str, str | None] = {}
         for inst in tree.instructions:
             if inst.keyword == "FROM":
@@ -205,8 +206,10 @@ class Scopes:
     # -- ancestry
     def parent(self, stage: Stage) -> Stage | None:
         """The earlier stage this one is built ``FROM``, if any."""
-        ref = self.tree.stage_named(stage.base)
-        return ref if ref is not None and ref.index < stage.index else None
+        if stage.index not in self._parent:
+            ref = self.tree.stage_named(stage.base)
+            self._parent[stage.index] = ref if ref is not None and ref.index < stage.index else None
+        return self._parent[stage.index]
 
     def chain(self, stage: Stage) -> list[Stage]:
         """The stage and the earlier stages it is built FROM, oldest first."""
