@@ -437,3 +437,13 @@ def test_a_word_with_nothing_to_expand_is_read_without_walking_its_nodes(text: s
     finally:
         shell._MAY_EXPAND = saved
     assert fast == walked
+
+
+@settings(max_examples=500, deadline=None)
+@given(raw=st.text(alphabet="ab '\"\\$*?[]{},~=:.\n", max_size=14))
+def test_quote_resolution_shortcuts_agree_with_the_full_reading(raw: str) -> None:
+    """The shortcuts of ``_resolve`` (no quotes at all; plain text and whole '...'/"..." strings) give
+    what its character loop gives (a span at the very end changes nothing but takes the loop)."""
+    from rewriter.core.shell import _resolve
+
+    assert _resolve(raw) == _resolve(raw, ((len(raw), len(raw)),))

@@ -59,6 +59,10 @@ _REPAIR_NEXT = re.compile(r"[\\`$<>\"'}()#]")
 _SUBSTITUTION_OPENERS = frozenset({"$(", "<(", ">(", "`"})
 _CODE = frozenset({"", "(", "$(", "<(", ">(", "`"})
 _ANSI_STRING = re.compile(r"\$'(?:\\[\s\S]|[^'\\])*'?")
+#: a word made of unquoted text (no ``$``, no backslash) and whole single- or double-quoted strings
+#: (no backslash): :func:`_resolve` takes it piece by piece
+_QUOTED_PIECE = re.compile(r"'[^']*'|\"[^\"\\]*\"|[^'\"\\$]+")
+_SIMPLY_QUOTED = re.compile(r"(?:'[^']*'|\"[^\"\\]*\"|[^'\"\\$]+)*")
 _GLOB = re.compile(r"[*?]|\[.+\]|(?:^|[=:])~|\{[^{}]*(?:,|\.\.)[^{}]*\}")
 #: what every expansion, substitution and brace expression node's text holds (the stand-ins the parser
 #: is given keep these characters: ``$()`` becomes ``$___``, blanked text becomes spaces)
@@ -231,8 +235,19 @@ def _bash_language() -> object:
 
 def _resolve(raw: str, spans: Sequence[tuple[int, int]] = ()) -> tuple[str, bool]:
     """Resolve quotes/escapes in ``raw``; ``spans`` (relative) are copied verbatim. Returns (text, globby)."""
-    if not spans and "'" not in raw and '"' not in raw and "\\" not in raw:
-        return raw, bool(_GLOB.search(raw))  # nothing to resolve (most words): the loop below would copy it
+    if not spans and "\\" not in raw:
+        if "'" not in raw and '"' not in raw:
+            return raw, bool(_GLOB.search(raw))  # nothing to resolve (most words): the loop below would copy it
+        if _SIMPLY_QUOTED.fullmatch(raw):  # plain text and whole '...' / "..." (the next most): what the
+            out, unquoted = [], []  # loop below gives, a piece at a time
+            for piece in _QUOTED_PIECE.findall(raw):
+                if piece[0] in "'\"":
+                    out.append(piece[1:-1])
+                    unquoted.append("\0" * (len(piece) - 2))
+                else:
+                    out.append(piece)
+                    unquoted.append(piece)
+            return "".join(out), bool(_GLOB.search("".join(unquoted)))
     out: list[str] = []
     unquoted: list[str] = []
     verbatim = dict(spans)
@@ -567,13 +582,14 @@ class _Builder:
         start, end = self.span(node) if node is not None else (base.start, base.end) if base else (0, 0)
         atom = node is not None and node.type in _ATOM_COMMANDS
         for kid in kids + redirs:
-            if kid.type == "variable_assignment" and not atom:
+            kind = kid.type
+            if kind == "variable_assignment" and not atom:
                 env.append(self.assignment(kid))
-            elif kid.type.endswith("_redirect"):
+            elif kind.endswith("_redirect"):
                 redirects.append(self.redirect(kid, parts))
             elif atom:
                 self.atoms(kid, parts)
-            elif kid.is_named and kid.type not in ("comment", "ERROR"):
+            elif kid.is_named and kind not in ("comment", "ERROR"):
                 parts.extend(self.pieces(kid))
             start, end = min(start, self.pos(kid.start_byte)), max(end, self.pos(kid.end_byte))
         words = self.join(sorted(parts, key=lambda p: p[0]))
@@ -611,7 +627,8 @@ class _Builder:
         groups: list[list[tuple[int, int, Node | None]]] = []
         for part in parts:
             gap = self.text[groups[-1][-1][1] : part[0]] if groups else " "
-            if not _CONTINUATION.sub("", gap):
+            # nothing but backslash-newlines between them (a gap without a backslash is checked by eye)
+            if not gap or ("\\" in gap and not _CONTINUATION.sub("", gap)):
                 groups[-1].append(part)
             else:
                 groups.append([part])

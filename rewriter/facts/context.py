@@ -82,6 +82,7 @@ def inside(context_dir: Path | None, rel: str) -> Path | None:
     return Path(path)
 
 
+@functools.lru_cache(maxsize=1024)  # asked for every stage by several codemods, every round; immutable
 def parse_image(ref: str) -> ImageRef:
     """Split an image reference; the tag is what follows the last ``:`` after the last ``/``."""
     rest, _, digest = ref.partition("@")
