@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import re
 import sys
 from collections.abc import Sequence
@@ -524,6 +525,8 @@ class _Builder:
         return byte if self.map is None else self.map[min(byte, len(self.map) - 1)]
 
     def span(self, node: Node) -> tuple[int, int]:
+        if self.map is None:  # ASCII text (most): bytes are characters
+            return node.start_byte, node.end_byte
         return self.pos(node.start_byte), self.pos(node.end_byte)
 
     def seq(self, node: Node, depth: int, pipe: bool, neg: bool, out: list[Command]) -> None:
@@ -541,7 +544,7 @@ class _Builder:
             elif "\n" in _CONTINUATION.sub("", self.sub[self.pos(kid.end_byte) : self.pos(nxt.start_byte)]):
                 op = "\n"
             if op:
-                out[-1] = dataclasses.replace(out[-1], operator=op)
+                out[-1] = _with_operator(out[-1], op)
 
     def stmt(self, node: Node, depth: int, pipe: bool, neg: bool, out: list[Command]) -> None:
         kind = node.type
@@ -583,6 +586,7 @@ class _Builder:
         atom = node is not None and node.type in _ATOM_COMMANDS
         for kid in kids + redirs:
             kind = kid.type
+            kid_start, kid_end = self.span(kid)
             if kind == "variable_assignment" and not atom:
                 env.append(self.assignment(kid))
             elif kind.endswith("_redirect"):
@@ -591,8 +595,11 @@ class _Builder:
                 self.atoms(kid, parts)
             elif kid.is_named and kind not in ("comment", "ERROR"):
                 parts.extend(self.pieces(kid))
-            start, end = min(start, self.pos(kid.start_byte)), max(end, self.pos(kid.end_byte))
-        words = self.join(sorted(parts, key=lambda p: p[0]))
+            if kid_start < start:
+                start = kid_start
+            if kid_end > end:
+                end = kid_end
+        words = self.join(sorted(parts, key=_first))
         subs, self.subs = tuple(self.subs), saved
         if base is None:
             return Command(tuple(words), tuple(env), tuple(redirects), start, end, None, depth, pipe, neg, subs)
@@ -607,10 +614,12 @@ class _Builder:
         )
 
     def pieces(self, node: Node) -> list[tuple[int, int, Node | None]]:
-        if node.type == "command_name" and node.named_child_count == 1:
+        kind = node.type
+        if kind == "command_name" and node.named_child_count == 1:
             node = node.named_children[0]
+            kind = node.type
         start, end = self.span(node)
-        if node.type == "word" and not _TOKEN.fullmatch(self.text[start:end]):
+        if kind == "word" and not _TOKEN.fullmatch(self.text[start:end]):
             return [(start + m.start(), start + m.end(), None) for m in _TOKEN.finditer(self.text[start:end])]
         return [(start, end, node)]
 
@@ -683,6 +692,15 @@ class _Builder:
         target = self.word(*self.span(targets[0]), [targets[0]]) if targets else None
         start, end = self.span(node)
         return Redirect(op, fd, target, start, target.end if target else end, heredoc)
+
+
+def _with_operator(cmd: Command, op: str) -> Command:
+    """``dataclasses.replace(cmd, operator=op)``, without its introspection (once per joined command)."""
+    return Command(cmd.words, cmd.env, cmd.redirects, cmd.start, cmd.end, op, cmd.depth, cmd.in_pipeline,
+                   cmd.negated, cmd.substitutions)
+
+
+_first = operator.itemgetter(0)
 
 
 def _has_type(node: Node, kind: str) -> bool:
