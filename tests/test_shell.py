@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -439,11 +440,67 @@ def test_a_word_with_nothing_to_expand_is_read_without_walking_its_nodes(text: s
     assert fast == walked
 
 
-@settings(max_examples=500, deadline=None)
-@given(raw=st.text(alphabet="ab '\"\\$*?[]{},~=:.\n", max_size=14))
-def test_quote_resolution_shortcuts_agree_with_the_full_reading(raw: str) -> None:
-    """The shortcuts of ``_resolve`` (no quotes at all; plain text and whole '...'/"..." strings) give
-    what its character loop gives (a span at the very end changes nothing but takes the loop)."""
+def _resolve_by_character(raw: str, spans: Sequence[tuple[int, int]] = ()) -> tuple[str, bool]:
+    """The reference reading of quotes and escapes, one character at a time (``_resolve`` before its
+    shortcuts): the oracle of the test below."""
+    import re
+
+    from rewriter.core.shell import _ANSI, _CONTINUATION, _GLOB
+
+    out: list[str] = []
+    unquoted: list[str] = []
+    verbatim = dict(spans)
+    i, n, quote = 0, len(raw), ""
+    while i < n:
+        if i in verbatim:
+            out.append(raw[i : verbatim[i]])
+            unquoted.append("\0")
+            i = verbatim[i]
+            continue
+        c, nxt = raw[i], raw[i + 1 : i + 2]
+        step, emit, plain = 1, c, False
+        if quote == "'":
+            quote, emit = ("", "") if c == "'" else (quote, c)
+        elif c == "\\" and nxt and quote != "$'":
+            if cont := _CONTINUATION.match(raw, i):
+                step, emit = len(cont[0]), ""
+            elif not quote or nxt in '"\\$`':
+                step, emit = 2, nxt
+        elif quote == "$'":
+            if c == "'":
+                quote, emit = "", ""
+            elif c == "\\" and nxt:
+                hexa = re.match(r"x([0-9a-fA-F]{1,2})", raw[i + 1 :])
+                step = 2 + (len(hexa[0]) - 1 if hexa else 0)
+                emit = chr(int(hexa[1], 16)) if hexa else _ANSI.get(nxt, "\\" + nxt)
+        elif quote == '"':
+            quote, emit = ("", "") if c == '"' else (quote, c)
+        elif c in "'\"":
+            quote, emit = c, ""
+        elif c == "$" and nxt and nxt in "'\"":
+            quote, step, emit = "$" + nxt if nxt == "'" else nxt, 2, ""
+        else:
+            plain = True
+        out.append(emit)
+        unquoted.append(c if plain else "\0" * len(emit))
+        i += step
+    return "".join(out), bool(_GLOB.search("".join(unquoted)))
+
+
+@st.composite
+def _words_and_spans(draw: st.DrawFn) -> tuple[str, tuple[tuple[int, int], ...]]:
+    raw = draw(st.text(alphabet="ab '\"\\$*?[]{},~=:.\nx0", max_size=16))
+    cuts = sorted(draw(st.lists(st.integers(0, len(raw)), max_size=6, unique=True)))
+    return raw, tuple(zip(cuts[::2], cuts[1::2], strict=False))  # non-overlapping, as expansions are
+
+
+@settings(max_examples=1000, deadline=None)
+@given(case=_words_and_spans())
+def test_quote_resolution_shortcuts_agree_with_the_full_reading(case: tuple[str, tuple[tuple[int, int], ...]]) -> None:
+    """The shortcuts of ``_resolve`` (no quotes at all; plain text and whole '...'/"..." strings; runs
+    of characters that stand for themselves) give what reading one character at a time gives."""
     from rewriter.core.shell import _resolve
 
-    assert _resolve(raw) == _resolve(raw, ((len(raw), len(raw)),))
+    raw, spans = case
+    assert _resolve(raw, spans) == _resolve_by_character(raw, spans)
+    assert _resolve(raw) == _resolve_by_character(raw)

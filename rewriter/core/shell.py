@@ -60,6 +60,10 @@ _REPAIR_NEXT = re.compile(r"[\\`$<>\"'}()#]")
 _SUBSTITUTION_OPENERS = frozenset({"$(", "<(", ">(", "`"})
 _CODE = frozenset({"", "(", "$(", "<(", ">(", "`"})
 _ANSI_STRING = re.compile(r"\$'(?:\\[\s\S]|[^'\\])*'?")
+#: per quoting state of :func:`_resolve`, the characters that stand for themselves there: unquoted,
+#: all but quotes, backslashes and ``$`` (which may open ``$'...'``); in '...', all but its end; in
+#: "...", all but its end and backslashes
+_RUNS = {"": re.compile(r"[^'\"\\$]+"), "'": re.compile(r"[^']+"), '"': re.compile(r'[^"\\]+')}
 #: a word made of unquoted text (no ``$``, no backslash) and whole single- or double-quoted strings
 #: (no backslash): :func:`_resolve` takes it piece by piece
 _QUOTED_PIECE = re.compile(r"'[^']*'|\"[^\"\\]*\"|[^'\"\\$]+")
@@ -252,6 +256,8 @@ def _resolve(raw: str, spans: Sequence[tuple[int, int]] = ()) -> tuple[str, bool
     out: list[str] = []
     unquoted: list[str] = []
     verbatim = dict(spans)
+    starts = sorted(verbatim)
+    upcoming = 0  # index in ``starts`` of the next verbatim span at or after i
     i, n, quote = 0, len(raw), ""
     while i < n:
         if i in verbatim:
@@ -259,6 +265,16 @@ def _resolve(raw: str, spans: Sequence[tuple[int, int]] = ()) -> tuple[str, bool
             unquoted.append("\0")
             i = verbatim[i]
             continue
+        run = _RUNS.get(quote)
+        if run is not None:  # a stretch of characters that each stand for themselves, in one step
+            while upcoming < len(starts) and starts[upcoming] <= i:
+                upcoming += 1
+            m = run.match(raw, i, starts[upcoming] if upcoming < len(starts) else n)
+            if m:
+                out.append(m[0])
+                unquoted.append(m[0] if not quote else "\0" * len(m[0]))
+                i = m.end()
+                continue
         c, nxt = raw[i], raw[i + 1 : i + 2]
         step, emit, plain = 1, c, False
         if quote == "'":
