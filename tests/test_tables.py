@@ -339,3 +339,28 @@ def test_matches_any_is_fnmatchcase_over_the_patterns(name: str, patterns: list[
     import fnmatch
 
     assert data_module.matches_any(name, patterns) == any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+_GLOBS = st.sampled_from(["node", "node*", "*/node", "library/node", "python", "py*", "*", "?ode", "[np]ode",
+                          "docker.io/library/node", "gcr.io/distroless/*", "22*", "*-slim", "latest", "3.1?"])
+_REFS = st.sampled_from(["node", "node:22-slim", "library/node:20", "docker.io/library/node", "python:3.12",
+                         "gcr.io/distroless/nodejs22", "pode:latest", "index.docker.io/library/python:3.13"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.fixed_dictionaries({"name": _GLOBS}, optional={"tag": _GLOBS}), max_size=6), ref=_REFS)
+def test_first_match_is_the_first_row_fnmatch_matches(rows: list[dict[str, Any]], ref: str) -> None:
+    """first_match (rows compiled once per table) answers what fnmatch says row by row, every time."""
+    import fnmatch
+
+    from rewriter.facts.context import parse_image
+
+    image = parse_image(ref)
+    names = data_module._names(image.name)
+    tag = image.tag or "latest"
+    expected = next((r for r in rows if any(fnmatch.fnmatchcase(n, r["name"]) for n in names)
+                     and ("tag" not in r or fnmatch.fnmatchcase(tag, r["tag"]))), None)
+    assert data_module.first_match(rows, image) is expected
+    assert data_module.first_match(rows, image) is expected  # remembered
+    if rows:
+        assert data_module.image_matches(rows[0], image) == (expected is rows[0])
