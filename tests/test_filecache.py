@@ -289,6 +289,15 @@ def test_old_entries_are_pruned_when_their_folder_is_next_written(cache: Path, t
     assert entry.exists() and not stale.exists()
 
 
+def test_entries_spread_over_the_256_folders_even_when_their_keys_are_alike(tmp_path: Path) -> None:
+    """Keys of one fleet differ in a few characters and share their length: they must still land in
+    many folders (a folder is listed whole when pruned)."""
+    keys = [filecache.key_of("check", f"/repos/service-{i:04d}/Dockerfile") for i in range(2000)]
+    assert len({len(k) for k in keys}) == 1
+    folders = {Path(filecache._entry_path(tmp_path, k)).parent.name for k in keys}
+    assert len(folders) > 200 and all(len(f) == 2 and int(f, 16) < 256 for f in folders)
+
+
 def test_the_command_line_keeps_results_unless_told_not_to(tmp_path: Path) -> None:
     import subprocess
 

@@ -273,8 +273,10 @@ def new_run() -> None:
 
 
 def _entry_path(base: Path, key: str) -> str:
+    """``<base>/<xx>/<checksum>.json``: one of 256 folders, by the first byte of the key's CRC-32 (not
+    by the checksum's first characters, its length in hex, on which the keys of one fleet agree)."""
     name = _checksum(key)
-    return f"{base}/{name[:2]}/{name}.json"
+    return f"{base}/{name.split('-')[1][:2]}/{name}.json"
 
 
 def lookup(base: Path, key: str) -> dict[str, Any] | None:
