@@ -441,50 +441,14 @@ def test_a_word_with_nothing_to_expand_is_read_without_walking_its_nodes(text: s
 
 
 def _resolve_by_character(raw: str, spans: Sequence[tuple[int, int]] = ()) -> tuple[str, bool]:
-    """The reference reading of quotes and escapes, one character at a time (``_resolve`` before its
-    shortcuts): the oracle of the test below."""
-    import re
+    """The reference reading of quotes and escapes, one character at a time: ``_resolve`` with its
+    shortcuts off (no runs; a span at the very end, which changes nothing, skips the early returns)."""
+    from unittest import mock
 
-    from rewriter.core.shell import _ANSI, _CONTINUATION, _GLOB
+    from rewriter.core import shell
 
-    out: list[str] = []
-    unquoted: list[str] = []
-    verbatim = dict(spans)
-    i, n, quote = 0, len(raw), ""
-    while i < n:
-        if i in verbatim:
-            out.append(raw[i : verbatim[i]])
-            unquoted.append("\0")
-            i = verbatim[i]
-            continue
-        c, nxt = raw[i], raw[i + 1 : i + 2]
-        step, emit, plain = 1, c, False
-        if quote == "'":
-            quote, emit = ("", "") if c == "'" else (quote, c)
-        elif c == "\\" and nxt and quote != "$'":
-            if cont := _CONTINUATION.match(raw, i):
-                step, emit = len(cont[0]), ""
-            elif not quote or nxt in '"\\$`':
-                step, emit = 2, nxt
-        elif quote == "$'":
-            if c == "'":
-                quote, emit = "", ""
-            elif c == "\\" and nxt:
-                hexa = re.match(r"x([0-9a-fA-F]{1,2})", raw[i + 1 :])
-                step = 2 + (len(hexa[0]) - 1 if hexa else 0)
-                emit = chr(int(hexa[1], 16)) if hexa else _ANSI.get(nxt, "\\" + nxt)
-        elif quote == '"':
-            quote, emit = ("", "") if c == '"' else (quote, c)
-        elif c in "'\"":
-            quote, emit = c, ""
-        elif c == "$" and nxt and nxt in "'\"":
-            quote, step, emit = "$" + nxt if nxt == "'" else nxt, 2, ""
-        else:
-            plain = True
-        out.append(emit)
-        unquoted.append(c if plain else "\0" * len(emit))
-        i += step
-    return "".join(out), bool(_GLOB.search("".join(unquoted)))
+    with mock.patch.object(shell, "_RUNS", {}):
+        return shell._resolve(raw, (*spans, (len(raw), len(raw))))
 
 
 @st.composite
