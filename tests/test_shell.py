@@ -461,8 +461,8 @@ def _words_and_spans(draw: st.DrawFn) -> tuple[str, tuple[tuple[int, int], ...]]
 @settings(max_examples=1000, deadline=None)
 @given(case=_words_and_spans())
 def test_quote_resolution_shortcuts_agree_with_the_full_reading(case: tuple[str, tuple[tuple[int, int], ...]]) -> None:
-    """The shortcuts of ``_resolve`` (no quotes at all; plain text and whole '...'/"..." strings; runs
-    of characters that stand for themselves) give what reading one character at a time gives."""
+    """The shortcuts of ``_resolve`` (no quotes at all; runs of characters that stand for themselves)
+    give what reading one character at a time gives."""
     from rewriter.core.shell import _resolve
 
     raw, spans = case

@@ -64,10 +64,6 @@ _ANSI_STRING = re.compile(r"\$'(?:\\[\s\S]|[^'\\])*'?")
 #: all but quotes, backslashes and ``$`` (which may open ``$'...'``); in '...', all but its end; in
 #: "...", all but its end and backslashes
 _RUNS = {"": re.compile(r"[^'\"\\$]+"), "'": re.compile(r"[^']+"), '"': re.compile(r'[^"\\]+')}
-#: a word made of unquoted text (no ``$``, no backslash) and whole single- or double-quoted strings
-#: (no backslash): :func:`_resolve` takes it piece by piece
-_QUOTED_PIECE = re.compile(r"'[^']*'|\"[^\"\\]*\"|[^'\"\\$]+")
-_SIMPLY_QUOTED = re.compile(r"(?:'[^']*'|\"[^\"\\]*\"|[^'\"\\$]+)*")
 _GLOB = re.compile(r"[*?]|\[.+\]|(?:^|[=:])~|\{[^{}]*(?:,|\.\.)[^{}]*\}")
 #: what every expansion, substitution and brace expression node's text holds (the stand-ins the parser
 #: is given keep these characters: ``$()`` becomes ``$___``, blanked text becomes spaces)
@@ -240,19 +236,8 @@ def _bash_language() -> object:
 
 def _resolve(raw: str, spans: Sequence[tuple[int, int]] = ()) -> tuple[str, bool]:
     """Resolve quotes/escapes in ``raw``; ``spans`` (relative) are copied verbatim. Returns (text, globby)."""
-    if not spans and "\\" not in raw:
-        if "'" not in raw and '"' not in raw:
-            return raw, bool(_GLOB.search(raw))  # nothing to resolve (most words): the loop below would copy it
-        if _SIMPLY_QUOTED.fullmatch(raw):  # plain text and whole '...' / "..." (the next most): what the
-            out, unquoted = [], []  # loop below gives, a piece at a time
-            for piece in _QUOTED_PIECE.findall(raw):
-                if piece[0] in "'\"":
-                    out.append(piece[1:-1])
-                    unquoted.append("\0" * (len(piece) - 2))
-                else:
-                    out.append(piece)
-                    unquoted.append(piece)
-            return "".join(out), bool(_GLOB.search("".join(unquoted)))
+    if not spans and "'" not in raw and '"' not in raw and "\\" not in raw:
+        return raw, bool(_GLOB.search(raw))  # nothing to resolve (most words): the loop below would copy it
     out: list[str] = []
     unquoted: list[str] = []
     verbatim = dict(spans)
