@@ -243,16 +243,9 @@ def _names(name: str) -> frozenset[str]:
 
 
 def _matches(entry: dict[str, Any], names: frozenset[str], tag: str) -> bool:
-    name_matches, tag_matches = _row_matcher(entry)
-    return any(name_matches(n) for n in names) and (tag_matches is None or tag_matches(tag) is not None)
-
-
-_RowMatcher = tuple[Callable[[str], Any], Callable[[str], Any] | None]  # a row's name and tag, compiled
-
-
-def _row_matcher(entry: dict[str, Any]) -> _RowMatcher:
+    name_matches = _glob(entry["name"])
     tag_pattern = entry.get("tag")
-    return _glob(entry["name"]), _glob(tag_pattern) if tag_pattern is not None else None
+    return any(name_matches(n) for n in names) and (tag_pattern is None or _glob(tag_pattern)(tag) is not None)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -261,18 +254,6 @@ def _glob(pattern: str) -> Callable[[str], re.Match[str] | None]:
     call and cache lookup it makes for every name and row)."""
     return re.compile(fnmatch.translate(pattern)).match
 
-
-#: per table (by identity, the table held so its id is not reused): each row's compiled name and tag
-_ROW_MATCHERS: dict[int, tuple[list[dict[str, Any]], list[_RowMatcher]]] = {}
-
-
-def _row_matchers(rows: list[dict[str, Any]]) -> list[_RowMatcher]:
-    kept = _ROW_MATCHERS.get(id(rows))
-    if kept is None or kept[0] is not rows:
-        if len(_ROW_MATCHERS) >= 256:  # tables merged with a configuration's rows are new lists: stay bounded
-            _ROW_MATCHERS.clear()
-        kept = _ROW_MATCHERS[id(rows)] = (rows, [_row_matcher(r) for r in rows])
-    return kept[1]
 
 
 #: first_match's answers: (id of the rows, name, tag) -> (the rows, the row). The rows are kept so that
@@ -288,8 +269,7 @@ def first_match(rows: list[dict[str, Any]], ref: ImageRef) -> dict[str, Any] | N
     if hit is not None and hit[0] is rows:
         return hit[1]
     names = _names(ref.name)
-    row = next((r for r, (name_matches, tag_matches) in zip(rows, _row_matchers(rows), strict=True)
-                if any(name_matches(n) for n in names) and (tag_matches is None or tag_matches(tag))), None)
+    row = next((r for r in rows if _matches(r, names, tag)), None)
     if len(_FIRST) >= 8192:  # a batch over many repositories meets many images: stay bounded
         _FIRST.clear()
     _FIRST[key] = (rows, row)
