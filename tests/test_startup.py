@@ -200,3 +200,88 @@ def test_a_batch_run_forks_its_workers_without_loading_multiprocessing(tmp_path:
     assert "12 file(s) would be rewritten" in proc.stderr
     assert "rewriter.engine.forkpool" in modules
     assert not [m for m in modules if m.startswith(("multiprocessing", "concurrent.futures", "subprocess"))]
+
+
+# --------------------------------------------------------------------------------------------------
+# the end of a run: the console script leaves without tearing the interpreter down (cli.leave)
+
+EXIT_PROBE = """
+import atexit, sys, threading, time
+class Teardown:
+    def __del__(self):
+        sys.stderr.write("torn down\\n")
+keep = Teardown()  # freed only when the interpreter tears the modules down
+atexit.register(lambda: sys.stderr.write("atexit ran\\n"))
+sys.stdout.write("buffered")  # no newline into a pipe: held until the exit flushes it
+if sys.argv[1] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.3), sys.stderr.write("thread done\\n"))).start()
+sys.argv = ["dockerfix", "check", "--quiet", *sys.argv[2:]]
+from rewriter.faces import cli
+cli.entry()
+"""
+
+
+def _end(tmp_path: Path, mode: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DOCKERFIX_CACHE_DIR": str(tmp_path / "cache")}
+    return subprocess.run([sys.executable, "-c", EXIT_PROBE, mode, *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize(("text", "code"), [("FROM scratch\n", 0), ("FROM python:3.12\nCMD python app.py\n", 1),
+                                            (None, 2)])
+def test_a_run_ends_without_teardown_keeping_its_exit_code_output_and_atexit(tmp_path: Path, text: str | None,
+                                                                               code: int) -> None:
+    path = tmp_path / "Dockerfile"
+    if text is not None:
+        path.write_text(text)
+    proc = _end(tmp_path, "plain", str(path))
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout == "buffered"  # flushed before the process ended
+    assert "atexit ran" in proc.stderr  # the atexit functions ran (the dataclass code cache is saved there)
+    assert "torn down" not in proc.stderr  # and the interpreter was not torn down
+
+
+def test_a_live_thread_gets_the_normal_exit(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    proc = _end(tmp_path, "thread", str(tmp_path / "Dockerfile"))
+    assert proc.returncode == 0, proc.stderr
+    assert "thread done" in proc.stderr and "torn down" in proc.stderr  # the interpreter waited for it
+
+
+class _Exited(Exception):
+    pass
+
+
+def _fake_exit(code: int) -> None:
+    raise _Exited(code)
+
+
+def test_leave_falls_back_to_the_interpreters_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import atexit
+    import errno
+
+    from rewriter.faces import cli
+
+    ran: list[int] = []
+    monkeypatch.setattr(os, "_exit", _fake_exit)
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: ran.append(1))  # not this test process's own
+    for code, status in ((None, 0), (0, 0), (1, 1), (130, 130)):
+        with pytest.raises(_Exited) as ended:
+            cli.leave(code)
+        assert ended.value.args == (status,)
+    assert ran == [1, 1, 1, 1]
+    with pytest.raises(SystemExit) as stop:  # a message: Python prints it and exits 1
+        cli.leave("dockerfix: bad")
+    assert stop.value.code == "dockerfix: bad"
+
+    class Closed:
+        def write(self, _text: str) -> int:
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    with pytest.raises(SystemExit) as stop:  # a flush that fails: the interpreter reports it (status 120)
+        cli.leave(0)
+    assert stop.value.code == 0

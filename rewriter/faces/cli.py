@@ -17,7 +17,46 @@ from rewriter.core import classcode
 
 classcode.install()  # the command line's process (and its forked workers): before the first dataclass
 
+import os
 import sys
+from typing import NoReturn
+
+
+def entry() -> NoReturn:
+    """The console script (and ``python -m``): :func:`main`, then :func:`leave` with its exit code."""
+    try:
+        main()
+    except SystemExit as stop:
+        leave(stop.code)
+    leave(None)
+
+
+def leave(code: object) -> NoReturn:
+    """End the process with ``code`` (a ``SystemExit`` code) without tearing the interpreter down.
+
+    Why: a normal exit frees every object and module of the run one by one before the process ends;
+    after a batch that was ~13 ms of a 142-file ``check`` (~5 % of it) on the project's machine, spent
+    after the last result was printed. mypy ends the same way (``mypy.util.hard_exit``).
+
+    What still happens, as at a normal exit: the ``atexit`` functions run (the dataclass code cache is
+    saved there, ``weakref.finalize`` callbacks run), then standard output and error are flushed. The
+    normal exit is taken instead when another thread is alive (the interpreter would wait for it),
+    when the code is not an integer or None (Python prints it), or when a flush fails (the interpreter
+    reports that as it always has, with status 120). Every file the command writes is closed before
+    it returns.
+    """
+    import atexit
+    import threading
+
+    if not (code is None or isinstance(code, int)) or threading.active_count() > 1:
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        raise SystemExit(code) from None
+    os._exit(code or 0)
 
 
 def main() -> None:
@@ -42,4 +81,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    entry()
