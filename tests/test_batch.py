@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -111,6 +112,46 @@ def test_skipped_folders_and_hidden_folders(tmp_path: Path) -> None:
         write(tmp_path / rel, PENDING)
     assert found(tmp_path) == [".devcontainer/Dockerfile", "node_modules_notes/Dockerfile", "svc/Dockerfile",
                                "vendored/Dockerfile"]
+
+
+_PART = st.sampled_from(["node_modules", "vendor", "Node_modules", "vendors", "xvendor", "src", "a.b", "-", "_"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PART, min_size=1, max_size=5), st.booleans())
+def test_default_excludes_match_as_pathspec_without_loading_it(parts: list[str], folder: bool) -> None:
+    """The default patterns are matched by folder name (no pathspec); pathspec's answer is the reference."""
+    import pathspec
+
+    from rewriter.engine.discover import DEFAULT_EXCLUDES, _folder_names, _FolderNames
+
+    names = _folder_names(DEFAULT_EXCLUDES)
+    assert names == {"node_modules", "vendor"}
+    rel = "/".join(parts) + ("/" if folder else "")
+    reference = pathspec.GitIgnoreSpec.from_lines(DEFAULT_EXCLUDES)
+    assert _FolderNames(names).match_file(rel) == bool(reference.match_file(rel))
+
+
+def test_only_plain_folder_patterns_skip_pathspec() -> None:
+    from rewriter.engine.discover import _folder_names
+
+    assert _folder_names(["build/", "dist/"]) == {"build", "dist"}
+    for patterns in (["build"], ["/build/"], ["a/b/"], ["*.tmp/"], ["!keep/"], ["x/", "y"], ["/"], ["\\#x/"]):
+        assert _folder_names(patterns) is None, patterns
+
+
+def test_a_folder_run_without_patterns_or_gitignore_does_not_load_pathspec(tmp_path: Path) -> None:
+    for rel in ["svc/Dockerfile", "node_modules/x/Dockerfile"]:
+        write(tmp_path / rel, PENDING)
+    probe = ("import sys\nfrom rewriter.engine.discover import discover\n"
+             "print([t.display for t in discover([sys.argv[1]]).targets], 'pathspec' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "svc"), ], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().endswith("False")
+    write(tmp_path / "svc" / ".gitignore", "old/\n")  # a .gitignore on the way: pathspec reads it
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "svc")], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().endswith("True")
 
 
 def test_nested_gitignore_files(tmp_path: Path) -> None:

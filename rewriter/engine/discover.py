@@ -79,6 +79,28 @@ def parse_shard(value: str) -> tuple[int, int]:
     return shard, count
 
 
+class _FolderNames:
+    """Exclude patterns that each name a folder (``node_modules/``), matched as pathspec's
+    ``GitIgnoreSpec`` matches them -- a folder of that name at any depth, and everything under it --
+    without loading pathspec (~2.5 ms of a run's start, before any file is read): a run that gives no
+    exclude pattern and meets no ``.gitignore`` never needs it."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+
+    def match_file(self, rel: str) -> bool:
+        """``rel`` is root-relative, ``/``-separated; a trailing ``/`` marks a folder."""
+        return any(part in self.names for part in rel.split("/")[:-1])
+
+
+def _folder_names(patterns: Sequence[str]) -> frozenset[str] | None:
+    """The folder names when every pattern is a plain ``name/`` (no glob, slash or escape), else None."""
+    names = [p[:-1] for p in patterns if p.endswith("/")]
+    if len(names) != len(patterns) or not all(n and not set(n) & set("/*?[]!\\ #") for n in names):
+        return None
+    return frozenset(names)
+
+
 class PatternError(ValueError):
     """An exclude pattern pathspec cannot compile."""
 
@@ -192,7 +214,8 @@ def _inside(real: str, root_real: str) -> bool:
 class _Walker:
     """Discovery in one root: real folders first, then symlinks whose targets stay inside."""
 
-    def __init__(self, root: Path, display_root: str, excludes: pathspec.GitIgnoreSpec, out: Discovery) -> None:
+    def __init__(self, root: Path, display_root: str, excludes: pathspec.GitIgnoreSpec | _FolderNames,
+                 out: Discovery) -> None:
         self.root = root
         self.display_root = display_root
         self.root_real = os.path.realpath(root)
@@ -291,15 +314,19 @@ def discover(
     extend_exclude: Sequence[str] = (),
 ) -> Discovery:
     """The files to process for PATH arguments (``-`` excluded), sorted, each real file once."""
-    # the default patterns are known to compile: pathspec is loaded only when a folder is walked
-    excludes = None if exclude is None and not extend_exclude else compile_excludes(exclude, extend_exclude)
+    # the default patterns are plain folder names (matched without pathspec, which is loaded only for a
+    # .gitignore met on the way); other patterns are compiled now, so a bad one fails before any walk
+    excludes: pathspec.GitIgnoreSpec | _FolderNames | None = None
+    if exclude is not None or extend_exclude:
+        excludes = compile_excludes(exclude, extend_exclude)
     out = Discovery()
     found: list[tuple[Target, str | None]] = []  #: (target, its real path when the walk knows it)
     for raw in paths:
         p = Path(raw)
         if p.is_dir() and not is_dockerfile_name(p.name):
             if excludes is None:
-                excludes = compile_excludes(exclude, extend_exclude)
+                names = _folder_names(DEFAULT_EXCLUDES)
+                excludes = _FolderNames(names) if names is not None else compile_excludes(None)
             targets = _Walker(p, raw, excludes, out).run()
             if not targets:
                 out.empty.append(raw)
