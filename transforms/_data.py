@@ -255,6 +255,10 @@ def _glob(pattern: str) -> Callable[[str], re.Match[str] | None]:
     return re.compile(fnmatch.translate(pattern)).match
 
 
+#: for the codemods' own tables: ``glob_matcher(pattern)(name)`` is ``fnmatch.fnmatchcase(name, pattern)``
+glob_matcher = _glob
+
+
 
 #: first_match's answers: (id of the rows, name, tag) -> (the rows, the row). The rows are kept so that
 #: their id cannot be reused by another list while the answer is remembered; tables are never mutated.

@@ -7,7 +7,6 @@ context's copy of it holds a credential (``content_confirms``).
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import posixpath
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from rewriter.core.shell import Command
 from rewriter.core.syntax import Instruction, Stage
 from rewriter.facts import COMPOSE_NAMES, Context
 from rewriter.facts.commands import Run
-from transforms._data import load
+from transforms._data import glob_matcher, load
 
 ID = "secrets"
 
@@ -175,12 +174,13 @@ def _file_row_for(tail: str) -> dict | None:
 
 
 def _match_file_row(tail: str, rows: list[dict]) -> dict | None:
+    name = posixpath.basename(tail)
     for row in rows:
         pat = row["pattern"].lower()
         if "/" in pat:
             if tail == pat or tail.endswith("/" + pat):
                 return row
-        elif fnmatch.fnmatchcase(posixpath.basename(tail), pat):
+        elif glob_matcher(pat)(name):  # fnmatch.fnmatchcase(name, pat), compiled once per pattern
             return row
     return None
 
