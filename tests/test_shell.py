@@ -468,3 +468,15 @@ def test_quote_resolution_shortcuts_agree_with_the_full_reading(case: tuple[str,
     raw, spans = case
     assert _resolve(raw, spans) == _resolve_by_character(raw, spans)
     assert _resolve(raw) == _resolve_by_character(raw)
+
+
+def test_argv_is_kept_once_asked_and_never_outlives_its_words() -> None:
+    import dataclasses
+
+    cmd = parse_shell("apt-get install -y curl").commands[0]
+    fresh = parse_shell.__wrapped__("apt-get install -y curl").commands[0]
+    assert cmd.argv == ("apt-get", "install", "-y", "curl") and cmd.argv is cmd.argv  # computed once
+    assert cmd == fresh and hash(cmd) == hash(fresh)  # the kept copy is not part of equality
+    other = parse_shell("rm -rf x").commands[0]
+    moved = dataclasses.replace(cmd, words=other.words)
+    assert moved.argv == ("rm", "-rf", "x")  # a changed command computes its own

@@ -301,14 +301,19 @@ def _npm(script: Script, call: _Call, facts: _StageFacts) -> list[_Finding]:
     )]
 
 
+#: the programs whose steps _npm_script_step reads
+_NPM_PROGRAMS = frozenset({"npx", "npm", "yarn", "pnpm"})
+
+
 def _npm_script_step(cmd: Command) -> str | None:
     """``npx x`` / ``npm run build`` / ``yarn build``: a step that may need dev dependencies (as text)."""
     p = program_index(cmd.words)
     if p is None:
         return None
-    argv = cmd.argv[p:]
-    name = _basename(argv[0])
-    rest = [a for a in argv[1:] if not a.startswith("-")]
+    name = _basename(cmd.words[p].text)
+    if name not in _NPM_PROGRAMS:  # most commands: no need to look at their arguments
+        return None
+    rest = [a for a in cmd.argv[p + 1 :] if not a.startswith("-")]
     if name == "npx" or (name in {"npm", "yarn", "pnpm"} and rest and (
         rest[0] in _NPM_RUNS or (name != "npm" and rest[0] not in {"install", "add", "start"})
     )):

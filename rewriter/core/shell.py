@@ -152,6 +152,8 @@ class Command:
     in_pipeline: bool = False
     negated: bool = False
     substitutions: tuple[Command, ...] = ()
+    #: :attr:`argv`, kept once asked for (the codemods ask ~6 times a command); not part of equality
+    _argv: tuple[str, ...] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -166,7 +168,11 @@ class Command:
     @property
     def argv(self) -> tuple[str, ...]:
         """Resolved texts of all words."""
-        return tuple(w.text for w in self.words)
+        argv = self._argv
+        if argv is None:
+            argv = tuple(w.text for w in self.words)
+            object.__setattr__(self, "_argv", argv)
+        return argv
 
 
 @dataclass(frozen=True, slots=True)
