@@ -689,3 +689,10 @@ def test_the_same_instruction_at_two_places_keeps_its_own_lines_and_errors() -> 
         with pytest.raises(DockerfileSyntaxError) as err:
             Instruction("RUN <<EOF\necho hi\n", 0, line)
         assert err.value.line == line and "unterminated heredoc <<EOF" in str(err.value)
+
+
+def test_a_trees_code_and_newline_are_kept_and_a_changed_tree_has_its_own() -> None:
+    tree = parse("FROM a\r\nRUN b\r\n")
+    assert tree.code is tree.code and tree.newline == "\r\n"  # joined once per tree
+    changed = tree.with_changes(nodes=tree.nodes[:1])
+    assert changed.code == "FROM a\r\n" and tree.code == "FROM a\r\nRUN b\r\n"

@@ -674,7 +674,7 @@ class Dockerfile:
     def with_changes(self, **changes: Any) -> Dockerfile:
         return dataclasses.replace(self, **changes)
 
-    @property
+    @functools.cached_property  # the nodes are immutable: asked for ~5 times a tree (newline, text)
     def code(self) -> str:
         return self.bom + "".join(n.raw for n in self.nodes)
 
@@ -685,7 +685,7 @@ class Dockerfile:
                 return d.value
         return "\\"
 
-    @property
+    @functools.cached_property
     def newline(self) -> str:
         """The file's dominant line ending (``\\r\\n`` or ``\\n``)."""
         code = self.code
