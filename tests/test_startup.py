@@ -285,3 +285,62 @@ def test_leave_falls_back_to_the_interpreters_exit(monkeypatch: pytest.MonkeyPat
     with pytest.raises(SystemExit) as stop:  # a flush that fails: the interpreter reports it (status 120)
         cli.leave(0)
     assert stop.value.code == 0
+
+
+GC_PROBE = """
+import atexit, gc, sys
+atexit.register(lambda: sys.stderr.write(f"collector on: {gc.isenabled()}\\n"))
+sys.argv = ["dockerfix", *sys.argv[1:]]
+from rewriter.faces import cli
+cli.entry()
+"""
+
+
+@pytest.mark.parametrize(("args", "enabled"), [(["check", "--quiet", "Dockerfile"], False), (["list"], True)])
+def test_file_commands_hold_the_collector_off_and_the_others_run_with_it(tmp_path: Path, args: list[str],
+                                                                          enabled: bool) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    env = {**os.environ, "DOCKERFIX_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", GC_PROBE, *args], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert f"collector on: {enabled}" in proc.stderr
+
+
+@pytest.fixture
+def gc_restored() -> None:
+    import gc
+
+    from rewriter.core import collector
+
+    was_on = gc.isenabled()
+    yield
+    collector._state.update(held=False, left=0)
+    if was_on:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+def test_the_collector_comes_back_after_the_held_files_and_only_if_it_was_held(gc_restored: None, tmp_path: Path,
+                                                                                ) -> None:
+    import gc
+
+    from rewriter.core import collector
+    from rewriter.engine.batch import Job, Settings, process_chunk
+
+    for i in range(3):
+        (tmp_path / f"{i}.Dockerfile").write_text("FROM scratch\n")
+    jobs = [Job(str(p), p.name) for p in sorted(tmp_path.glob("*.Dockerfile"))]
+    collector.hold(4)
+    process_chunk(Settings(mode="check", messages=False), jobs)  # each analysed file counts
+    assert not gc.isenabled()
+    process_chunk(Settings(mode="check", messages=False), jobs[:1])
+    assert gc.isenabled()  # the 4th file turned it back on
+    gc.disable()  # off by someone else: neither a file nor release() turns it on
+    collector.file_done()
+    collector.release()
+    assert not gc.isenabled()
+    collector.hold()
+    collector.release()
+    assert gc.isenabled()

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from rewriter.core import classcode
+from rewriter.core import classcode, collector
 from rewriter.core.diff import unified_diff
 from rewriter.engine.pipeline import FileResult, Status
 
@@ -295,7 +295,10 @@ def _error(name: str, message: str) -> Outcome:
 
 def process_chunk(settings: Settings, jobs: Sequence[Job]) -> list[Outcome]:
     """A worker's unit of work: the outcomes of ``jobs``, in order."""
-    outcomes = [process_job(settings, job) for job in jobs]
+    outcomes = []
+    for job in jobs:
+        outcomes.append(process_job(settings, job))
+        collector.file_done()  # the command line holds the collector off for a process's first files
     classcode.save()  # a forked worker ends without atexit: keep the code of the classes it imported
     return outcomes
 

@@ -10,8 +10,12 @@ Exit codes: 0 no change or done, 1 ``check`` found changes, 2 an error (bad inpu
 internal error), 130/143 interrupted by SIGINT/SIGTERM.
 """
 
-# ruff: noqa: E402 (the imports follow classcode.install(), which must come first)
+# ruff: noqa: E402 (the imports follow collector.hold() and classcode.install(), which must come first)
 from __future__ import annotations
+
+from rewriter.core import collector
+
+collector.hold()  # the file commands run their first files without the cyclic collector (see there)
 
 from rewriter.core import classcode
 
@@ -69,6 +73,7 @@ def main() -> None:
             fastargs.invoke(*parsed)
         from rewriter.faces.app import run_app
 
+        collector.release()  # the other commands (the language server, migrate) keep Python's collector
         run_app(sys.argv)
     except KeyboardInterrupt:
         sys.stderr.write("dockerfix: interrupted\n")
