@@ -259,17 +259,24 @@ def _fake_exit(code: int) -> None:
 def test_leave_falls_back_to_the_interpreters_exit(monkeypatch: pytest.MonkeyPatch) -> None:
     import atexit
     import errno
+    import threading
 
     from rewriter.faces import cli
 
     ran: list[int] = []
     monkeypatch.setattr(os, "_exit", _fake_exit)
     monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: ran.append(1))  # not this test process's own
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # other tests may leave threads behind
     for code, status in ((None, 0), (0, 0), (1, 1), (130, 130)):
         with pytest.raises(_Exited) as ended:
             cli.leave(code)
         assert ended.value.args == (status,)
     assert ran == [1, 1, 1, 1]
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    with pytest.raises(SystemExit) as stop:  # another thread alive: the interpreter waits for it
+        cli.leave(1)
+    assert stop.value.code == 1 and ran == [1, 1, 1, 1]
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     with pytest.raises(SystemExit) as stop:  # a message: Python prints it and exits 1
         cli.leave("dockerfix: bad")
     assert stop.value.code == "dockerfix: bad"
