@@ -206,14 +206,15 @@ def test_a_batch_run_forks_its_workers_without_loading_multiprocessing(tmp_path:
 # the end of a run: the console script leaves without tearing the interpreter down (cli.leave)
 
 EXIT_PROBE = """
-import atexit, sys, threading, time
+import atexit, sys
 class Teardown:
     def __del__(self):
         sys.stderr.write("torn down\\n")
 keep = Teardown()  # freed only when the interpreter tears the modules down
 atexit.register(lambda: sys.stderr.write("atexit ran\\n"))
 sys.stdout.write("buffered")  # no newline into a pipe: held until the exit flushes it
-if sys.argv[1] == "thread":
+if sys.argv[1] == "thread":  # only then is threading loaded (a check alone does not load it)
+    import threading, time
     threading.Thread(target=lambda: (time.sleep(0.3), sys.stderr.write("thread done\\n"))).start()
 sys.argv = ["dockerfix", "check", "--quiet", *sys.argv[2:]]
 from rewriter.faces import cli

@@ -50,9 +50,9 @@ def leave(code: object) -> NoReturn:
     it returns.
     """
     import atexit
-    import threading
 
-    if not (code is None or isinstance(code, int)) or threading.active_count() > 1:
+    threading = sys.modules.get("threading")  # not imported (a check's usual case): no other thread runs
+    if not (code is None or isinstance(code, int)) or (threading is not None and threading.active_count() > 1):
         raise SystemExit(code)
     atexit._run_exitfuncs()
     try:
