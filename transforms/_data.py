@@ -243,21 +243,17 @@ def _names(name: str) -> frozenset[str]:
 
 
 def _matches(entry: dict[str, Any], names: frozenset[str], tag: str) -> bool:
-    name_matches = _glob(entry["name"])
+    name_matches = glob_matcher(entry["name"])
     tag_pattern = entry.get("tag")
-    return any(name_matches(n) for n in names) and (tag_pattern is None or _glob(tag_pattern)(tag) is not None)
+    return any(name_matches(n) for n in names) and (
+        tag_pattern is None or glob_matcher(tag_pattern)(tag) is not None)
 
 
 @functools.lru_cache(maxsize=4096)
-def _glob(pattern: str) -> Callable[[str], re.Match[str] | None]:
+def glob_matcher(pattern: str) -> Callable[[str], re.Match[str] | None]:
     """``fnmatch.fnmatchcase(name, pattern)`` as a compiled match (its own definition, without the
     call and cache lookup it makes for every name and row)."""
     return re.compile(fnmatch.translate(pattern)).match
-
-
-#: for the codemods' own tables: ``glob_matcher(pattern)(name)`` is ``fnmatch.fnmatchcase(name, pattern)``
-glob_matcher = _glob
-
 
 
 #: first_match's answers: (id of the rows, name, tag) -> (the rows, the row). The rows are kept so that

@@ -314,7 +314,7 @@ def _npm_script_step(cmd: Command) -> str | None:
     if name not in _NPM_PROGRAMS:  # most commands: no need to look at their arguments
         return None
     rest = [a for a in cmd.argv[p + 1 :] if not a.startswith("-")]
-    if name == "npx" or (name in {"npm", "yarn", "pnpm"} and rest and (
+    if name == "npx" or (rest and (
         rest[0] in _NPM_RUNS or (name != "npm" and rest[0] not in {"install", "add", "start"})
     )):
         return " ".join([name, *rest[:2]])
